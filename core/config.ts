@@ -1,0 +1,61 @@
+/**
+ * The control plane's configuration, read from an environment record passed in
+ * (pure: callers hand over `Deno.env.toObject()`). Every variable is documented in
+ * the README; a bad value is a ValidationError naming the variable.
+ * @module
+ */
+import { ValidationError } from "./errors.ts";
+
+/** Where and how the control plane runs. */
+export interface ServerConfig {
+  /** Directory for the embedded database, the key file and the admin token file. */
+  dataDir: string;
+  /** A real PostgreSQL server; undefined means embedded PGlite under `dataDir`. */
+  databaseUrl?: string;
+  /** Address the HTTP server binds. */
+  listen: { hostname: string; port: number };
+  /** Docker Engine endpoint: `unix:///path` or `tcp://host:port`. */
+  dockerHost: string;
+}
+
+/** Default Docker Engine endpoint. */
+export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+/** Default listen address: loopback only. */
+export const DEFAULT_LISTEN = "127.0.0.1:7070";
+
+/** Reads the configuration from environment variables. */
+export function parseServerConfig(env: Record<string, string | undefined>): ServerConfig {
+  const home = env.HOME;
+  const dataDir = nonEmpty(env.AGENTPOD_DATA_DIR) ??
+    (nonEmpty(env.XDG_DATA_HOME) ? `${env.XDG_DATA_HOME}/agentpod` : undefined) ??
+    (home ? `${home}/.local/share/agentpod` : ".agentpod");
+  const databaseUrl = nonEmpty(env.DATABASE_URL);
+  const dockerHost = nonEmpty(env.DOCKER_HOST) ?? DEFAULT_DOCKER_HOST;
+  if (!/^(unix|tcp):\/\//.test(dockerHost)) {
+    throw new ValidationError(
+      `Invalid DOCKER_HOST "${dockerHost}": expected unix:///path or tcp://host:port`,
+    );
+  }
+  return {
+    dataDir,
+    databaseUrl,
+    listen: parseListen(nonEmpty(env.AGENTPOD_LISTEN) ?? DEFAULT_LISTEN),
+    dockerHost,
+  };
+}
+
+/** Parses `host:port` (IPv6 as `[::1]:7070`) into its parts. */
+export function parseListen(value: string): { hostname: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[3]) : NaN;
+  if (!match || port < 0 || port > 65535) {
+    throw new ValidationError(
+      `Invalid AGENTPOD_LISTEN "${value}": expected host:port, e.g. ${DEFAULT_LISTEN}`,
+    );
+  }
+  return { hostname: (match[1] ?? match[2])!, port };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}

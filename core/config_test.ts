@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { DEFAULT_DOCKER_HOST, parseListen, parseServerConfig } from "./config.ts";
+import { ValidationError } from "./errors.ts";
+
+Deno.test("parseServerConfig() applies the documented defaults", () => {
+  const config = parseServerConfig({ HOME: "/home/op" });
+  assert.deepEqual(config, {
+    dataDir: "/home/op/.local/share/agentpod",
+    databaseUrl: undefined,
+    listen: { hostname: "127.0.0.1", port: 7070 },
+    dockerHost: DEFAULT_DOCKER_HOST,
+  });
+});
+
+Deno.test("parseServerConfig() reads every variable", () => {
+  const config = parseServerConfig({
+    AGENTPOD_DATA_DIR: "/srv/agentpod",
+    DATABASE_URL: "postgres://u@db:5432/agentpod",
+    AGENTPOD_LISTEN: "0.0.0.0:8080",
+    DOCKER_HOST: "tcp://127.0.0.1:2375",
+  });
+  assert.equal(config.dataDir, "/srv/agentpod");
+  assert.equal(config.databaseUrl, "postgres://u@db:5432/agentpod");
+  assert.deepEqual(config.listen, { hostname: "0.0.0.0", port: 8080 });
+  assert.equal(config.dockerHost, "tcp://127.0.0.1:2375");
+});
+
+Deno.test("parseServerConfig() treats an empty DATABASE_URL as unset", () => {
+  assert.equal(parseServerConfig({ DATABASE_URL: " " }).databaseUrl, undefined);
+});
+
+Deno.test("parseServerConfig() rejects a DOCKER_HOST of another scheme", () => {
+  assert.throws(() => parseServerConfig({ DOCKER_HOST: "ssh://box" }), ValidationError);
+});
+
+Deno.test("parseListen() accepts IPv6 and rejects a missing port", () => {
+  assert.deepEqual(parseListen("[::1]:7070"), { hostname: "::1", port: 7070 });
+  assert.throws(() => parseListen("localhost"), /AGENTPOD_LISTEN "localhost"/);
+  assert.throws(() => parseListen("localhost:99999"), ValidationError);
+});

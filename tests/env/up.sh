@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Starts everything the test suites need: Docker Engine, a PostgreSQL 15 server on a
+# private 127.0.0.1 port, and the locally built images. Shared by `deno task test`
+# and .ci/run; safe to run again (each step is skipped when already done).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+bash "$here/docker.sh"
+bash "$here/postgres.sh"
+bash "$here/images.sh"

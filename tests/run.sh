@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# `deno task test`: brings up the test environment, then runs every test tier
+# (unit tests beside the code, tests/integration, tests/e2e) in one `deno test` run.
+# Extra arguments go to `deno test` (e.g. a path or --filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tests/env/up.sh
+export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
+exec deno test --allow-all "$@"
