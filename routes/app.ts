@@ -1,0 +1,28 @@
+/**
+ * Builds the HTTP application: every route family mounted on one Hono app with the
+ * central error mapping. Routes do I/O and presentation only.
+ * @module
+ */
+import { Hono } from "hono";
+import type { Logger } from "../providers/log.ts";
+import { errorHandler } from "./errors.ts";
+import { healthRoutes, type ReadinessCheck } from "./health.ts";
+
+/** What the HTTP layer needs from the rest of the process. */
+export interface AppDeps {
+  /** Structured logger. */
+  log: Logger;
+  /** Dependency checks behind `/readyz`. */
+  readiness: Record<string, ReadinessCheck>;
+}
+
+/** The control plane's HTTP application. */
+export function createApp(deps: AppDeps): Hono {
+  const app = new Hono();
+  app.onError(errorHandler(deps.log));
+  app.route("/", healthRoutes(deps.readiness));
+  app.notFound((c) =>
+    c.json({ error: { code: "not_found", message: `No route for "${c.req.path}"` } }, 404)
+  );
+  return app;
+}
