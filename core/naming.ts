@@ -1,0 +1,52 @@
+/**
+ * Deterministic names of everything AgentPod creates for a pod, and the labels that
+ * mark a container as ours. Names derive from ids alone, so a restarted control plane
+ * finds what it made before.
+ * @module
+ */
+
+/** Label keys on containers, volumes and networks AgentPod owns. */
+export const LABELS = {
+  managed: "agentpod.managed",
+  pod: "agentpod.pod",
+  tenant: "agentpod.tenant",
+  name: "agentpod.name",
+  specHash: "agentpod.spec-hash",
+} as const;
+
+/** Container name of a pod (`agentpod-acme-agent`). */
+export function containerName(tenant: string, pod: string): string {
+  return `agentpod-${tenant}-${pod}`;
+}
+
+/** Volume name of a pod; keyed on the pod's uuid so a re-created pod starts empty. */
+export function volumeName(podId: string): string {
+  return `agentpod-pod-${podId}`;
+}
+
+/**
+ * The container's hostname: stable for the pod's life (OpenClaw keys an owner lease on
+ * it, so a replacement container with another hostname would be locked out).
+ */
+export function containerHostname(tenant: string, pod: string): string {
+  return `${tenant}-${pod}`.slice(0, 63).replace(/-+$/, "");
+}
+
+/** The bridge network of a tenant (`agentpod-t-acme`). */
+export function tenantNetworkName(tenant: string): string {
+  return `agentpod-t-${tenant}`;
+}
+
+/** Labels of a pod's container. */
+export function podLabels(
+  pod: { id: string; tenant: string; name: string },
+  specHash: string,
+): Record<string, string> {
+  return {
+    [LABELS.managed]: "true",
+    [LABELS.pod]: pod.id,
+    [LABELS.tenant]: pod.tenant,
+    [LABELS.name]: `${pod.tenant}/${pod.name}`,
+    [LABELS.specHash]: specHash,
+  };
+}

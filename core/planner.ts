@@ -1,0 +1,154 @@
+/**
+ * The reconcile planner: `planReconcile(desired, observed, now)` compares what the store
+ * wants with the containers Docker reports and returns the actions that close the gap.
+ * Pure and level-triggered: the same state gives the same plan, whatever woke us.
+ * @module
+ */
+
+/** A pod as the planner needs it. */
+export interface DesiredPod {
+  /** Pod uuid. */
+  id: string;
+  /** `<tenant>/<pod>`, for messages. */
+  ref: string;
+  /** Desired state. */
+  desiredState: "running" | "stopped" | "deleted";
+  /** Hash of the container the pod needs now. */
+  specHash: string;
+}
+
+/** Container states as the engine reports them. */
+export type ContainerState =
+  | "created"
+  | "running"
+  | "paused"
+  | "restarting"
+  | "removing"
+  | "exited"
+  | "dead";
+
+/** A container labelled as ours, as observed. */
+export interface ObservedContainer {
+  /** Container id. */
+  id: string;
+  /** Container name without the leading slash. */
+  name: string;
+  /** Value of the pod label. */
+  podId: string;
+  /** Value of the spec-hash label. */
+  specHash: string;
+  /** Engine state. */
+  state: ContainerState;
+  /** Creation time, ms since the epoch. */
+  createdAt: number;
+}
+
+/** One step of a plan. */
+export type Action =
+  | { kind: "create"; podId: string; reason: string }
+  | { kind: "start"; podId: string; containerId: string; reason: string }
+  | { kind: "stop"; podId: string; containerId: string; reason: string }
+  | { kind: "recreate"; podId: string; containerId: string; reason: string }
+  | { kind: "remove"; podId: string; containerId: string; reason: string }
+  | { kind: "finalize"; podId: string; reason: string }
+  | { kind: "remove-orphan"; containerId: string; name: string; reason: string };
+
+/** Planner settings. */
+export interface PlanOptions {
+  /** An unowned container of ours is removed once it is older than this (ms). */
+  orphanGraceMs: number;
+}
+
+const ALIVE: ReadonlySet<ContainerState> = new Set(["running", "restarting", "removing"]);
+
+/** Computes the actions that bring the observed containers to the desired state. */
+export function planReconcile(
+  desired: readonly DesiredPod[],
+  observed: readonly ObservedContainer[],
+  now: number,
+  options: PlanOptions,
+): Action[] {
+  const byPod = new Map<string, ObservedContainer[]>();
+  for (const container of observed) {
+    const list = byPod.get(container.podId);
+    if (list) list.push(container);
+    else byPod.set(container.podId, [container]);
+  }
+  const actions: Action[] = [];
+  for (const pod of desired) {
+    const containers = byPod.get(pod.id) ?? [];
+    byPod.delete(pod.id);
+    actions.push(...planPod(pod, containers));
+  }
+  for (const containers of byPod.values()) {
+    for (const c of containers) {
+      if (now - c.createdAt >= options.orphanGraceMs) {
+        actions.push({
+          kind: "remove-orphan",
+          containerId: c.id,
+          name: c.name,
+          reason: `Container "${c.name}" belongs to no pod`,
+        });
+      }
+    }
+  }
+  return actions;
+}
+
+function planPod(pod: DesiredPod, containers: ObservedContainer[]): Action[] {
+  if (pod.desiredState === "deleted") {
+    if (containers.length === 0) {
+      return [{ kind: "finalize", podId: pod.id, reason: `Pod "${pod.ref}" was deleted` }];
+    }
+    return containers.map((c) => ({
+      kind: "remove" as const,
+      podId: pod.id,
+      containerId: c.id,
+      reason: `Pod "${pod.ref}" was deleted`,
+    }));
+  }
+  // Keep one container: the live one with the current spec if any, else the newest.
+  const ranked = [...containers].sort((a, b) =>
+    rank(b, pod) - rank(a, pod) || b.createdAt - a.createdAt
+  );
+  const [keep, ...extra] = ranked;
+  const actions: Action[] = extra.map((c) => ({
+    kind: "remove" as const,
+    podId: pod.id,
+    containerId: c.id,
+    reason: `Pod "${pod.ref}" has a duplicate container "${c.name}"`,
+  }));
+  if (pod.desiredState === "stopped") {
+    if (keep && ALIVE.has(keep.state)) {
+      actions.push({
+        kind: "stop",
+        podId: pod.id,
+        containerId: keep.id,
+        reason: "Pod should be stopped",
+      });
+    }
+    return actions;
+  }
+  if (!keep) {
+    actions.push({ kind: "create", podId: pod.id, reason: `Pod "${pod.ref}" has no container` });
+  } else if (keep.specHash !== pod.specHash) {
+    actions.push({
+      kind: "recreate",
+      podId: pod.id,
+      containerId: keep.id,
+      reason: `Container spec changed (${keep.specHash} → ${pod.specHash})`,
+    });
+  } else if (!ALIVE.has(keep.state)) {
+    actions.push({
+      kind: "start",
+      podId: pod.id,
+      containerId: keep.id,
+      reason: `Container is ${keep.state}`,
+    });
+  }
+  return actions;
+}
+
+function rank(c: ObservedContainer, pod: DesiredPod): number {
+  return (ALIVE.has(c.state) ? 2 : 0) + (c.specHash === pod.specHash ? 1 : 0);
+}

@@ -1,0 +1,112 @@
+/**
+ * Pods: spec (what the user wants), status (what the reconciler saw and did) and the
+ * rules that tie them together. Only the reconciler writes status.
+ * @module
+ */
+import type { Resources } from "./adapter.ts";
+
+/** What the user wants a pod to be. */
+export type DesiredState = "running" | "stopped" | "deleted";
+
+/** Where a pod is in its life, as the reconciler last saw it. */
+export type PodPhase =
+  | "pending"
+  | "creating"
+  | "starting"
+  | "running"
+  | "stopping"
+  | "stopped"
+  | "failed"
+  | "deleting";
+
+/** `True`, `False` or `Unknown`, as Kubernetes conditions. */
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+/** One observed aspect of a pod (`Ready`, `Healthy`, `Failed`). */
+export interface Condition {
+  /** Condition type. */
+  type: string;
+  /** Whether it holds. */
+  status: ConditionStatus;
+  /** One CamelCase word. */
+  reason: string;
+  /** A sentence. */
+  message: string;
+  /** When `status` last changed (ISO 8601). */
+  lastTransitionTime: string;
+}
+
+/** The user's side of a pod. */
+export interface PodSpec {
+  /** Adapter id (`openclaw`). */
+  adapter: string;
+  /** Image reference. */
+  image: string;
+  /** Adapter config without secrets. */
+  config: Record<string, unknown>;
+  /** Limits. */
+  resources: Resources;
+  /** Desired state. */
+  desiredState: DesiredState;
+}
+
+/** The reconciler's side of a pod. */
+export interface PodStatus {
+  /** Generation the reconciler last acted on. */
+  observedGeneration: number;
+  /** Phase. */
+  phase: PodPhase;
+  /** Conditions by type. */
+  conditions: Condition[];
+  /** Current container id. */
+  containerId: string | null;
+  /** Times the reconciler restarted the container after a crash. */
+  restartCount: number;
+  /** The last error, as a sentence. */
+  lastError: string | null;
+}
+
+/** A pod as stored. */
+export interface Pod {
+  /** Stable uuid (container label `agentpod.pod`). */
+  id: string;
+  /** Tenant id. */
+  tenant: string;
+  /** Pod name within the tenant. */
+  name: string;
+  /** Bumped on every spec write. */
+  generation: number;
+  /** Host port on 127.0.0.1 that publishes the agent's port. */
+  hostPort: number;
+  /** Spec. */
+  spec: PodSpec;
+  /** Status. */
+  status: PodStatus;
+  /** Creation time (ISO 8601). */
+  createdAt: string;
+  /** Last spec or status write (ISO 8601). */
+  updatedAt: string;
+}
+
+/** A pod's condition of `type`, if any. */
+export function findCondition(status: PodStatus, type: string): Condition | undefined {
+  return status.conditions.find((c) => c.type === type);
+}
+
+/**
+ * Sets a condition; `lastTransitionTime` only moves when `status` changes, so a
+ * repeated observation does not look like a transition.
+ */
+export function setCondition(
+  conditions: readonly Condition[],
+  next: Omit<Condition, "lastTransitionTime">,
+  now: Date,
+): Condition[] {
+  const previous = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime = previous && previous.status === next.status
+    ? previous.lastTransitionTime
+    : now.toISOString();
+  const updated: Condition = { ...next, lastTransitionTime };
+  return [...conditions.filter((c) => c.type !== next.type), updated]
+    .sort((a, b) => a.type.localeCompare(b.type));
+}
