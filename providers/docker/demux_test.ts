@@ -1,3 +1,7 @@
+/**
+ * Tests: Frame demultiplexing and line assembly over every way a stream can be split.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { demuxAll, type Frame, FrameDemuxer, LineAssembler } from "./demux.ts";
 

@@ -1,3 +1,7 @@
+/**
+ * Tests: Parsing of `DOCKER_HOST` addresses.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { ValidationError } from "../../core/errors.ts";
 import { parseDockerHost } from "./docker_host.ts";

@@ -1,3 +1,7 @@
+/**
+ * Tests: Mapping of engine statuses and connection failures onto AgentPod errors.
+ * @module
+ */
 import assert from "node:assert/strict";
 import {
   ConflictError,

@@ -1,3 +1,7 @@
+/**
+ * Tests: The reconnecting event watch, driven by scripted fake connections.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { NotFoundError, UnavailableError } from "../../core/errors.ts";
 import {
@@ -28,8 +32,14 @@ function fakeConnections(
   return { connect, sinces };
 }
 
-async function* never(): AsyncGenerator<string> {
-  await new Promise(() => {});
+/** A connection that stays open without events. */
+function never(): AsyncIterable<string> {
+  return { [Symbol.asyncIterator]: () => ({ next: () => new Promise(() => {}) }) };
+}
+
+/** A connection attempt that fails with `error`. */
+function failing(error: Error): () => AsyncIterable<string> {
+  return () => ({ [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(error) }) });
 }
 
 async function take(iterable: AsyncIterable<string>, count: number): Promise<string[]> {
@@ -81,9 +91,7 @@ Deno.test("watchEventLines() resumes after the last event and drops the replayed
 });
 
 Deno.test("watchEventLines() backs off while the engine is down and resets after an event", async () => {
-  const refused = async function* (): AsyncGenerator<string> {
-    throw new UnavailableError("Cannot reach Docker Engine");
-  };
+  const refused = failing(new UnavailableError("Cannot reach Docker Engine"));
   const { connect, sinces } = fakeConnections([
     refused,
     refused,
@@ -107,10 +115,9 @@ Deno.test("watchEventLines() backs off while the engine is down and resets after
     2,
   );
   assert.deepEqual(lines, [event("start", T1), event("die", T2)]);
-  assert.deepEqual(reconnects.map((r) => [r.attempt, r.delayMs]), [[1, 1], [2, 2], [3, 3], [1, 1], [
-    1,
-    1,
-  ]]);
+  // Three refusals double the delay up to the ceiling; the event resets it.
+  const steps = reconnects.map((r) => `${r.attempt}:${r.delayMs}`);
+  assert.deepEqual(steps, ["1:1", "2:2", "3:3", "1:1", "2:2"]);
   assert.ok(reconnects[0]!.error instanceof UnavailableError);
   // Before the first event it keeps the caller's `since`; afterwards the last event's time.
   assert.deepEqual(sinces, [
@@ -132,9 +139,7 @@ Deno.test("watchEventLines() resumes from its start time when no event was seen"
 });
 
 Deno.test("watchEventLines() throws a client error instead of retrying it forever", async () => {
-  const { connect } = fakeConnections([async function* () {
-    throw new NotFoundError("Docker: page not found");
-  }]);
+  const { connect } = fakeConnections([failing(new NotFoundError("Docker: page not found"))]);
   await assert.rejects(take(watchEventLines(connect, { initialDelayMs: 1 }), 1), NotFoundError);
 });
 

@@ -97,18 +97,24 @@ export async function* readContainerLogs(
   isTty: () => Promise<boolean>,
 ): AsyncGenerator<LogLine> {
   const tty = options.tty ?? await isTty();
-  const response = await transport.request("GET", `/containers/${encodeURIComponent(id)}/logs`, {
-    query: {
-      follow: options.follow ?? false,
-      stdout: options.stdout ?? true,
-      stderr: options.stderr ?? true,
-      timestamps: options.timestamps ?? false,
-      tail: options.tail,
-      since: options.since,
-      until: options.until,
-    },
-    signal: options.signal,
-  });
+  let response: Response;
+  try {
+    response = await transport.request("GET", `/containers/${encodeURIComponent(id)}/logs`, {
+      query: {
+        follow: options.follow ?? false,
+        stdout: options.stdout ?? true,
+        stderr: options.stderr ?? true,
+        timestamps: options.timestamps ?? false,
+        tail: options.tail,
+        since: options.since,
+        until: options.until,
+      },
+      signal: options.signal,
+    });
+  } catch (error) {
+    if (options.signal?.aborted) return;
+    throw error;
+  }
   const decoder = new LogDecoder({ tty, timestamps: options.timestamps ?? false });
   for await (const chunk of transport.chunks(response, options.signal)) {
     yield* decoder.push(chunk);

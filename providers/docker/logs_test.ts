@@ -1,3 +1,7 @@
+/**
+ * Tests: Log decoding: streams kept apart, TTY output, timestamps.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { LogDecoder, splitTimestamp } from "./logs.ts";
 

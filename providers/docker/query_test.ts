@@ -1,3 +1,7 @@
+/**
+ * Tests: Query and filter encoding.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { encodeFilters, encodeQuery, labelFilters } from "./query.ts";
 

@@ -1,3 +1,7 @@
+/**
+ * Tests: CPU percent and memory arithmetic on raw stats samples.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { type ContainerStats, cpuPercent, memoryBytes, summarizeStats } from "./stats.ts";
 

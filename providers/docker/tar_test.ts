@@ -1,3 +1,7 @@
+/**
+ * Tests: The ustar writer and reader: round trips, long names, owners, foreign formats.
+ * @module
+ */
 import assert from "node:assert/strict";
 import { ValidationError } from "../../core/errors.ts";
 import { createTar, readTar } from "./tar.ts";

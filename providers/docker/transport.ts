@@ -44,7 +44,7 @@ export class DockerTransport {
   /** The engine address, as used in error messages. */
   readonly host: string;
   readonly #origin: string;
-  readonly #client: Deno.HttpClient | undefined;
+  readonly #client: Deno.HttpClient;
   #prefix: string | undefined;
   #negotiating: Promise<string> | undefined;
 
@@ -52,9 +52,12 @@ export class DockerTransport {
   constructor(endpoint: DockerEndpoint, options: { apiVersion?: string } = {}) {
     this.host = endpoint.host;
     this.#origin = endpoint.origin;
-    this.#client = endpoint.socketPath === undefined
-      ? undefined
-      : Deno.createHttpClient({ proxy: { transport: "unix", path: endpoint.socketPath } });
+    // A dedicated client even for TCP, so close() really drops the pooled connections.
+    this.#client = Deno.createHttpClient(
+      endpoint.socketPath === undefined
+        ? {}
+        : { proxy: { transport: "unix", path: endpoint.socketPath } },
+    );
     if (options.apiVersion !== undefined) this.#prefix = `/v${options.apiVersion}`;
   }
 
@@ -133,7 +136,7 @@ export class DockerTransport {
 
   /** Releases the connection pool. */
   close(): void {
-    this.#client?.close();
+    this.#client.close();
   }
 
   async #send(method: string, path: string, options: RequestOptions): Promise<Response> {
