@@ -4,22 +4,12 @@
  * accident. Log transitions, not ticks.
  * @module
  */
+import type { LogFields, Logger } from "../core/logger.ts";
+
+export type { LogFields, Logger };
 
 /** Field names whose values never reach a log line. */
 const SECRET_FIELD = /token|secret|password|key|authorization/i;
-
-/** Fields of a log record. */
-export type LogFields = Record<string, unknown>;
-
-/** A structured logger. */
-export interface Logger {
-  /** Something worth knowing happened. */
-  info(msg: string, fields?: LogFields): void;
-  /** Something went wrong and was handled. */
-  warn(msg: string, fields?: LogFields): void;
-  /** Something went wrong and was not handled. */
-  error(msg: string, fields?: LogFields): void;
-}
 
 /** Replaces secret-looking fields with "[redacted]", recursively. */
 export function redact(fields: LogFields): LogFields {

@@ -24,7 +24,6 @@ Deno.test("OpenClaw image: gateway answers /readyz 200 on a 127.0.0.1 published 
     });
     await docker.volumes.create({ Name: volume, Labels: { "agentpod.test": "true" } });
     const { Id: id } = await docker.containers.create({
-      name,
       Image: IMAGE,
       Hostname: name,
       Labels: { "agentpod.test": "true" },
@@ -37,7 +36,7 @@ Deno.test("OpenClaw image: gateway answers /readyz 200 on a 127.0.0.1 published 
         PortBindings: { "18789/tcp": [{ HostIp: "127.0.0.1", HostPort: "" }] },
         Mounts: [{ Type: "volume", Source: volume, Target: "/home/node/.openclaw" }],
       },
-    });
+    }, { name });
     const config = {
       gateway: { mode: "local", port: 18789, bind: "lan", auth: { mode: "token", token } },
     };

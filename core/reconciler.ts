@@ -1,0 +1,475 @@
+/**
+ * The reconciler: reads all state, plans with `planReconcile`, applies the actions and
+ * writes status, like a controller-runtime controller. One action at a time per pod (a
+ * per-pod lock), a bounded number of pods at once, exponential backoff per pod, and
+ * three failed recoveries in a row mark a pod Failed. I/O only through the injected
+ * store and runtime; time only through the injected clock and scheduler.
+ * @module
+ */
+import type { AgentAdapter } from "./adapter.ts";
+import { errorMessage } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { volumeName } from "./naming.ts";
+import { type Action, type DesiredPod, type ObservedContainer, planReconcile } from "./planner.ts";
+import { type PodPhase, setCondition } from "./pod.ts";
+import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from "./render.ts";
+import type { ContainerRuntime, RuntimeEvent } from "./runtime.ts";
+import type { PodSecrets, SecretBox } from "./secrets.ts";
+import type { NewPodEvent, PodRecord, Store } from "./store.ts";
+
+/** Tuning of the reconciler. */
+export interface ReconcilerOptions {
+  /** A container of ours that belongs to no pod is removed after this long. */
+  orphanGraceMs: number;
+  /** Pods acted on at once. */
+  concurrency: number;
+  /** Seconds a container gets to stop before it is killed. */
+  stopTimeoutSeconds: number;
+  /** First retry delay after a failure; doubles per failure. */
+  backoffBaseMs: number;
+  /** Longest retry delay. */
+  backoffMaxMs: number;
+  /** Failed recoveries in a row before a pod is marked Failed. */
+  maxRecoveryFailures: number;
+  /** A container that dies this soon after a recovery counts as a failed recovery. */
+  crashLoopWindowMs: number;
+}
+
+/** Defaults that meet the product's bars (back within 30 s, alert after 3 failures). */
+export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
+  orphanGraceMs: 60_000,
+  concurrency: 4,
+  stopTimeoutSeconds: 10,
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 300_000,
+  maxRecoveryFailures: 3,
+  crashLoopWindowMs: 30_000,
+};
+
+/** What the reconciler works with. */
+export interface ReconcilerDeps {
+  /** Desired state and status. */
+  store: Store;
+  /** The container engine. */
+  runtime: ContainerRuntime;
+  /** Adapter lookup by id. */
+  adapterById(id: string): AgentAdapter;
+  /** Opens pod secrets. */
+  secrets: SecretBox;
+  /** Public host settings. */
+  routing: RoutingSettings;
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Runs `fn` after `ms`; returns a cancel function. */
+  schedule(fn: () => void, ms: number): () => void;
+  /** Logger. */
+  log: Logger;
+  /** Called after a pod's status or events changed (live views, health kicks). */
+  onPodChanged?(podId: string, change: "status" | "started" | "deleted"): void;
+}
+
+/** A planned action with the pod's address, as shown to users. */
+export interface PlannedAction {
+  /** Action kind. */
+  kind: Action["kind"];
+  /** `<tenant>/<pod>`, or the container name for orphans. */
+  pod: string;
+  /** Why. */
+  reason: string;
+}
+
+interface Backoff {
+  failures: number;
+  notBefore: number;
+  cancel?: () => void;
+}
+
+/** Reconciles pods with containers. */
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #options: ReconcilerOptions;
+  readonly #rendered = new Map<string, { generation: number; result: RenderedPodRequest }>();
+  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #backoff = new Map<string, Backoff>();
+  /** Container ids we are stopping or removing ourselves: their exit is no crash. */
+  readonly #expectedExits = new Set<string>();
+  /** When we last (re)started a pod's container, for crash-loop detection. */
+  readonly #startedAt = new Map<string, number>();
+  /** Pods whose container died unexpectedly and is not back yet. */
+  readonly #crashed = new Set<string>();
+  #active = 0;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(deps: ReconcilerDeps, options: Partial<ReconcilerOptions> = {}) {
+    this.#deps = deps;
+    this.#options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
+  }
+
+  /** Plans a pass over every pod; with `dryRun` nothing is changed. */
+  async reconcileAll(options: { dryRun?: boolean } = {}): Promise<PlannedAction[]> {
+    const [pods, observed] = await Promise.all([
+      this.#deps.store.pods.list(),
+      this.#deps.runtime.listPodContainers(),
+    ]);
+    const byId = new Map(pods.map((p) => [p.id, p]));
+    const desired = await Promise.all(pods.map((p) => this.#desired(p)));
+    const actions = planReconcile(desired, observed, this.#deps.now(), this.#options);
+    const planned = actions.map((a) => describe(a, byId));
+    if (options.dryRun) return planned;
+
+    const byPod = new Map<string, Action[]>();
+    for (const action of actions) {
+      const key = "podId" in action ? action.podId : `orphan:${action.containerId}`;
+      byPod.set(key, [...(byPod.get(key) ?? []), action]);
+    }
+    const observedByPod = groupByPod(observed);
+    await Promise.all([
+      ...[...byPod.entries()].map(([key, list]) =>
+        this.#limited(() =>
+          this.#withLock(key, () => this.#apply(list, byId.get(key), observedByPod.get(key) ?? []))
+        )
+      ),
+      ...pods.filter((p) => !byPod.has(p.id)).map((p) =>
+        this.#syncStatus(p, observedByPod.get(p.id) ?? [])
+      ),
+    ]);
+    return planned;
+  }
+
+  /** Reconciles one pod now (after an API write or an engine event). */
+  reconcilePod(podId: string): Promise<void> {
+    return this.#withLock(podId, async () => {
+      const pod = await this.#deps.store.pods.getById(podId);
+      const observed = await this.#deps.runtime.listPodContainers(podId);
+      if (!pod) {
+        // Deleted meanwhile: whatever is left is an orphan for the periodic pass.
+        return;
+      }
+      const actions = planReconcile(
+        [await this.#desired(pod)],
+        observed,
+        this.#deps.now(),
+        this.#options,
+      );
+      if (actions.length === 0) return await this.#syncStatus(pod, observed);
+      await this.#apply(actions, pod, observed);
+    });
+  }
+
+  /** Reacts to an engine event: an unexpected exit is a crash, acted on at once. */
+  async handleEvent(event: RuntimeEvent): Promise<void> {
+    if (event.action !== "die" && event.action !== "oom" && event.action !== "destroy") return;
+    if (this.#expectedExits.has(event.containerId)) {
+      if (event.action === "destroy") this.#expectedExits.delete(event.containerId);
+      return;
+    }
+    const pod = await this.#deps.store.pods.getById(event.podId);
+    if (!pod || pod.spec.desiredState !== "running") return;
+    if (pod.status.containerId !== null && pod.status.containerId !== event.containerId) return;
+    if (event.action === "die" || event.action === "oom") {
+      if (event.action === "die" && this.#crashed.has(pod.id)) return; // oom came first
+      this.#crashed.add(pod.id);
+      const started = this.#startedAt.get(pod.id);
+      if (started !== undefined && event.time - started < this.#options.crashLoopWindowMs) {
+        this.#fail(pod.id); // died right after a recovery: that recovery failed
+      }
+      const how = event.action === "oom"
+        ? "was killed for running out of memory"
+        : `exited with code ${event.exitCode ?? "unknown"}`;
+      await this.#event(pod, "Warning", "Crashed", `Container ${how}`);
+    }
+    await this.reconcilePod(pod.id);
+  }
+
+  /** Marks a container as stopping by our own hand (restart, stop, delete). */
+  expectExit(containerId: string): void {
+    this.#expectedExits.add(containerId);
+  }
+
+  /** Forgets failures of a pod (after an explicit start or restart by a user). */
+  resetBackoff(podId: string): void {
+    this.#backoff.get(podId)?.cancel?.();
+    this.#backoff.delete(podId);
+  }
+
+  async #desired(pod: PodRecord): Promise<DesiredPod> {
+    const ref = `${pod.tenant}/${pod.name}`;
+    if (pod.spec.desiredState === "deleted") {
+      return { id: pod.id, ref, desiredState: "deleted", specHash: "" };
+    }
+    const rendered = await this.#render(pod);
+    return {
+      id: pod.id,
+      ref,
+      desiredState: pod.spec.desiredState,
+      specHash: rendered.request.specHash,
+    };
+  }
+
+  /** Renders a pod; cached per generation so an idle pass decrypts nothing. */
+  async #render(pod: PodRecord): Promise<RenderedPodRequest> {
+    const cached = this.#rendered.get(pod.id);
+    if (cached && cached.generation === pod.generation) return cached.result;
+    const secrets = pod.secrets
+      ? await this.#deps.secrets.open<PodSecrets>(pod.secrets)
+      : { token: "", values: {} };
+    const result = renderPodRequest(
+      pod,
+      this.#deps.adapterById(pod.spec.adapter),
+      secrets,
+      this.#deps.routing,
+    );
+    this.#rendered.set(pod.id, { generation: pod.generation, result });
+    return result;
+  }
+
+  async #apply(
+    actions: Action[],
+    pod: PodRecord | undefined,
+    observed: ObservedContainer[],
+  ): Promise<void> {
+    const backoff = pod ? this.#backoff.get(pod.id) : undefined;
+    if (pod && backoff && backoff.notBefore > this.#deps.now()) return; // a retry is scheduled
+    for (const action of actions) {
+      try {
+        await this.#execute(action, pod, observed);
+      } catch (error) {
+        this.#deps.log.warn("reconcile action failed", {
+          action: action.kind,
+          pod: pod ? `${pod.tenant}/${pod.name}` : undefined,
+          error: errorMessage(error),
+        });
+        if (!pod) continue;
+        await this.#deps.store.pods.updateStatus(pod.id, { lastError: errorMessage(error) });
+        const failures = this.#fail(pod.id);
+        if (failures === this.#options.maxRecoveryFailures) await this.#markFailed(pod, error);
+        this.#deps.onPodChanged?.(pod.id, "status");
+        return;
+      }
+    }
+  }
+
+  async #execute(action: Action, pod: PodRecord | undefined, observed: ObservedContainer[]) {
+    const { runtime } = this.#deps;
+    if (action.kind === "remove-orphan") {
+      await runtime.remove(action.containerId);
+      this.#deps.log.info("orphan removed", { container: action.name });
+      return;
+    }
+    if (!pod) return;
+    switch (action.kind) {
+      case "create":
+      case "recreate": {
+        if (action.kind === "recreate") {
+          this.expectExit(action.containerId);
+          await runtime.remove(action.containerId);
+        }
+        await this.#setStatus(pod, { phase: "creating" });
+        const { request } = await this.#render(pod);
+        const id = await runtime.createPodContainer(request);
+        await this.#setStatus(pod, { containerId: id });
+        await runtime.start(id);
+        this.#startedAt.set(pod.id, this.#deps.now());
+        const recovering = this.#crashed.delete(pod.id) || pod.status.containerId !== null;
+        await this.#setStatus(pod, {
+          phase: "running",
+          containerId: id,
+          observedGeneration: pod.generation,
+          lastError: null,
+          ...(recovering && action.kind === "create"
+            ? { restartCount: pod.status.restartCount + 1 }
+            : {}),
+        });
+        const reason = action.kind === "recreate"
+          ? "Recreated"
+          : recovering
+          ? "Restarted"
+          : "Started";
+        await this.#event(pod, "Normal", reason, `Container ${request.containerName} started`);
+        this.#deps.onPodChanged?.(pod.id, "started");
+        return;
+      }
+      case "start": {
+        await runtime.start(action.containerId);
+        this.#startedAt.set(pod.id, this.#deps.now());
+        // A user's start of a stopped pod is a start; anything else that finds the
+        // container down after it ran is a recovery.
+        const hadRun = this.#crashed.delete(pod.id) ||
+          (pod.status.phase !== "stopped" &&
+            observed.some((c) => c.id === action.containerId && c.state !== "created"));
+        await this.#setStatus(pod, {
+          phase: "running",
+          containerId: action.containerId,
+          observedGeneration: pod.generation,
+          lastError: null,
+          ...(hadRun ? { restartCount: pod.status.restartCount + 1 } : {}),
+        });
+        await this.#event(
+          pod,
+          "Normal",
+          hadRun ? "Restarted" : "Started",
+          hadRun ? `Container restarted (${action.reason})` : "Container started",
+        );
+        this.#deps.onPodChanged?.(pod.id, "started");
+        return;
+      }
+      case "stop": {
+        await this.#setStatus(pod, { phase: "stopping" });
+        this.expectExit(action.containerId);
+        await runtime.stop(action.containerId, this.#options.stopTimeoutSeconds);
+        await this.#setStatus(pod, {
+          phase: "stopped",
+          observedGeneration: pod.generation,
+          conditions: setCondition(pod.status.conditions, {
+            type: "Healthy",
+            status: "Unknown",
+            reason: "Stopped",
+            message: "The pod is stopped",
+          }, new Date(this.#deps.now())),
+        });
+        await this.#event(pod, "Normal", "Stopped", "Container stopped");
+        return;
+      }
+      case "remove": {
+        await this.#setStatus(pod, { phase: "deleting" });
+        this.expectExit(action.containerId);
+        await runtime.remove(action.containerId);
+        return;
+      }
+      case "finalize": {
+        await runtime.removeVolume(volumeName(pod.id));
+        await this.#event(pod, "Normal", "Deleted", "Pod deleted with its container and volume");
+        await this.#deps.store.pods.purge(pod.id);
+        this.#forget(pod.id);
+        this.#deps.onPodChanged?.(pod.id, "deleted");
+        return;
+      }
+    }
+  }
+
+  /** Brings phase and container id in line with what is observed, writing only changes. */
+  async #syncStatus(pod: PodRecord, observed: ObservedContainer[]): Promise<void> {
+    const live = observed.find((c) => c.state === "running" || c.state === "restarting");
+    let phase: PodPhase = pod.status.phase;
+    if (pod.spec.desiredState === "deleted") phase = "deleting";
+    else if (pod.spec.desiredState === "stopped") phase = live ? "stopping" : "stopped";
+    else if (live) phase = live.state === "running" ? "running" : "starting";
+    const failures = this.#backoff.get(pod.id)?.failures ?? 0;
+    if (live && failures > 0) {
+      const started = this.#startedAt.get(pod.id) ?? 0;
+      if (this.#deps.now() - started >= this.#options.crashLoopWindowMs) this.resetBackoff(pod.id);
+    }
+    const containerId = live?.id ?? pod.status.containerId;
+    if (phase !== pod.status.phase || containerId !== pod.status.containerId) {
+      await this.#setStatus(pod, { phase, containerId });
+    }
+  }
+
+  async #setStatus(pod: PodRecord, update: Parameters<Store["pods"]["updateStatus"]>[1]) {
+    await this.#deps.store.pods.updateStatus(pod.id, update);
+    Object.assign(
+      pod.status,
+      Object.fromEntries(
+        Object.entries(update).filter(([, v]) => v !== undefined),
+      ),
+    );
+    this.#deps.onPodChanged?.(pod.id, "status");
+  }
+
+  async #markFailed(pod: PodRecord, error: unknown): Promise<void> {
+    const message = `Recovery failed ${this.#options.maxRecoveryFailures} times in a row: ${
+      errorMessage(error)
+    }`;
+    await this.#setStatus(pod, {
+      phase: "failed",
+      conditions: setCondition(pod.status.conditions, {
+        type: "Failed",
+        status: "True",
+        reason: "RecoveryFailed",
+        message,
+      }, new Date(this.#deps.now())),
+    });
+    await this.#event(pod, "Warning", "RecoveryFailed", message);
+    this.#deps.log.error("pod failed", { pod: `${pod.tenant}/${pod.name}`, error: message });
+  }
+
+  /** Counts a failure and schedules the retry; returns failures in a row. */
+  #fail(podId: string): number {
+    const previous = this.#backoff.get(podId);
+    previous?.cancel?.();
+    const failures = (previous?.failures ?? 0) + 1;
+    const delay = Math.min(
+      this.#options.backoffBaseMs * 2 ** (failures - 1),
+      this.#options.backoffMaxMs,
+    );
+    const entry: Backoff = { failures, notBefore: this.#deps.now() + delay };
+    entry.cancel = this.#deps.schedule(() => {
+      entry.notBefore = 0;
+      this.reconcilePod(podId).catch((error) =>
+        this.#deps.log.warn("retry failed", { podId, error: errorMessage(error) })
+      );
+    }, delay);
+    this.#backoff.set(podId, entry);
+    return failures;
+  }
+
+  #forget(podId: string): void {
+    this.resetBackoff(podId);
+    this.#rendered.delete(podId);
+    this.#startedAt.delete(podId);
+    this.#crashed.delete(podId);
+  }
+
+  async #event(pod: PodRecord, type: NewPodEvent["type"], reason: string, message: string) {
+    await this.#deps.store.events.append({
+      tenant: pod.tenant,
+      podId: pod.id,
+      podName: pod.name,
+      type,
+      reason,
+      message,
+    });
+  }
+
+  async #withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.#locks.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => {}).then(fn);
+    this.#locks.set(key, next);
+    try {
+      return await next;
+    } finally {
+      if (this.#locks.get(key) === next) this.#locks.delete(key);
+    }
+  }
+
+  async #limited<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.#options.concurrency) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#active++;
+    try {
+      return await fn();
+    } finally {
+      this.#active--;
+      this.#waiting.shift()?.();
+    }
+  }
+}
+
+function groupByPod(observed: ObservedContainer[]): Map<string, ObservedContainer[]> {
+  const map = new Map<string, ObservedContainer[]>();
+  for (const c of observed) map.set(c.podId, [...(map.get(c.podId) ?? []), c]);
+  return map;
+}
+
+function describe(action: Action, pods: Map<string, PodRecord>): PlannedAction {
+  if (action.kind === "remove-orphan") {
+    return { kind: action.kind, pod: action.name, reason: action.reason };
+  }
+  const pod = pods.get(action.podId);
+  return {
+    kind: action.kind,
+    pod: pod ? `${pod.tenant}/${pod.name}` : action.podId,
+    reason: action.reason,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * From a stored pod to the container request the runtime gets: merge its sealed
+ * secrets back into the config, let the adapter render, name everything
+ * deterministically and fingerprint the result (the spec hash).
+ * @module
+ */
+import type { AgentAdapter, RenderedFile } from "./adapter.ts";
+import { containerHostname, containerName, tenantNetworkName, volumeName } from "./naming.ts";
+import type { PodContainerRequest } from "./runtime.ts";
+import { mergeSensitive, type PodSecrets } from "./secrets.ts";
+import { specHash } from "./spec_hash.ts";
+import type { PodRecord } from "./store.ts";
+
+/** How public hosts of pods are formed. */
+export interface RoutingSettings {
+  /** Base domain (`example.com`); hosts are `<pod>.<tenant>.<domain>`. */
+  domain: string;
+}
+
+/** The public host of a pod. */
+export function podHost(tenant: string, pod: string, routing: RoutingSettings): string {
+  return `${pod}.${tenant}.${routing.domain}`;
+}
+
+/** Origins a browser may use to reach a pod. */
+export function podOrigins(tenant: string, pod: string, routing: RoutingSettings): string[] {
+  const host = podHost(tenant, pod, routing);
+  return [`https://${host}`, `http://${host}`];
+}
+
+/** A rendered pod: what to create, and its fingerprint. */
+export interface RenderedPodRequest {
+  /** The runtime request. */
+  request: PodContainerRequest;
+  /** Files for config changes. */
+  files: RenderedFile[];
+}
+
+/** Renders `pod` with its opened secrets through its adapter. */
+export function renderPodRequest(
+  pod: PodRecord,
+  adapter: AgentAdapter,
+  secrets: PodSecrets,
+  routing: RoutingSettings,
+): RenderedPodRequest {
+  const config = adapter.configSchema.parse(mergeSensitive(pod.spec.config, secrets.values));
+  const rendered = adapter.render(config, {
+    ref: `${pod.tenant}/${pod.name}`,
+    image: pod.spec.image,
+    resources: pod.spec.resources,
+    token: secrets.token,
+    publicOrigins: podOrigins(pod.tenant, pod.name, routing),
+  });
+  const base = {
+    podId: pod.id,
+    tenant: pod.tenant,
+    pod: pod.name,
+    containerName: containerName(pod.tenant, pod.name),
+    hostname: containerHostname(pod.tenant, pod.name),
+    network: tenantNetworkName(pod.tenant),
+    volume: volumeName(pod.id),
+    hostPort: pod.hostPort,
+    spec: rendered.container,
+  };
+  // Files are not hashed: the agent may rewrite them (OpenClaw does), and config
+  // changes are applied by onConfigChange, not by recreating.
+  const hash = specHash({
+    spec: base.spec,
+    hostPort: base.hostPort,
+    hostname: base.hostname,
+    network: base.network,
+    volume: base.volume,
+  });
+  return { request: { ...base, specHash: hash, files: rendered.files }, files: rendered.files };
+}

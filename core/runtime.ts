@@ -1,0 +1,97 @@
+/**
+ * `ContainerRuntime`: what the reconciler needs from a container engine, in domain
+ * terms. Implemented by `providers/docker/runtime.ts` (Docker Engine) and by an
+ * in-memory fake for tests; one contract suite runs against both.
+ * @module
+ */
+import type { ContainerSpec, RenderedFile } from "./adapter.ts";
+import type { ObservedContainer } from "./planner.ts";
+
+/** Everything needed to create one pod's container. */
+export interface PodContainerRequest {
+  /** Pod uuid. */
+  podId: string;
+  /** Tenant id. */
+  tenant: string;
+  /** Pod name. */
+  pod: string;
+  /** Deterministic container name. */
+  containerName: string;
+  /** Stable hostname. */
+  hostname: string;
+  /** The tenant's bridge network (created when missing). */
+  network: string;
+  /** The pod's volume (created when missing). */
+  volume: string;
+  /** Host port on 127.0.0.1 publishing `spec.port`. */
+  hostPort: number;
+  /** Fingerprint stored as a label. */
+  specHash: string;
+  /** The container the adapter rendered. */
+  spec: ContainerSpec;
+  /** Files written into the volume before the first start. */
+  files: RenderedFile[];
+}
+
+/** Something that happened to one of our containers. */
+export interface RuntimeEvent {
+  /** `die`, `oom`, `destroy`, `start`, `stop`, `kill`. */
+  action: string;
+  /** Pod uuid from the container's label. */
+  podId: string;
+  /** Container id. */
+  containerId: string;
+  /** Exit code on `die`. */
+  exitCode?: number;
+  /** Engine time, ms since the epoch. */
+  time: number;
+}
+
+/** CPU and memory use of a running container. */
+export interface ContainerUsage {
+  /** Percent of one CPU. */
+  cpu: number;
+  /** Memory in MiB. */
+  memoryMB: number;
+}
+
+/** A log line of a container. */
+export interface RuntimeLogLine {
+  /** Which stream. */
+  stream: "stdout" | "stderr";
+  /** The line without its newline. */
+  text: string;
+  /** When the engine recorded it (ISO 8601), if asked for. */
+  time?: string;
+}
+
+/** A container engine as the reconciler uses it. */
+export interface ContainerRuntime {
+  /** Containers labelled as ours (all, or one pod's), in any state: one engine call. */
+  listPodContainers(podId?: string): Promise<ObservedContainer[]>;
+  /** Creates network, volume (if missing) and the container, writes files; does not start. */
+  createPodContainer(request: PodContainerRequest): Promise<string>;
+  /** Writes files into the volume mounted at `volumePath` of a container. */
+  writeFiles(containerId: string, volumePath: string, files: RenderedFile[]): Promise<void>;
+  /** Starts a container; fine if it already runs. */
+  start(containerId: string): Promise<void>;
+  /** Stops a container; fine if it is not running. */
+  stop(containerId: string, timeoutSeconds: number): Promise<void>;
+  /** Removes a container (forcefully); fine if it is gone. */
+  remove(containerId: string): Promise<void>;
+  /** Removes a volume; fine if it is gone. */
+  removeVolume(name: string): Promise<void>;
+  /** Removes a network; fine if it is gone. */
+  removeNetwork(name: string): Promise<void>;
+  /** Our containers' events, until `signal` aborts; survives engine restarts. */
+  watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent>;
+  /** One usage sample of a running container (about 1 s). */
+  usage(containerId: string): Promise<ContainerUsage>;
+  /** Log lines of a container. */
+  logs(
+    containerId: string,
+    options: { tail?: number; follow?: boolean; timestamps?: boolean; signal?: AbortSignal },
+  ): AsyncIterable<RuntimeLogLine>;
+  /** Resolves when the engine answers. */
+  ping(): Promise<void>;
+}

@@ -1,0 +1,341 @@
+/**
+ * The control plane's use cases, shared by the REST API and the dashboard: validate,
+ * write desired state, record an event, wake the reconciler. No HTTP and no SQL here;
+ * the store, runtime and secret box are injected.
+ * @module
+ */
+import type { AgentAdapter, Resources } from "./adapter.ts";
+import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
+import { parsePodRef, parseTenantId } from "./ids.ts";
+import { containerName, tenantNetworkName } from "./naming.ts";
+import { findCondition, type Pod } from "./pod.ts";
+import { allocateHostPort, type PortRange } from "./ports.ts";
+import type { PlannedAction, Reconciler } from "./reconciler.ts";
+import { podHost, type RoutingSettings } from "./render.ts";
+import type { ContainerRuntime, ContainerUsage } from "./runtime.ts";
+import { maskSensitive, type PodSecrets, type SecretBox, splitSensitive } from "./secrets.ts";
+import type { PodEvent, PodRecord, Store, Tenant } from "./store.ts";
+
+/** A pod as the API and CLI show it (field names of PRODUCT.md). */
+export interface PodView {
+  pod: string;
+  id: string;
+  tenant: string;
+  name: string;
+  adapter: string;
+  image: string;
+  desiredState: string;
+  status: string;
+  health: "ok" | "failing" | "starting" | null;
+  cpu: number | null;
+  memoryMB: number | null;
+  hostPort: number;
+  url: string;
+  restarts: number;
+  generation: number;
+  observedGeneration: number;
+  lastError: string | null;
+  conditions: Pod["status"]["conditions"];
+  createdAt: string;
+}
+
+/** What creating a pod takes. */
+export interface CreatePodInput {
+  /** Pod name. */
+  name: string;
+  /** Adapter id. */
+  adapter: string;
+  /** Image; the adapter's default when absent. */
+  image?: string;
+  /** Adapter config (validated by the adapter's schema). */
+  config?: Record<string, unknown>;
+  /** Limits; the adapter's defaults fill the gaps. */
+  resources?: Partial<Resources>;
+}
+
+/** What the service works with. */
+export interface ServiceDeps {
+  store: Store;
+  runtime: ContainerRuntime;
+  reconciler: Reconciler;
+  secrets: SecretBox;
+  adapterById(id: string): AgentAdapter;
+  routing: RoutingSettings;
+  portRange: PortRange;
+  /** Whether a host port is free on 127.0.0.1. */
+  isPortFree(port: number): Promise<boolean>;
+  /** A new random token. */
+  newToken(): string;
+  /** Latest usage samples by pod id. */
+  usage(podId: string): ContainerUsage | undefined;
+  /** Runs reconcile work in the background (errors are logged by the caller). */
+  background(work: Promise<unknown>): void;
+}
+
+/** Turns a stored pod into its view. */
+export function podView(pod: PodRecord, routing: RoutingSettings, usage?: ContainerUsage): PodView {
+  const healthy = findCondition(pod.status, "Healthy");
+  const running = pod.status.phase === "running";
+  const health = !running || !healthy
+    ? null
+    : healthy.status === "True"
+    ? "ok"
+    : healthy.status === "False"
+    ? "failing"
+    : "starting";
+  return {
+    pod: `${pod.tenant}/${pod.name}`,
+    id: pod.id,
+    tenant: pod.tenant,
+    name: pod.name,
+    adapter: pod.spec.adapter,
+    image: pod.spec.image,
+    desiredState: pod.spec.desiredState,
+    status: pod.status.phase,
+    health,
+    cpu: running && usage ? usage.cpu : null,
+    memoryMB: running && usage ? usage.memoryMB : null,
+    hostPort: pod.hostPort,
+    url: `https://${podHost(pod.tenant, pod.name, routing)}`,
+    restarts: pod.status.restartCount,
+    generation: pod.generation,
+    observedGeneration: pod.status.observedGeneration,
+    lastError: pod.status.lastError,
+    conditions: pod.status.conditions,
+    createdAt: pod.createdAt,
+  };
+}
+
+/** The use cases. */
+export class ControlPlaneService {
+  readonly #d: ServiceDeps;
+
+  constructor(deps: ServiceDeps) {
+    this.#d = deps;
+  }
+
+  /** Creates a tenant. */
+  async createTenant(id: string, name?: string): Promise<Tenant> {
+    parseTenantId(id);
+    const tenant = await this.#d.store.tenants.create(id, name ?? id);
+    await this.#d.store.events.append({
+      tenant: id,
+      type: "Normal",
+      reason: "TenantCreated",
+      message: `Tenant "${id}" created`,
+    });
+    return tenant;
+  }
+
+  /** Deletes a tenant; with `force` its pods first (waiting for their removal). */
+  async deleteTenant(id: string, force: boolean): Promise<{ deleted: string; pods: number }> {
+    parseTenantId(id);
+    await this.#d.store.tenants.get(id);
+    const pods = await this.#d.store.pods.list({ tenant: id });
+    const live = pods.filter((p) => p.spec.desiredState !== "deleted");
+    if (live.length > 0 && !force) {
+      throw new ConflictError(
+        `Cannot delete tenant "${id}": it has ${live.length} pod(s); delete them or use --force`,
+        { details: { pods: live.map((p) => `${p.tenant}/${p.name}`) } },
+      );
+    }
+    for (const pod of pods) {
+      if (pod.spec.desiredState !== "deleted") {
+        await this.#d.store.pods.setDesiredState(pod.id, "deleted");
+      }
+      await this.#d.reconciler.reconcilePod(pod.id);
+      await this.#d.reconciler.reconcilePod(pod.id); // remove, then finalize
+    }
+    const left = await this.#d.store.pods.list({ tenant: id });
+    if (left.length > 0) {
+      throw new ConflictError(
+        `Cannot delete tenant "${id}": ${left.length} pod(s) could not be removed yet`,
+        { details: { errors: left.map((p) => p.status.lastError) } },
+      );
+    }
+    await this.#d.runtime.removeNetwork(tenantNetworkName(id));
+    await this.#d.store.tenants.delete(id);
+    return { deleted: id, pods: live.length };
+  }
+
+  /** Creates a pod and starts reconciling it. */
+  async createPod(tenant: string, input: CreatePodInput): Promise<PodView> {
+    const ref = parsePodRef(`${tenant}/${input.name}`);
+    const adapter = this.#d.adapterById(input.adapter);
+    const parsed = adapter.configSchema.safeParse(input.config ?? {});
+    if (!parsed.success) {
+      throw new ValidationError(`Invalid config for adapter "${adapter.id}"`, {
+        details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      });
+    }
+    const resources = { ...adapter.defaultResources, ...input.resources };
+    validateResources(resources);
+    await this.#d.store.tenants.get(ref.tenant);
+    const name = containerName(ref.tenant, ref.pod);
+    const clash = (await this.#d.store.pods.list()).find((p) =>
+      containerName(p.tenant, p.name) === name && p.name !== ref.pod
+    );
+    if (clash) {
+      throw new ConflictError(
+        `Cannot create pod "${ref.tenant}/${ref.pod}": its container name "${name}" is taken by pod "${clash.tenant}/${clash.name}"`,
+      );
+    }
+    const { plain, values } = splitSensitive(
+      parsed.data as Record<string, unknown>,
+      adapter.sensitiveFields,
+    );
+    const secrets: PodSecrets = { token: this.#d.newToken(), values };
+    const hostPort = await allocateHostPort(
+      this.#d.portRange,
+      await this.#d.store.pods.allocatedPorts(),
+      (p) => this.#d.isPortFree(p),
+    );
+    const pod = await this.#d.store.pods.create({
+      tenant: ref.tenant,
+      name: ref.pod,
+      adapter: adapter.id,
+      image: input.image ?? adapter.defaultImage,
+      config: plain,
+      secrets: await this.#d.secrets.seal(secrets),
+      resources,
+      hostPort,
+    });
+    await this.#d.store.events.append({
+      tenant: pod.tenant,
+      podId: pod.id,
+      podName: pod.name,
+      type: "Normal",
+      reason: "Created",
+      message: `Pod created (${adapter.id}, ${pod.spec.image}, port ${hostPort})`,
+    });
+    this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
+    return this.view(pod);
+  }
+
+  /** Marks a pod deleted; the reconciler removes its container and volume. */
+  async deletePod(tenant: string, name: string): Promise<PodView> {
+    const pod = await this.#pod(tenant, name);
+    const updated = await this.#d.store.pods.setDesiredState(pod.id, "deleted");
+    if (pod.status.containerId) this.#d.reconciler.expectExit(pod.status.containerId);
+    this.#d.background(
+      this.#d.reconciler.reconcilePod(pod.id).then(() => this.#d.reconciler.reconcilePod(pod.id)),
+    );
+    return this.view(updated);
+  }
+
+  /** Sets a pod's desired state to running or stopped. */
+  async setRunning(tenant: string, name: string, running: boolean): Promise<PodView> {
+    const pod = await this.#pod(tenant, name);
+    if (pod.spec.desiredState === "deleted") {
+      throw new ConflictError(`Pod "${tenant}/${name}" is being deleted`);
+    }
+    this.#d.reconciler.resetBackoff(pod.id);
+    const updated = await this.#d.store.pods.setDesiredState(
+      pod.id,
+      running ? "running" : "stopped",
+    );
+    this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
+    return this.view(updated);
+  }
+
+  /** Restarts a pod's container (stop, then start). */
+  async restartPod(tenant: string, name: string): Promise<PodView> {
+    const pod = await this.#pod(tenant, name);
+    if (pod.spec.desiredState !== "running") {
+      throw new ConflictError(
+        `Cannot restart pod "${tenant}/${name}": it is ${pod.spec.desiredState}`,
+      );
+    }
+    this.#d.reconciler.resetBackoff(pod.id);
+    if (pod.status.containerId) {
+      this.#d.reconciler.expectExit(pod.status.containerId);
+      await this.#d.runtime.stop(pod.status.containerId, 10);
+    }
+    await this.#d.store.events.append({
+      tenant,
+      podId: pod.id,
+      podName: name,
+      type: "Normal",
+      reason: "RestartRequested",
+      message: "Restart requested",
+    });
+    await this.#d.reconciler.reconcilePod(pod.id);
+    return this.view(await this.#pod(tenant, name));
+  }
+
+  /** One pod's view. */
+  async getPod(tenant: string, name: string): Promise<PodView> {
+    return this.view(await this.#pod(tenant, name));
+  }
+
+  /** Pods of a tenant or all (those being deleted included). */
+  async listPods(tenant?: string): Promise<PodView[]> {
+    if (tenant !== undefined) {
+      parseTenantId(tenant);
+      await this.#d.store.tenants.get(tenant);
+    }
+    return (await this.#d.store.pods.list({ tenant })).map((p) => this.view(p));
+  }
+
+  /** A pod's config with secrets masked. */
+  async getConfig(tenant: string, name: string) {
+    const pod = await this.#pod(tenant, name);
+    const secrets = pod.secrets ? await this.#d.secrets.open<PodSecrets>(pod.secrets) : undefined;
+    return {
+      pod: `${tenant}/${name}`,
+      adapter: pod.spec.adapter,
+      image: pod.spec.image,
+      resources: pod.spec.resources,
+      config: maskSensitive(pod.spec.config, secrets?.values ?? {}),
+    };
+  }
+
+  /** Events, oldest first. */
+  async listEvents(filter: { tail: number; tenant?: string; pod?: string }): Promise<PodEvent[]> {
+    let podId: string | undefined;
+    if (filter.pod !== undefined) {
+      const ref = parsePodRef(filter.pod);
+      podId = (await this.#pod(ref.tenant, ref.pod)).id;
+    }
+    return await this.#d.store.events.list({ tail: filter.tail, tenant: filter.tenant, podId });
+  }
+
+  /** Runs (or with `dryRun` only plans) a reconcile pass. */
+  reconcile(dryRun: boolean): Promise<PlannedAction[]> {
+    return this.#d.reconciler.reconcileAll({ dryRun });
+  }
+
+  /** A pod's stored record (its secrets still sealed). */
+  async podRecord(tenant: string, name: string): Promise<PodRecord> {
+    return await this.#pod(tenant, name);
+  }
+
+  /** The view of a record. */
+  view(pod: PodRecord): PodView {
+    return podView(pod, this.#d.routing, this.#d.usage(pod.id));
+  }
+
+  async #pod(tenant: string, name: string): Promise<PodRecord> {
+    parsePodRef(`${tenant}/${name}`);
+    try {
+      return await this.#d.store.pods.get(tenant, name);
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        throw new NotFoundError(`Pod "${tenant}/${name}" does not exist`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}
+
+function validateResources(r: Resources): void {
+  if (!Number.isInteger(r.memoryMB) || r.memoryMB < 64 || r.memoryMB > 1024 * 1024) {
+    throw new ValidationError(`Invalid memory limit ${r.memoryMB} MB: expected 64 or more`);
+  }
+  if (!(r.cpus > 0 && r.cpus <= 256)) {
+    throw new ValidationError(`Invalid CPU limit ${r.cpus}: expected a number above 0`);
+  }
+  if (!Number.isInteger(r.pids) || r.pids < 16) {
+    throw new ValidationError(`Invalid process limit ${r.pids}: expected 16 or more`);
+  }
+}

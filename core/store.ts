@@ -1,0 +1,142 @@
+/**
+ * `Store`: the desired and observed state as the rest of AgentPod sees it, in domain
+ * terms. Implemented in `providers/store/` on PostgreSQL (PGlite or a server); no SQL
+ * leaks past it. Secrets arrive and leave encrypted: the store never sees clear text.
+ * @module
+ */
+import type { Resources } from "./adapter.ts";
+import type { Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
+
+/** A tenant with its pod count. */
+export interface Tenant {
+  /** Tenant id (DNS label). */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** Creation time (ISO 8601). */
+  createdAt: string;
+  /** Pods not yet deleted. */
+  pods: number;
+}
+
+/** A stored pod, with its encrypted secrets. */
+export interface PodRecord extends Pod {
+  /** AES-GCM ciphertext of the pod's secrets (token, sensitive config). */
+  secrets: Uint8Array | null;
+}
+
+/** What creating a pod stores. */
+export interface NewPod {
+  /** Tenant id. */
+  tenant: string;
+  /** Pod name. */
+  name: string;
+  /** Adapter id. */
+  adapter: string;
+  /** Image. */
+  image: string;
+  /** Config without secrets. */
+  config: Record<string, unknown>;
+  /** Encrypted secrets. */
+  secrets: Uint8Array;
+  /** Limits. */
+  resources: Resources;
+  /** Host port (unique). */
+  hostPort: number;
+}
+
+/** A status write by the reconciler. */
+export interface StatusUpdate {
+  /** Phase. */
+  phase?: PodPhase;
+  /** Conditions (the whole list). */
+  conditions?: Condition[];
+  /** Current container. */
+  containerId?: string | null;
+  /** Restarts after crashes. */
+  restartCount?: number;
+  /** Last error, or null to clear. */
+  lastError?: string | null;
+  /** The generation this status reflects. */
+  observedGeneration?: number;
+}
+
+/** A recorded event. */
+export interface PodEvent {
+  /** Increasing id. */
+  id: number;
+  /** When (ISO 8601). */
+  time: string;
+  /** Tenant id. */
+  tenant: string;
+  /** `<tenant>/<pod>`, or null for tenant-level events. */
+  pod: string | null;
+  /** `Normal` or `Warning`. */
+  type: "Normal" | "Warning";
+  /** One CamelCase word. */
+  reason: string;
+  /** A sentence. */
+  message: string;
+}
+
+/** An event to record. */
+export interface NewPodEvent {
+  /** Tenant id. */
+  tenant: string;
+  /** Pod uuid, if about a pod. */
+  podId?: string;
+  /** Pod name, if about a pod. */
+  podName?: string;
+  /** `Normal` or `Warning`. */
+  type: "Normal" | "Warning";
+  /** One CamelCase word. */
+  reason: string;
+  /** A sentence. */
+  message: string;
+}
+
+/** The persistent state of the control plane. */
+export interface Store {
+  /** Tenant rows. */
+  tenants: {
+    create(id: string, name: string): Promise<Tenant>;
+    get(id: string): Promise<Tenant>;
+    list(): Promise<Tenant[]>;
+    delete(id: string): Promise<void>;
+  };
+  /** Pod rows. */
+  pods: {
+    create(pod: NewPod): Promise<PodRecord>;
+    get(tenant: string, name: string): Promise<PodRecord>;
+    getById(id: string): Promise<PodRecord | undefined>;
+    /** Pods of a tenant or all, including those being deleted. */
+    list(filter?: { tenant?: string }): Promise<PodRecord[]>;
+    /** Sets the desired state and bumps the generation. */
+    setDesiredState(id: string, state: DesiredState): Promise<PodRecord>;
+    /** Writes status fields (reconciler only). */
+    updateStatus(id: string, update: StatusUpdate): Promise<void>;
+    /** Deletes the row once its container and volume are gone. */
+    purge(id: string): Promise<void>;
+    /** Host ports taken by pods. */
+    allocatedPorts(): Promise<Set<number>>;
+  };
+  /** The event log. */
+  events: {
+    append(event: NewPodEvent): Promise<PodEvent>;
+    /** The last `tail` events, oldest first. */
+    list(filter: { tail: number; tenant?: string; podId?: string }): Promise<PodEvent[]>;
+  };
+  /** Control-plane settings. */
+  settings: {
+    get<T>(key: string): Promise<T | undefined>;
+    set(key: string, value: unknown): Promise<void>;
+  };
+  /** API tokens, by SHA-256 hash. */
+  tokens: {
+    create(name: string, hash: string, tenant: string | null): Promise<void>;
+    findByHash(hash: string): Promise<{ id: string; tenant: string | null } | undefined>;
+    countAdmin(): Promise<number>;
+  };
+  /** Resolves when the database answers. */
+  ping(): Promise<void>;
+}

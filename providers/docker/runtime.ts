@@ -1,0 +1,221 @@
+/**
+ * `ContainerRuntime` on the Docker Engine: turns a pod's rendered container into a
+ * hardened container (init, all capabilities dropped, no-new-privileges, limits, the
+ * port published on 127.0.0.1 only, restart unless-stopped, one bridge network per
+ * tenant) and reports our containers and their events in domain terms.
+ * @module
+ */
+import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import type { RenderedFile } from "../../core/adapter.ts";
+import { LABELS, podLabels } from "../../core/naming.ts";
+import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
+import type {
+  ContainerRuntime,
+  ContainerUsage,
+  PodContainerRequest,
+  RuntimeEvent,
+  RuntimeLogLine,
+} from "../../core/runtime.ts";
+import type { DockerClient } from "./client.ts";
+import type { ContainerCreateRequest } from "./container_types.ts";
+import { summarizeStats } from "./stats.ts";
+
+const MANAGED = `${LABELS.managed}=true`;
+const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
+
+/** Builds the engine's create request for a pod (exported for tests). */
+export function containerCreateRequest(request: PodContainerRequest): ContainerCreateRequest {
+  const { spec } = request;
+  const port = `${spec.port}/tcp`;
+  return {
+    Image: spec.image,
+    Cmd: spec.command,
+    Env: Object.entries(spec.env).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) =>
+      `${k}=${v}`
+    ),
+    User: spec.user,
+    Hostname: request.hostname,
+    Labels: podLabels(
+      { id: request.podId, tenant: request.tenant, name: request.pod },
+      request.specHash,
+    ),
+    ExposedPorts: { [port]: {} },
+    HostConfig: {
+      Init: true,
+      CapDrop: ["ALL"],
+      SecurityOpt: ["no-new-privileges"],
+      PidsLimit: spec.resources.pids,
+      Memory: spec.resources.memoryMB * 1024 * 1024,
+      NanoCpus: Math.round(spec.resources.cpus * 1e9),
+      RestartPolicy: { Name: "unless-stopped" },
+      PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: String(request.hostPort) }] },
+      Mounts: [{ Type: "volume", Source: request.volume, Target: spec.volumePath }],
+      NetworkMode: request.network,
+    },
+  };
+}
+
+/** The Docker Engine as a `ContainerRuntime`. */
+export class DockerRuntime implements ContainerRuntime {
+  readonly #docker: DockerClient;
+
+  /** Uses (and does not own) `docker`. */
+  constructor(docker: DockerClient) {
+    this.#docker = docker;
+  }
+
+  /** @inheritdoc */
+  async listPodContainers(podId?: string): Promise<ObservedContainer[]> {
+    const label = podId === undefined ? [MANAGED] : [MANAGED, `${LABELS.pod}=${podId}`];
+    const rows = await this.#docker.containers.list({ all: true, filters: { label } });
+    return rows.flatMap((row) => {
+      const podId = row.Labels[LABELS.pod];
+      if (!podId) return [];
+      return [{
+        id: row.Id,
+        name: (row.Names[0] ?? "").replace(/^\//, ""),
+        podId,
+        specHash: row.Labels[LABELS.specHash] ?? "",
+        state: row.State as ContainerState,
+        createdAt: row.Created * 1000,
+      }];
+    });
+  }
+
+  /** @inheritdoc */
+  async createPodContainer(request: PodContainerRequest): Promise<string> {
+    await this.#ensureNetwork(request.network, request.tenant);
+    await this.#docker.volumes.create({
+      Name: request.volume,
+      Labels: {
+        [LABELS.managed]: "true",
+        [LABELS.pod]: request.podId,
+        [LABELS.tenant]: request.tenant,
+      },
+    });
+    const { Id } = await this.#docker.containers.create(containerCreateRequest(request), {
+      name: request.containerName,
+    });
+    if (request.files.length > 0) await this.writeFiles(Id, request.spec.volumePath, request.files);
+    return Id;
+  }
+
+  /** @inheritdoc */
+  async writeFiles(containerId: string, volumePath: string, files: RenderedFile[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const file of files) {
+      const parts = file.path.split("/").slice(0, -1);
+      for (let i = 1; i <= parts.length; i++) dirs.add(parts.slice(0, i).join("/"));
+    }
+    const uidOf = (dir: string) => files.find((f) => f.path.startsWith(`${dir}/`))?.uid ?? 0;
+    await this.#docker.containers.putArchive(containerId, volumePath, [
+      ...[...dirs].sort().map((dir) => ({
+        name: dir,
+        type: "directory" as const,
+        mode: 0o755,
+        uid: uidOf(dir),
+        gid: uidOf(dir),
+      })),
+      ...files.map((f) => ({
+        name: f.path,
+        data: f.content,
+        mode: f.mode,
+        uid: f.uid,
+        gid: f.uid,
+      })),
+    ]);
+  }
+
+  /** @inheritdoc */
+  async start(containerId: string): Promise<void> {
+    await this.#docker.containers.start(containerId);
+  }
+
+  /** @inheritdoc */
+  async stop(containerId: string, timeoutSeconds: number): Promise<void> {
+    await ignoreNotFound(this.#docker.containers.stop(containerId, { timeout: timeoutSeconds }));
+  }
+
+  /** @inheritdoc */
+  async remove(containerId: string): Promise<void> {
+    await ignoreNotFound(this.#docker.containers.remove(containerId, { force: true }));
+  }
+
+  /** @inheritdoc */
+  async removeVolume(name: string): Promise<void> {
+    await ignoreNotFound(this.#docker.volumes.remove(name, { force: true }));
+  }
+
+  /** @inheritdoc */
+  async removeNetwork(name: string): Promise<void> {
+    await ignoreNotFound(this.#docker.networks.remove(name));
+  }
+
+  /** @inheritdoc */
+  async *watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
+    const events = this.#docker.events.watch({
+      filters: { type: ["container"], label: [MANAGED], event: WATCHED_ACTIONS },
+      signal,
+    });
+    for await (const event of events) {
+      const podId = event.Actor.Attributes[LABELS.pod];
+      if (!podId) continue;
+      const exitCode = event.Actor.Attributes.exitCode;
+      yield {
+        action: event.Action,
+        podId,
+        containerId: event.Actor.ID,
+        exitCode: exitCode === undefined ? undefined : Number(exitCode),
+        time: Math.floor(event.timeNano / 1e6),
+      };
+    }
+  }
+
+  /** @inheritdoc */
+  async usage(containerId: string): Promise<ContainerUsage> {
+    const summary = summarizeStats(await this.#docker.containers.stats(containerId));
+    return {
+      cpu: Math.round(summary.cpuPercent * 10) / 10,
+      memoryMB: Math.round(summary.memoryBytes / 1024 / 1024),
+    };
+  }
+
+  /** @inheritdoc */
+  async *logs(
+    containerId: string,
+    options: { tail?: number; follow?: boolean; timestamps?: boolean; signal?: AbortSignal },
+  ): AsyncIterable<RuntimeLogLine> {
+    for await (const line of this.#docker.containers.logs(containerId, options)) {
+      yield line.timestamp === undefined
+        ? { stream: line.stream, text: line.line }
+        : { stream: line.stream, text: line.line, time: line.timestamp };
+    }
+  }
+
+  /** @inheritdoc */
+  ping(): Promise<void> {
+    return this.#docker.ping();
+  }
+
+  async #ensureNetwork(name: string, tenant: string): Promise<void> {
+    try {
+      await this.#docker.networks.inspect(name);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      await this.#docker.networks.create({
+        Name: name,
+        Labels: { [LABELS.managed]: "true", [LABELS.tenant]: tenant },
+      }).catch((e) => {
+        if (!(e instanceof ConflictError)) throw e; // created concurrently: fine
+      });
+    }
+  }
+}
+
+async function ignoreNotFound(work: Promise<unknown>): Promise<void> {
+  try {
+    await work;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+}
