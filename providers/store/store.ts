@@ -1,0 +1,304 @@
+/**
+ * `Store` on PostgreSQL: tenants, pods, events, settings and API tokens as plain SQL
+ * over a {@linkcode SqlDatabase}, the same statements on PGlite and on a server.
+ * Maps rows to domain objects; "not found" and "already exists" become domain errors.
+ * @module
+ */
+import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import type { Resources } from "../../core/adapter.ts";
+import type { Condition, DesiredState, PodPhase } from "../../core/pod.ts";
+import type {
+  NewPod,
+  NewPodEvent,
+  PodEvent,
+  PodRecord,
+  StatusUpdate,
+  Store,
+  Tenant,
+} from "../../core/store.ts";
+import type { SqlDatabase, SqlValue } from "./database.ts";
+
+interface PodRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  adapter: string;
+  image: string;
+  config: Record<string, unknown>;
+  secrets: Uint8Array | null;
+  resources: Resources;
+  desired_state: DesiredState;
+  generation: number;
+  observed_generation: number;
+  phase: string;
+  conditions: Condition[];
+  container_id: string | null;
+  host_port: number;
+  restart_count: number;
+  last_error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toPod(row: PodRow): PodRecord {
+  return {
+    id: row.id,
+    tenant: row.tenant_id,
+    name: row.name,
+    generation: row.generation,
+    hostPort: row.host_port,
+    secrets: row.secrets,
+    spec: {
+      adapter: row.adapter,
+      image: row.image,
+      config: row.config,
+      resources: row.resources,
+      desiredState: row.desired_state,
+    },
+    status: {
+      observedGeneration: row.observed_generation,
+      phase: row.phase.toLowerCase() as PodPhase,
+      conditions: row.conditions,
+      containerId: row.container_id,
+      restartCount: row.restart_count,
+      lastError: row.last_error,
+    },
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+interface EventRow {
+  id: number;
+  created_at: Date;
+  tenant_id: string;
+  pod_name: string | null;
+  type: "Normal" | "Warning";
+  reason: string;
+  message: string;
+}
+
+function toEvent(row: EventRow): PodEvent {
+  return {
+    id: Number(row.id),
+    time: row.created_at.toISOString(),
+    tenant: row.tenant_id,
+    pod: row.pod_name === null ? null : `${row.tenant_id}/${row.pod_name}`,
+    type: row.type,
+    reason: row.reason,
+    message: row.message,
+  };
+}
+
+const TENANT_SELECT = `SELECT t.id, t.display_name, t.created_at,
+  (SELECT count(*)::int FROM pods p WHERE p.tenant_id = t.id AND p.desired_state <> 'deleted') AS pods
+  FROM tenants t`;
+
+interface TenantRow {
+  id: string;
+  display_name: string;
+  created_at: Date;
+  pods: number;
+}
+
+function toTenant(row: TenantRow): Tenant {
+  return {
+    id: row.id,
+    name: row.display_name,
+    createdAt: row.created_at.toISOString(),
+    pods: row.pods,
+  };
+}
+
+/** The PostgreSQL implementation of `Store`. */
+export function createStore(db: SqlDatabase): Store {
+  const one = async <T>(text: string, params: SqlValue[], what: string): Promise<T> => {
+    const [row] = await db.query<T>(text, params);
+    if (!row) throw new NotFoundError(what);
+    return row;
+  };
+  const pod = (where: string, params: SqlValue[], what: string) =>
+    one<PodRow>(`SELECT * FROM pods WHERE ${where}`, params, what).then(toPod);
+
+  return {
+    tenants: {
+      async create(id, name) {
+        try {
+          await db.query("INSERT INTO tenants (id, display_name) VALUES ($1, $2)", [id, name]);
+        } catch (error) {
+          if (error instanceof ConflictError) {
+            throw new ConflictError(`Tenant "${id}" already exists`, { cause: error });
+          }
+          throw error;
+        }
+        return await this.get(id);
+      },
+      get: (id) =>
+        one<TenantRow>(`${TENANT_SELECT} WHERE t.id = $1`, [id], `Tenant "${id}" does not exist`)
+          .then(toTenant),
+      list: async () => (await db.query<TenantRow>(`${TENANT_SELECT} ORDER BY t.id`)).map(toTenant),
+      async delete(id) {
+        const rows = await db.query("DELETE FROM tenants WHERE id = $1 RETURNING id", [id]);
+        if (rows.length === 0) throw new NotFoundError(`Tenant "${id}" does not exist`);
+      },
+    },
+    pods: {
+      async create(p: NewPod) {
+        try {
+          const [row] = await db.query<PodRow>(
+            `INSERT INTO pods (tenant_id, name, adapter, image, config, secrets, resources,
+               host_port, phase)
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, 'pending') RETURNING *`,
+            [
+              p.tenant,
+              p.name,
+              p.adapter,
+              p.image,
+              JSON.stringify(p.config),
+              p.secrets,
+              JSON.stringify(p.resources),
+              p.hostPort,
+            ],
+          );
+          return toPod(row!);
+        } catch (error) {
+          if (error instanceof ConflictError && /name/.test(error.message)) {
+            throw new ConflictError(`Pod "${p.tenant}/${p.name}" already exists`, { cause: error });
+          }
+          throw error;
+        }
+      },
+      get: (tenant, name) =>
+        pod(
+          "tenant_id = $1 AND name = $2",
+          [tenant, name],
+          `Pod "${tenant}/${name}" does not exist`,
+        ),
+      async getById(id) {
+        const [row] = await db.query<PodRow>("SELECT * FROM pods WHERE id = $1", [id]);
+        return row ? toPod(row) : undefined;
+      },
+      async list(filter = {}) {
+        const rows = filter.tenant === undefined
+          ? await db.query<PodRow>("SELECT * FROM pods ORDER BY tenant_id, name")
+          : await db.query<PodRow>(
+            "SELECT * FROM pods WHERE tenant_id = $1 ORDER BY name",
+            [filter.tenant],
+          );
+        return rows.map(toPod);
+      },
+      async setDesiredState(id, state) {
+        const [row] = await db.query<PodRow>(
+          `UPDATE pods SET desired_state = $2, generation = generation + 1, updated_at = now(),
+             deleted_at = CASE WHEN $2 = 'deleted' THEN now() ELSE NULL END
+           WHERE id = $1 RETURNING *`,
+          [id, state],
+        );
+        if (!row) throw new NotFoundError(`Pod "${id}" does not exist`);
+        return toPod(row);
+      },
+      async updateStatus(id, update: StatusUpdate) {
+        const sets: string[] = [];
+        const params: SqlValue[] = [id];
+        const set = (column: string, value: SqlValue, cast = "") => {
+          params.push(value);
+          sets.push(`${column} = $${params.length}${cast}`);
+        };
+        if (update.phase !== undefined) set("phase", update.phase);
+        if (update.conditions !== undefined) {
+          set("conditions", JSON.stringify(update.conditions), "::jsonb");
+        }
+        if (update.containerId !== undefined) set("container_id", update.containerId);
+        if (update.restartCount !== undefined) set("restart_count", update.restartCount);
+        if (update.lastError !== undefined) set("last_error", update.lastError);
+        if (update.observedGeneration !== undefined) {
+          set("observed_generation", update.observedGeneration);
+        }
+        if (sets.length === 0) return;
+        await db.query(
+          `UPDATE pods SET ${sets.join(", ")}, status_updated_at = now() WHERE id = $1`,
+          params,
+        );
+      },
+      async purge(id) {
+        await db.query("DELETE FROM pods WHERE id = $1", [id]);
+      },
+      async allocatedPorts() {
+        const rows = await db.query<{ host_port: number }>(
+          "SELECT host_port FROM pods WHERE host_port IS NOT NULL",
+        );
+        return new Set(rows.map((r) => r.host_port));
+      },
+    },
+    events: {
+      async append(e: NewPodEvent) {
+        const [row] = await db.query<EventRow>(
+          `INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message)
+           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
+          [e.tenant, e.podId ?? null, e.podName ?? null, e.type, e.reason, e.message],
+        );
+        return toEvent(row!);
+      },
+      async list(filter) {
+        const where: string[] = [];
+        const params: SqlValue[] = [];
+        if (filter.tenant !== undefined) {
+          params.push(filter.tenant);
+          where.push(`tenant_id = $${params.length}`);
+        }
+        if (filter.podId !== undefined) {
+          params.push(filter.podId);
+          where.push(`pod_id = $${params.length}`);
+        }
+        params.push(filter.tail);
+        const rows = await db.query<EventRow>(
+          `SELECT * FROM (SELECT * FROM pod_events
+             ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+             ORDER BY id DESC LIMIT $${params.length}) e ORDER BY id`,
+          params,
+        );
+        return rows.map(toEvent);
+      },
+    },
+    settings: {
+      async get<T>(key: string) {
+        const [row] = await db.query<{ value: T }>("SELECT value FROM settings WHERE key = $1", [
+          key,
+        ]);
+        return row?.value;
+      },
+      async set(key, value) {
+        await db.query(
+          `INSERT INTO settings (key, value) VALUES ($1, $2::jsonb)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = now()`,
+          [key, JSON.stringify(value)],
+        );
+      },
+    },
+    tokens: {
+      async create(name, hash, tenant) {
+        await db.query("INSERT INTO api_tokens (name, token_hash, tenant_id) VALUES ($1, $2, $3)", [
+          name,
+          hash,
+          tenant,
+        ]);
+      },
+      async findByHash(hash) {
+        const [row] = await db.query<{ id: string; tenant_id: string | null }>(
+          "SELECT id, tenant_id FROM api_tokens WHERE token_hash = $1",
+          [hash],
+        );
+        return row ? { id: row.id, tenant: row.tenant_id } : undefined;
+      },
+      async countAdmin() {
+        const [row] = await db.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM api_tokens WHERE tenant_id IS NULL",
+        );
+        return row?.n ?? 0;
+      },
+    },
+    ping: async () => {
+      await db.query("SELECT 1");
+    },
+  };
+}

@@ -1,0 +1,323 @@
+/**
+ * The store contract, run once per driver (store_test.ts): migrations, transactions,
+ * error mapping, value types, row-level security and advisory locks must behave the
+ * same on PGlite and on a PostgreSQL server. Every test gets its own database.
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { ConflictError, NotFoundError, ValidationError } from "../../core/errors.ts";
+import type { SqlSession } from "../../providers/store/mod.ts";
+import { MigrationError, SqlError } from "../../providers/store/mod.ts";
+import { migrationDir, type StoreFixture } from "./_store_fixtures.ts";
+
+/** Two tenants with one pod, one event and one token each. */
+async function seedTwoTenants(db: SqlSession): Promise<void> {
+  await db.exec(`
+    INSERT INTO tenants (id, display_name) VALUES ('a', 'Tenant A'), ('b', 'Tenant B');
+    INSERT INTO pods (tenant_id, name, adapter, image) VALUES
+      ('a', 'web', 'generic', 'busybox'), ('b', 'web', 'generic', 'busybox');
+    INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message)
+      SELECT tenant_id, id, name, 'Normal', 'Created', 'Pod created' FROM pods;
+    INSERT INTO api_tokens (name, token_hash, tenant_id) VALUES
+      ('ci', repeat('a', 64), 'a'), ('ci', repeat('b', 64), 'b'), ('admin', repeat('c', 64), NULL);
+  `);
+}
+
+async function count(db: SqlSession, table: string): Promise<number> {
+  const [row] = await db.query<{ n: number }>(`SELECT count(*) AS n FROM ${table}`);
+  return row!.n;
+}
+
+/** Registers the contract tests for one driver; names start with `[pglite]`/`[postgres]`. */
+export function storeSuite(fixture: StoreFixture): void {
+  const test = (name: string, fn: () => Promise<void>) =>
+    Deno.test({ name: `[${fixture.dialect}] ${name}`, fn });
+
+  test("migrations apply in order and are recorded", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    const rows = await db.query<{ version: number; name: string; checksum: string }>(
+      "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+    );
+    assert.deepEqual(rows.map((r) => [r.version, r.name]), [[1, "0001_init.sql"]]);
+    assert.match(rows[0]!.checksum, /^[0-9a-f]{64}$/);
+    const tables = await db.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.tables
+        WHERE table_schema = current_schema() ORDER BY table_name`,
+    );
+    assert.deepEqual(tables.map((t) => t.table_name), [
+      "api_tokens",
+      "pod_events",
+      "pods",
+      "schema_migrations",
+      "settings",
+      "tenants",
+    ]);
+  });
+
+  test("reopening applies nothing again and keeps the data", async () => {
+    await using fresh = await fixture.fresh();
+    const first = await fresh.open();
+    await first.query("INSERT INTO tenants (id) VALUES ('keep')");
+    const [before] = await first.query<{ applied_at: Date }>(
+      "SELECT applied_at FROM schema_migrations",
+    );
+    await first.close();
+    const again = await fresh.open();
+    const after = await again.query<{ applied_at: Date }>(
+      "SELECT applied_at FROM schema_migrations",
+    );
+    assert.deepEqual(after, [before]);
+    assert.deepEqual(await again.query("SELECT id FROM tenants"), [{ id: "keep" }]);
+  });
+
+  test("two processes opening an empty database at once migrate it once", async () => {
+    await using fresh = await fixture.fresh();
+    const [a] = await Promise.all([fresh.open(), fresh.open()]);
+    assert.equal(await count(a, "schema_migrations"), 1);
+  });
+
+  test("a failed migration rolls back fully and names the file", async () => {
+    await using fresh = await fixture.fresh();
+    const dir = await migrationDir({
+      "0001_good.sql": "CREATE TABLE good (id int PRIMARY KEY);",
+      "0002_broken.sql": "CREATE TABLE half (id int);\nINSERT INTO nowhere VALUES (1);",
+    });
+    try {
+      await assert.rejects(fresh.open({ migrationsDir: dir }), (error: unknown) => {
+        assert.ok(error instanceof MigrationError);
+        assert.equal(error.file, "0002_broken.sql");
+        assert.match(error.message, /^Migration "0002_broken.sql" failed: .*"nowhere"/);
+        return true;
+      });
+      const db = await fresh.open({ migrate: false });
+      const tables = await db.query<{ name: string }>(
+        `SELECT table_name AS name FROM information_schema.tables
+          WHERE table_schema = current_schema() ORDER BY 1`,
+      );
+      assert.deepEqual(tables.map((t) => t.name), ["good", "schema_migrations"]);
+      assert.deepEqual(await db.query("SELECT version FROM schema_migrations"), [{ version: 1 }]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  test("an applied migration that was edited is refused by checksum", async () => {
+    await using fresh = await fixture.fresh();
+    const dir = await migrationDir({ "0001_one.sql": "CREATE TABLE one (id int);" });
+    try {
+      await (await fresh.open({ migrationsDir: dir })).close();
+      await Deno.writeTextFile(`${dir}/0001_one.sql`, "CREATE TABLE one (id bigint);");
+      await assert.rejects(
+        fresh.open({ migrationsDir: dir }),
+        /^MigrationError: Migration "0001_one.sql" changed after it was applied \(checksum/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  test("transactions commit on success and roll back when the callback throws", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    const result = await db.transaction(async (tx) => {
+      await tx.query("INSERT INTO tenants (id) VALUES ('kept')");
+      return "done";
+    });
+    assert.equal(result, "done");
+    const boom = new Error("boom");
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.query("INSERT INTO tenants (id) VALUES ('lost')");
+        throw boom;
+      }),
+      (error) => error === boom,
+    );
+    assert.deepEqual(await db.query("SELECT id FROM tenants"), [{ id: "kept" }]);
+  });
+
+  test("a transaction whose statement failed rolls back even if the error was caught", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.query("INSERT INTO tenants (id) VALUES ('lost')");
+        await tx.query("INSERT INTO tenants (id) VALUES ('lost')").catch(() => {});
+      }),
+      (error: unknown) => error instanceof SqlError && error.code === "25P02",
+    );
+    assert.equal(await count(db, "tenants"), 0);
+  });
+
+  test("constraint violations map to ConflictError, NotFoundError and ValidationError", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    await assert.rejects(db.query("INSERT INTO tenants (id) VALUES ('a')"), ConflictError);
+    const dup = "INSERT INTO pods (tenant_id, name, adapter, image) VALUES ('a', 'web', 'g', 'i')";
+    await assert.rejects(db.query(dup), {
+      name: "ConflictError",
+      message: /pods_tenant_name_unique/,
+    });
+    await db.query("UPDATE pods SET host_port = 20001 WHERE tenant_id = 'a'");
+    await assert.rejects(db.query("UPDATE pods SET host_port = 20001 WHERE tenant_id = 'b'"), {
+      name: "ConflictError",
+      details: { sqlState: "23505", constraint: "pods_host_port_key", table: "pods" },
+    });
+    await assert.rejects(
+      db.query("INSERT INTO pods (tenant_id, name, adapter, image) VALUES ('zz', 'x', 'g', 'i')"),
+      NotFoundError,
+    );
+    // PostgreSQL 15 reports 23503, PGlite's PostgreSQL 18 reports 23001: both are a 409.
+    await assert.rejects(db.query("DELETE FROM tenants WHERE id = 'a'"), ConflictError);
+    await assert.rejects(db.query("INSERT INTO tenants (id) VALUES ('Not_A_Label')"), (e) => {
+      assert.ok(e instanceof ValidationError);
+      assert.match(e.message, /tenants_id_dns_label/);
+      assert.doesNotMatch(e.message, /Failing row/);
+      return true;
+    });
+    await assert.rejects(db.query("SELECT * FROM pods WHERE id = $1", ["x"]), ValidationError);
+  });
+
+  test("values come back as the same JS types", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await db.query("INSERT INTO tenants (id, labels) VALUES ('a', $1::jsonb)", [
+      JSON.stringify({ team: "x", n: 1 }),
+    ]);
+    const secret = new Uint8Array([0, 1, 127, 128, 255]);
+    const [pod] = await db.query<Record<string, unknown>>(
+      `INSERT INTO pods (tenant_id, name, adapter, image, config, secrets, host_port)
+       VALUES ('a', 'p', 'generic', 'img', $1::jsonb, $2, 30000) RETURNING *`,
+      [JSON.stringify({ nested: [1, "two", null] }), secret],
+    );
+    assert.ok(pod);
+    assert.match(String(pod.id), /^[0-9a-f-]{36}$/);
+    assert.deepEqual(pod.config, { nested: [1, "two", null] });
+    assert.deepEqual(pod.secrets, secret);
+    assert.equal(Object.getPrototypeOf(pod.secrets), Uint8Array.prototype);
+    assert.deepEqual(pod.conditions, []);
+    assert.equal(pod.host_port, 30000);
+    assert.equal(pod.generation, 1);
+    assert.equal(pod.deleted_at, null);
+    assert.ok(pod.created_at instanceof Date);
+    const [event] = await db.query<{ id: unknown }>(
+      `INSERT INTO pod_events (tenant_id, type, reason, message)
+       VALUES ('a', 'Normal', 'Created', 'm') RETURNING id`,
+    );
+    assert.equal(event?.id, 1);
+    const [row] = await db.query<Record<string, unknown>>(
+      `SELECT labels, $1::text[] AS tags, count(*) OVER () AS n, 9007199254740993::int8 AS big,
+              $2::timestamptz AS at, 1.50::numeric AS exact, true AS yes FROM tenants`,
+      [["a", "b,c"], new Date("2030-01-02T03:04:05.678Z")],
+    );
+    assert.deepEqual(row, {
+      labels: { team: "x", n: 1 },
+      tags: ["a", "b,c"],
+      n: 1,
+      big: 9007199254740993n,
+      at: new Date("2030-01-02T03:04:05.678Z"),
+      exact: "1.50",
+      yes: true,
+    });
+  });
+
+  test("RLS: a tenant sees only its own rows; the admin path sees all", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    const tables = ["tenants", "pods", "pod_events", "api_tokens"];
+    for (const table of tables) {
+      const asA = await db.withTenant("a", (tx) => count(tx, table));
+      assert.equal(asA, 1, `tenant a sees only its own ${table}`);
+    }
+    const seen = await db.withTenant("a", (tx) => tx.query("SELECT tenant_id FROM pods"));
+    assert.deepEqual(seen, [{ tenant_id: "a" }]);
+    const [who] = await db.withTenant(
+      "a",
+      (tx) =>
+        tx.query<{ role: string; superuser: boolean; bypass: boolean }>(
+          `SELECT current_user AS role, rolsuper AS superuser, rolbypassrls AS bypass
+           FROM pg_roles WHERE rolname = current_user`,
+        ),
+    );
+    assert.deepEqual(who, { role: "agentpod_tenant", superuser: false, bypass: false });
+    assert.deepEqual(
+      await Promise.all(tables.map((t) => count(db, t))),
+      [2, 2, 2, 3],
+      "outside withTenant every row is visible",
+    );
+    assert.equal(await db.withTenant("nobody", (tx) => count(tx, "pods")), 0);
+  });
+
+  test("RLS: a tenant cannot update or delete another tenant's rows", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    const changed = await db.withTenant("a", async (tx) => [
+      await tx.query("UPDATE pods SET image = 'evil' WHERE tenant_id = 'b' RETURNING id"),
+      await tx.query("DELETE FROM pods WHERE tenant_id = 'b' RETURNING id"),
+      await tx.query("DELETE FROM pod_events WHERE tenant_id = 'b' RETURNING id"),
+      await tx.query("UPDATE tenants SET display_name = 'x' WHERE id = 'b' RETURNING id"),
+    ]);
+    assert.deepEqual(changed.map((rows) => rows.length), [0, 0, 0, 0]);
+    assert.deepEqual(await db.query("SELECT image FROM pods WHERE tenant_id = 'b'"), [
+      { image: "busybox" },
+    ]);
+    const own = await db.withTenant(
+      "a",
+      (tx) => tx.query("UPDATE pods SET image = 'new' RETURNING tenant_id"),
+    );
+    assert.deepEqual(own, [{ tenant_id: "a" }]);
+  });
+
+  test("RLS: a tenant cannot insert or move rows into another tenant", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    const policyViolation = (e: unknown) =>
+      e instanceof SqlError && e.code === "42501" && /row-level security/.test(e.message);
+    const attempts = [
+      "INSERT INTO pods (tenant_id, name, adapter, image) VALUES ('b', 'sneaky', 'g', 'i')",
+      "INSERT INTO pod_events (tenant_id, type, reason, message) VALUES ('b', 'Normal', 'X', 'm')",
+      `INSERT INTO api_tokens (name, token_hash, tenant_id) VALUES ('t', repeat('d', 64), 'b')`,
+      "UPDATE pods SET tenant_id = 'b' WHERE tenant_id = 'a'",
+    ];
+    for (const sql of attempts) {
+      await assert.rejects(db.withTenant("a", (tx) => tx.query(sql)), policyViolation, sql);
+    }
+    await assert.rejects(
+      db.withTenant("a", (tx) => tx.query("INSERT INTO tenants (id) VALUES ('c')")),
+      (e: unknown) => e instanceof SqlError && e.code === "42501",
+      "creating tenants is admin work",
+    );
+    await db.withTenant(
+      "a",
+      (tx) =>
+        tx.query("INSERT INTO pods (tenant_id, name, adapter, image) VALUES ('a', 'ok', 'g', 'i')"),
+    );
+    assert.equal(await count(db, "pods"), 3);
+  });
+
+  test("advisory lock: a second holder is refused until the first releases", async () => {
+    // On a server the two handles are two pools and the server arbitrates. PGlite is one
+    // session owned by one process, so what can be shown is that handles sharing the
+    // embedded instance exclude each other.
+    await using fresh = await fixture.fresh();
+    const first = await fresh.open();
+    const second = await fresh.open();
+    const lease = await first.tryAdvisoryLock(4242);
+    assert.ok(lease);
+    assert.equal(await lease.held(), true);
+    assert.equal(await second.tryAdvisoryLock(4242), null);
+    assert.ok(await second.tryAdvisoryLock(4243), "other keys are independent");
+    await lease.release();
+    assert.equal(await lease.held(), false);
+    const taken = await second.tryAdvisoryLock(4242);
+    assert.ok(taken);
+    assert.equal(await first.tryAdvisoryLock(4242n), null);
+    await second.close();
+    assert.ok(await first.tryAdvisoryLock(4242), "closing a handle releases its leases");
+  });
+}
