@@ -1,35 +1,47 @@
 /**
  * `agentpod`: the command line. `agentpod serve` runs the control plane; every other
- * command is a client of its REST API and only formats what the API returns.
+ * command is a client of its REST API and only formats what the API returns. The
+ * commands live in `cli/`; this file only connects them to the real process.
  * @module
  */
-import { Command } from "commander";
-import { serve } from "./main.ts";
+import { type CliIo, type TextWriter } from "./cli/context.ts";
+import { runCli, VERSION } from "./cli/run.ts";
 
-/** The AgentPod release. */
-export const VERSION = "0.1.0";
+export { buildCli, runCli } from "./cli/run.ts";
+export { VERSION };
 
-/** Builds the command tree (exported for tests). */
-export function buildCli(): Command {
-  const program = new Command("agentpod")
-    .description("Self-hosted control plane for AI agent pods")
-    .version(VERSION, "-V, --version")
-    .showHelpAfterError()
-    .configureOutput({ writeErr: (text) => Deno.stderr.writeSync(new TextEncoder().encode(text)) })
-    .exitOverride();
-  program.command("serve")
-    .description("Run the control plane (API, reconciler, dashboard) in the foreground")
-    .action(serve);
-  return program;
+function writer(file: typeof Deno.stdout): TextWriter {
+  const encoder = new TextEncoder();
+  return {
+    isTerminal: file.isTerminal(),
+    async write(text: string) {
+      let bytes = encoder.encode(text);
+      try {
+        while (bytes.length > 0) bytes = bytes.subarray(await file.write(bytes));
+      } catch (error) {
+        // A closed pipe (`agentpod pod logs -f | head`) ends the command quietly.
+        if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+        throw error;
+      }
+    },
+  };
 }
 
 if (import.meta.main) {
-  try {
-    await buildCli().parseAsync(Deno.args, { from: "user" });
-  } catch (error) {
-    // commander signals help/version/usage through exceptions with an exitCode.
-    const code = (error as { exitCode?: number }).exitCode;
-    if (code === undefined) throw error;
-    Deno.exit(code === 0 ? 0 : 2);
-  }
+  let serving = false;
+  const io: CliIo = {
+    env: Deno.env.toObject(),
+    stdout: writer(Deno.stdout),
+    stderr: writer(Deno.stderr),
+    stdin: { readable: Deno.stdin.readable, isTerminal: Deno.stdin.isTerminal() },
+    serve: async () => {
+      serving = true;
+      // Loaded on demand: client commands need none of the server's modules.
+      const { serve } = await import("./main.ts");
+      await serve();
+    },
+  };
+  const code = await runCli(Deno.args, io);
+  // `serve` keeps running on its own server; every other command exits now.
+  if (!serving || code !== 0) Deno.exit(code);
 }

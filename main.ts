@@ -1,73 +1,286 @@
 /**
- * `agentpod serve`: wires the providers into core and starts the HTTP server. Only
- * wiring lives here. Fails fast, with one clear line, when the database is unusable;
- * keeps serving (readiness 503) while Docker is unreachable.
+ * `agentpod serve`: wires the providers into core and starts the loops and the HTTP
+ * server. Only wiring lives here. Fails fast, with one clear line, when the database
+ * is unusable; keeps serving (503 where Docker is needed) while Docker is unreachable.
  * @module
  */
+import { adapterById, listAdapters } from "./adapters/mod.ts";
 import { parseServerConfig, type ServerConfig } from "./core/config.ts";
 import { errorMessage } from "./core/errors.ts";
-import { createDockerClient, type DockerClient } from "./providers/docker/mod.ts";
+import { HealthMonitor } from "./core/health.ts";
+import { Reconciler } from "./core/reconciler.ts";
+import { ControlPlaneService } from "./core/service.ts";
+import type { ContainerUsage } from "./core/runtime.ts";
+import { createDockerClient } from "./providers/docker/mod.ts";
+import { DockerRuntime } from "./providers/docker/runtime.ts";
 import { createLogger, type Logger } from "./providers/log.ts";
-import { openDatabase, type SqlDatabase } from "./providers/store/mod.ts";
+import { createSecretBox, encodeBase64, loadSecretKey } from "./providers/secrets.ts";
+import { openDatabase } from "./providers/store/mod.ts";
+import { createStore } from "./providers/store/store.ts";
+import { apiRoutes, hashToken } from "./routes/api.ts";
 import { createApp } from "./routes/app.ts";
+import { runDoctor } from "./routes/doctor.ts";
+import { LiveFeed } from "./routes/live_feed.ts";
+
+/** The advisory lock key of the reconciler leader ("agentpod" in ASCII). */
+const LEADER_LOCK = 0x6167656e74706f64n;
+const RECONCILE_INTERVAL_MS = 30_000;
+const HEALTH_INTERVAL_MS = 10_000;
+const USAGE_INTERVAL_MS = 10_000;
 
 /** A running control plane. */
 export interface ControlPlane {
   /** The URL the server listens on. */
   url: string;
-  /** Stops the server and closes every connection. */
+  /** Stops loops and the server and closes every connection. */
   shutdown(): Promise<void>;
 }
+
+/** Tuning for tests and benchmarks. */
+export interface ControlPlaneOptions {
+  /** Reconcile timer period. */
+  reconcileIntervalMs?: number;
+  /** Orphan grace period. */
+  orphanGraceMs?: number;
+}
+
+const schedule = (fn: () => void, ms: number) => {
+  const id = setTimeout(fn, ms);
+  return () => clearTimeout(id);
+};
 
 /** Starts the control plane with the given configuration. */
 export async function startControlPlane(
   config: ServerConfig,
   log: Logger = createLogger(),
+  options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   const started = performance.now();
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  const db: SqlDatabase = await openDatabase({
-    databaseUrl: config.databaseUrl,
-    dataDir: config.dataDir,
-  });
-  const docker: DockerClient = createDockerClient({ host: config.dockerHost });
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const stop = new AbortController();
+  const cleanups: (() => unknown)[] = [() => db.close()];
   try {
-    const version = await docker.version();
-    log.info("docker engine", { host: config.dockerHost, version: version.Version });
+    const feed = new LiveFeed();
+    const baseStore = createStore(db);
+    const store = {
+      ...baseStore,
+      events: {
+        ...baseStore.events,
+        append: async (event: Parameters<typeof baseStore.events.append>[0]) => {
+          const saved = await baseStore.events.append(event);
+          feed.publishEvent(saved);
+          return saved;
+        },
+      },
+    };
+    const secrets = await createSecretBox(
+      await loadSecretKey(config.dataDir, Deno.env.get("AGENTPOD_SECRET_KEY")),
+    );
+    const docker = createDockerClient({ host: config.dockerHost });
+    cleanups.push(() => docker.close());
+    const runtime = new DockerRuntime(docker);
+    const routing = { domain: config.domain };
+    const usage = new Map<string, ContainerUsage>();
+    const background = (work: Promise<unknown>) =>
+      void work.catch((error) =>
+        log.warn("background work failed", { error: errorMessage(error) })
+      );
+
+    // The reconciler and the health monitor point at each other; the monitor comes second.
+    const late: { health?: HealthMonitor } = {};
+    const publishPod = async (podId: string) => {
+      const pod = await store.pods.getById(podId);
+      feed.publishPod(pod ? service.view(pod) : { id: podId, deleted: true });
+    };
+    const reconciler = new Reconciler({
+      store,
+      runtime,
+      adapterById,
+      secrets,
+      routing,
+      now: Date.now,
+      schedule,
+      log,
+      onPodChanged: (podId, change) => {
+        if (change === "started") late.health?.podStarted(podId);
+        if (change === "deleted") {
+          late.health?.forget(podId);
+          usage.delete(podId);
+        }
+        background(publishPod(podId));
+      },
+    }, { orphanGraceMs: options.orphanGraceMs });
+    const health = late.health = new HealthMonitor({
+      store,
+      runtime,
+      reconciler,
+      secrets,
+      adapterById,
+      now: Date.now,
+      schedule,
+      log,
+      onPodChanged: (podId) => background(publishPod(podId)),
+    });
+    const service = new ControlPlaneService({
+      store,
+      runtime,
+      reconciler,
+      secrets,
+      adapterById,
+      routing,
+      portRange: config.portRange,
+      isPortFree,
+      newToken,
+      usage: (podId) => usage.get(podId),
+      background,
+    });
+
+    await ensureAdminToken(store, config.dataDir, log);
+    let leader = false;
+    const app = createApp({
+      log,
+      readiness: { database: () => db.query("select 1"), docker: () => docker.ping() },
+      api: apiRoutes({
+        service,
+        health,
+        runtime,
+        store,
+        feed,
+        adapters: listAdapters(),
+        doctor: () =>
+          runDoctor({ docker, db, store, adapters: listAdapters(), config, leader: () => leader }),
+      }),
+    });
+    const server = Deno.serve({
+      hostname: config.listen.hostname,
+      port: config.listen.port,
+      onListen: () => {},
+    }, app.fetch);
+    cleanups.push(() => server.shutdown());
+
+    const loops = () => {
+      leader = true;
+      log.info("reconciler leader", { database: db.dialect });
+      void (async () => {
+        try {
+          for await (const event of runtime.watchEvents(stop.signal)) {
+            background(reconciler.handleEvent(event));
+          }
+        } catch (error) {
+          if (!stop.signal.aborted) log.error("event watch ended", { error: errorMessage(error) });
+        }
+      })();
+      const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
+        const tick = async () => {
+          try {
+            await fn();
+          } catch (error) {
+            log.warn(`${what} failed`, { error: errorMessage(error) });
+          }
+          if (!stop.signal.aborted) cancel = schedule(tick, ms);
+        };
+        let cancel = schedule(tick, what === "reconcile" ? 0 : ms);
+        stop.signal.addEventListener("abort", () => cancel());
+      };
+      every(
+        options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS,
+        () => reconciler.reconcileAll(),
+        "reconcile",
+      );
+      every(HEALTH_INTERVAL_MS, () => health.probeAll(), "health");
+      every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");
+    };
+    const lease = await db.tryAdvisoryLock(LEADER_LOCK);
+    if (lease) {
+      cleanups.push(() => lease.release());
+      loops();
+    } else {
+      log.info("another control plane leads this database; waiting");
+      const retry = async () => {
+        const next = await db.tryAdvisoryLock(LEADER_LOCK).catch(() => null);
+        if (next) {
+          cleanups.push(() => next.release());
+          loops();
+        } else if (!stop.signal.aborted) cancelRetry = schedule(retry, 5_000);
+      };
+      let cancelRetry = schedule(retry, 5_000);
+      stop.signal.addEventListener("abort", () => cancelRetry());
+    }
+
+    const url = `http://${formatHost(config.listen.hostname)}:${server.addr.port}`;
+    log.info("listening", {
+      url,
+      database: db.dialect,
+      dataDir: config.dataDir,
+      startupMs: Math.round(performance.now() - started),
+    });
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      shutdown: () =>
+        closing ??= (async () => {
+          stop.abort();
+          for (const cleanup of cleanups.reverse()) {
+            await Promise.resolve(cleanup()).catch(() => {});
+          }
+        })(),
+    };
   } catch (error) {
-    log.warn("docker engine unreachable", { host: config.dockerHost, error: errorMessage(error) });
+    stop.abort();
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+    throw error;
   }
+}
 
-  const app = createApp({
-    log,
-    readiness: {
-      database: () => db.query("select 1"),
-      docker: () => docker.ping(),
-    },
-  });
-  const server = Deno.serve({
-    hostname: config.listen.hostname,
-    port: config.listen.port,
-    onListen: () => {},
-  }, app.fetch);
-  const url = `http://${formatHost(config.listen.hostname)}:${server.addr.port}`;
-  log.info("listening", {
-    url,
-    database: db.dialect,
-    dataDir: config.dataDir,
-    startupMs: Math.round(performance.now() - started),
-  });
+/** Creates the admin token on first start and writes it once to a 0600 file. */
+async function ensureAdminToken(
+  store: ReturnType<typeof createStore>,
+  dataDir: string,
+  log: Logger,
+): Promise<void> {
+  if (await store.tokens.countAdmin() > 0) return;
+  const token = `ap_${newToken()}`;
+  await store.tokens.create("admin", await hashToken(token), null);
+  const path = `${dataDir}/admin-token`;
+  await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });
+  await Deno.chmod(path, 0o600);
+  log.info("admin token created", { file: path });
+}
 
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    shutdown: () =>
-      closing ??= (async () => {
-        await server.shutdown();
-        docker.close();
-        await db.close();
-      })(),
+async function sampleUsage(
+  store: ReturnType<typeof createStore>,
+  runtime: DockerRuntime,
+  usage: Map<string, ContainerUsage>,
+): Promise<void> {
+  const pods = (await store.pods.list()).filter((p) =>
+    p.status.phase === "running" && p.status.containerId
+  );
+  const queue = [...pods];
+  const worker = async () => {
+    for (let pod = queue.shift(); pod; pod = queue.shift()) {
+      try {
+        usage.set(pod.id, await runtime.usage(pod.status.containerId!));
+      } catch {
+        usage.delete(pod.id);
+      }
+    }
   };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+}
+
+function newToken(): string {
+  return encodeBase64(crypto.getRandomValues(new Uint8Array(24)))
+    .replaceAll("+", "-").replaceAll("/", "_");
+}
+
+function isPortFree(port: number): Promise<boolean> {
+  try {
+    Deno.listen({ hostname: "127.0.0.1", port }).close();
+    return Promise.resolve(true);
+  } catch {
+    return Promise.resolve(false);
+  }
 }
 
 function formatHost(hostname: string): string {

@@ -5,6 +5,7 @@
  * @module
  */
 import { ValidationError } from "./errors.ts";
+import { DEFAULT_PORT_RANGE, parsePortRange, type PortRange } from "./ports.ts";
 
 /** Where and how the control plane runs. */
 export interface ServerConfig {
@@ -16,6 +17,10 @@ export interface ServerConfig {
   listen: { hostname: string; port: number };
   /** Docker Engine endpoint: `unix:///path` or `tcp://host:port`. */
   dockerHost: string;
+  /** Base domain of pod hosts (`<pod>.<tenant>.<domain>`). */
+  domain: string;
+  /** Host ports given to pods. */
+  portRange: PortRange;
 }
 
 /** Default Docker Engine endpoint. */
@@ -41,6 +46,10 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
     databaseUrl,
     listen: parseListen(nonEmpty(env.AGENTPOD_LISTEN) ?? DEFAULT_LISTEN),
     dockerHost,
+    domain: parseDomain(nonEmpty(env.AGENTPOD_DOMAIN) ?? "localhost"),
+    portRange: env.AGENTPOD_PORT_RANGE
+      ? parsePortRange(env.AGENTPOD_PORT_RANGE)
+      : DEFAULT_PORT_RANGE,
   };
 }
 
@@ -54,6 +63,14 @@ export function parseListen(value: string): { hostname: string; port: number } {
     );
   }
   return { hostname: (match[1] ?? match[2])!, port };
+}
+
+function parseDomain(value: string): string {
+  const domain = value.toLowerCase().replace(/\.$/, "");
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(domain)) {
+    throw new ValidationError(`Invalid AGENTPOD_DOMAIN "${value}": expected a DNS name`);
+  }
+  return domain;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -9,6 +9,8 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
     databaseUrl: undefined,
     listen: { hostname: "127.0.0.1", port: 7070 },
     dockerHost: DEFAULT_DOCKER_HOST,
+    domain: "localhost",
+    portRange: { from: 20000, to: 29999 },
   });
 });
 
@@ -37,4 +39,15 @@ Deno.test("parseListen() accepts IPv6 and rejects a missing port", () => {
   assert.deepEqual(parseListen("[::1]:7070"), { hostname: "::1", port: 7070 });
   assert.throws(() => parseListen("localhost"), /AGENTPOD_LISTEN "localhost"/);
   assert.throws(() => parseListen("localhost:99999"), ValidationError);
+});
+
+Deno.test("parseServerConfig() reads the domain and port range and rejects bad ones", () => {
+  const config = parseServerConfig({
+    AGENTPOD_DOMAIN: "Agents.Example.com.",
+    AGENTPOD_PORT_RANGE: "30000-30010",
+  });
+  assert.equal(config.domain, "agents.example.com");
+  assert.deepEqual(config.portRange, { from: 30000, to: 30010 });
+  assert.throws(() => parseServerConfig({ AGENTPOD_DOMAIN: "bad domain" }), /AGENTPOD_DOMAIN/);
+  assert.throws(() => parseServerConfig({ AGENTPOD_PORT_RANGE: "9-1" }), ValidationError);
 });

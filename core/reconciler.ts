@@ -31,8 +31,6 @@ export interface ReconcilerOptions {
   backoffMaxMs: number;
   /** Failed recoveries in a row before a pod is marked Failed. */
   maxRecoveryFailures: number;
-  /** A container that dies this soon after a recovery counts as a failed recovery. */
-  crashLoopWindowMs: number;
 }
 
 /** Defaults that meet the product's bars (back within 30 s, alert after 3 failures). */
@@ -43,7 +41,6 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   backoffBaseMs: 1_000,
   backoffMaxMs: 300_000,
   maxRecoveryFailures: 3,
-  crashLoopWindowMs: 30_000,
 };
 
 /** What the reconciler works with. */
@@ -95,6 +92,8 @@ export class Reconciler {
   readonly #expectedExits = new Set<string>();
   /** When we last (re)started a pod's container, for crash-loop detection. */
   readonly #startedAt = new Map<string, number>();
+  /** Pods that passed a health probe since we last started them. */
+  readonly #healthySinceStart = new Set<string>();
   /** Pods whose container died unexpectedly and is not back yet. */
   readonly #crashed = new Set<string>();
   #active = 0;
@@ -136,11 +135,17 @@ export class Reconciler {
     return planned;
   }
 
-  /** Reconciles one pod now (after an API write or an engine event). */
-  reconcilePod(podId: string): Promise<void> {
+  /**
+   * Reconciles one pod now (after an API write or an engine event). `exited` names a
+   * container an engine event just reported dead: the engine's list can lag its own
+   * events by a moment and still say "running", so that report is believed instead.
+   */
+  reconcilePod(podId: string, exited?: string): Promise<void> {
     return this.#withLock(podId, async () => {
       const pod = await this.#deps.store.pods.getById(podId);
-      const observed = await this.#deps.runtime.listPodContainers(podId);
+      const observed = (await this.#deps.runtime.listPodContainers(podId)).map((c) =>
+        c.id === exited && c.state === "running" ? { ...c, state: "exited" as const } : c
+      );
       if (!pod) {
         // Deleted meanwhile: whatever is left is an orphan for the periodic pass.
         return;
@@ -159,24 +164,22 @@ export class Reconciler {
   /** Reacts to an engine event: an unexpected exit is a crash, acted on at once. */
   async handleEvent(event: RuntimeEvent): Promise<void> {
     if (event.action !== "die" && event.action !== "oom" && event.action !== "destroy") return;
-    if (this.#expectedExits.has(event.containerId)) {
-      if (event.action === "destroy") this.#expectedExits.delete(event.containerId);
-      return;
-    }
+    // Our own stop or removal: its exit is no crash (consumed by the first report).
+    if (this.#expectedExits.delete(event.containerId)) return;
     const pod = await this.#deps.store.pods.getById(event.podId);
     if (!pod || pod.spec.desiredState !== "running") return;
     if (pod.status.containerId !== null && pod.status.containerId !== event.containerId) return;
     if (event.action === "die" || event.action === "oom") {
       if (event.action === "die" && this.#crashed.has(pod.id)) return; // oom came first
       this.#crashed.add(pod.id);
-      const started = this.#startedAt.get(pod.id);
-      if (started !== undefined && event.time - started < this.#options.crashLoopWindowMs) {
-        this.#fail(pod.id); // died right after a recovery: that recovery failed
+      if (this.#startedAt.has(pod.id) && !this.#healthySinceStart.has(pod.id)) {
+        this.#fail(pod.id); // died before it was ever healthy: that (re)start failed
       }
       const how = event.action === "oom"
         ? "was killed for running out of memory"
         : `exited with code ${event.exitCode ?? "unknown"}`;
       await this.#event(pod, "Warning", "Crashed", `Container ${how}`);
+      return await this.reconcilePod(pod.id, event.containerId);
     }
     await this.reconcilePod(pod.id);
   }
@@ -184,6 +187,13 @@ export class Reconciler {
   /** Marks a container as stopping by our own hand (restart, stop, delete). */
   expectExit(containerId: string): void {
     this.#expectedExits.add(containerId);
+  }
+
+  /** Notes a passed health probe: the last (re)start worked, failures are forgiven. */
+  markHealthy(podId: string): void {
+    if (this.#healthySinceStart.has(podId)) return;
+    this.#healthySinceStart.add(podId);
+    this.resetBackoff(podId);
   }
 
   /** Forgets failures of a pod (after an explicit start or restart by a user). */
@@ -264,13 +274,14 @@ export class Reconciler {
           this.expectExit(action.containerId);
           await runtime.remove(action.containerId);
         }
+        // A pod that had a container before is recovering (removed by hand, crashed).
+        const recovering = this.#crashed.delete(pod.id) || pod.status.containerId !== null;
         await this.#setStatus(pod, { phase: "creating" });
         const { request } = await this.#render(pod);
         const id = await runtime.createPodContainer(request);
         await this.#setStatus(pod, { containerId: id });
         await runtime.start(id);
-        this.#startedAt.set(pod.id, this.#deps.now());
-        const recovering = this.#crashed.delete(pod.id) || pod.status.containerId !== null;
+        this.#noteStarted(pod.id);
         await this.#setStatus(pod, {
           phase: "running",
           containerId: id,
@@ -291,7 +302,7 @@ export class Reconciler {
       }
       case "start": {
         await runtime.start(action.containerId);
-        this.#startedAt.set(pod.id, this.#deps.now());
+        this.#noteStarted(pod.id);
         // A user's start of a stopped pod is a start; anything else that finds the
         // container down after it ran is a recovery.
         const hadRun = this.#crashed.delete(pod.id) ||
@@ -354,11 +365,6 @@ export class Reconciler {
     if (pod.spec.desiredState === "deleted") phase = "deleting";
     else if (pod.spec.desiredState === "stopped") phase = live ? "stopping" : "stopped";
     else if (live) phase = live.state === "running" ? "running" : "starting";
-    const failures = this.#backoff.get(pod.id)?.failures ?? 0;
-    if (live && failures > 0) {
-      const started = this.#startedAt.get(pod.id) ?? 0;
-      if (this.#deps.now() - started >= this.#options.crashLoopWindowMs) this.resetBackoff(pod.id);
-    }
     const containerId = live?.id ?? pod.status.containerId;
     if (phase !== pod.status.phase || containerId !== pod.status.containerId) {
       await this.#setStatus(pod, { phase, containerId });
@@ -413,7 +419,13 @@ export class Reconciler {
     return failures;
   }
 
+  #noteStarted(podId: string): void {
+    this.#startedAt.set(podId, this.#deps.now());
+    this.#healthySinceStart.delete(podId);
+  }
+
   #forget(podId: string): void {
+    this.#healthySinceStart.delete(podId);
     this.resetBackoff(podId);
     this.#rendered.delete(podId);
     this.#startedAt.delete(podId);

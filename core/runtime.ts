@@ -92,6 +92,8 @@ export interface ContainerRuntime {
     containerId: string,
     options: { tail?: number; follow?: boolean; timestamps?: boolean; signal?: AbortSignal },
   ): AsyncIterable<RuntimeLogLine>;
+  /** Resolves when the image is on the host, pulling it if needed; ValidationError if not. */
+  ensureImage(image: string, signal?: AbortSignal): Promise<void>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
 }

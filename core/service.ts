@@ -170,7 +170,15 @@ export class ControlPlaneService {
     }
     const resources = { ...adapter.defaultResources, ...input.resources };
     validateResources(resources);
+    const image = input.image ?? adapter.defaultImage;
+    if (image === "") {
+      throw new ValidationError(`Adapter "${adapter.id}" has no default image: give one (--image)`);
+    }
     await this.#d.store.tenants.get(ref.tenant);
+    if ((await this.#d.store.pods.list({ tenant: ref.tenant })).some((p) => p.name === ref.pod)) {
+      throw new ConflictError(`Pod "${ref.tenant}/${ref.pod}" already exists`);
+    }
+    await this.#d.runtime.ensureImage(image);
     const name = containerName(ref.tenant, ref.pod);
     const clash = (await this.#d.store.pods.list()).find((p) =>
       containerName(p.tenant, p.name) === name && p.name !== ref.pod
@@ -194,7 +202,7 @@ export class ControlPlaneService {
       tenant: ref.tenant,
       name: ref.pod,
       adapter: adapter.id,
-      image: input.image ?? adapter.defaultImage,
+      image,
       config: plain,
       secrets: await this.#d.secrets.seal(secrets),
       resources,

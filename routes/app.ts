@@ -14,6 +14,8 @@ export interface AppDeps {
   log: Logger;
   /** Dependency checks behind `/readyz`. */
   readiness: Record<string, ReadinessCheck>;
+  /** The `/api/v1` routes, when the control plane is fully wired. */
+  api?: Hono;
 }
 
 /** The control plane's HTTP application. */
@@ -21,6 +23,7 @@ export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(errorHandler(deps.log));
   app.route("/", healthRoutes(deps.readiness));
+  if (deps.api) app.route("/api/v1", deps.api);
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `No route for "${c.req.path}"` } }, 404)
   );

@@ -5,7 +5,13 @@
  * tenant) and reports our containers and their events in domain terms.
  * @module
  */
-import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import {
+  ConflictError,
+  errorMessage,
+  NotFoundError,
+  UnavailableError,
+  ValidationError,
+} from "../../core/errors.ts";
 import type { RenderedFile } from "../../core/adapter.ts";
 import { LABELS, podLabels } from "../../core/naming.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
@@ -189,6 +195,25 @@ export class DockerRuntime implements ContainerRuntime {
       yield line.timestamp === undefined
         ? { stream: line.stream, text: line.line }
         : { stream: line.stream, text: line.line, time: line.timestamp };
+    }
+  }
+
+  /** @inheritdoc */
+  async ensureImage(image: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.#docker.images.inspect(image);
+      return;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    try {
+      await this.#docker.images.pull(image, { signal });
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw new ValidationError(
+        `Image "${image}" is not on this host and cannot be pulled: ${errorMessage(error)}`,
+        { cause: error },
+      );
     }
   }
 

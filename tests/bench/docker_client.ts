@@ -65,7 +65,9 @@ try {
   const target = ids[0]!;
   const filters = { label: [LABEL] };
   const listed = await docker.containers.list({ all: true, filters });
-  if (listed.length !== COUNT) throw new Error(`expected ${COUNT} containers, saw ${listed.length}`);
+  if (listed.length !== COUNT) {
+    throw new Error(`expected ${COUNT} containers, saw ${listed.length}`);
+  }
 
   const results: Record<string, unknown>[] = [];
   for (const inFlight of [1, 8]) {
@@ -73,7 +75,9 @@ try {
       client: "agentpod",
       op: "list",
       inFlight,
-      rps: Math.round(await measure(() => docker.containers.list({ all: true, filters }), inFlight)),
+      rps: Math.round(
+        await measure(() => docker.containers.list({ all: true, filters }), inFlight),
+      ),
     });
     results.push({
       client: "agentpod",

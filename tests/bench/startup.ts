@@ -22,7 +22,7 @@ interface Sample {
   peakMB: number;
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
@@ -36,7 +36,7 @@ function memoryMB(pid: number): { rssMB: number; peakMB: number } {
 }
 
 async function startOnce(env: Record<string, string>): Promise<Sample> {
-  const port = await freePort();
+  const port = freePort();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", main],
@@ -100,8 +100,10 @@ try {
     await admin.unsafe(`create database ${db}`);
     return { AGENTPOD_DATA_DIR: reusedDir, DATABASE_URL: url(db) };
   });
-  await runCase("postgres-reopen", () =>
-    Promise.resolve({ AGENTPOD_DATA_DIR: reusedDir, DATABASE_URL: url(databases[0]!) }));
+  await runCase(
+    "postgres-reopen",
+    () => Promise.resolve({ AGENTPOD_DATA_DIR: reusedDir, DATABASE_URL: url(databases[0]!) }),
+  );
 } finally {
   for (const db of databases) await admin.unsafe(`drop database if exists ${db} with (force)`);
   await admin.end();

@@ -1,0 +1,145 @@
+/**
+ * The generic adapter: any image serving HTTP on one port, healthy when a path answers
+ * 2xx. It proves the adapter contract is not OpenClaw-shaped and runs custom agents.
+ * It renders no files; the volume is mounted at `/data` for the agent's own state.
+ * @module
+ */
+import { z } from "zod";
+import type {
+  AgentAdapter,
+  ConfigChangeEffect,
+  ProbeContext,
+  ProbeResult,
+  RenderContext,
+  RenderedPod,
+} from "../core/adapter.ts";
+import { errorMessage, ValidationError } from "../core/errors.ts";
+
+/** How long one probe may take. */
+export const GENERIC_PROBE_TIMEOUT_MS = 5_000;
+/** Where a generic pod's volume is mounted. */
+export const GENERIC_VOLUME_PATH = "/data";
+
+/** The config of a generic pod; `{}` is valid (port 8080, health path `/`). */
+export const genericConfigSchema = z.strictObject({
+  image: z.string().min(1).regex(/^\S+$/, "No spaces").optional().meta({
+    title: "Image",
+    description: "Image reference; the pod's image when empty.",
+  }),
+  port: z.number().int().min(1).max(65535).default(8080).meta({
+    title: "Port",
+    description: "Container port serving HTTP.",
+  }),
+  healthPath: z.string().regex(/^\/\S*$/, "Expected a path starting with /").default("/").meta({
+    title: "Health path",
+    description: "Path that answers 2xx when the agent is healthy.",
+  }),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "Invalid variable name"), z.string())
+    .optional().meta({
+      title: "Environment",
+      description: "Environment variables (stored encrypted: they often hold keys).",
+      "x-sensitive": true,
+    }),
+  command: z.array(z.string()).min(1).optional().meta({
+    title: "Command",
+    description: "Command and arguments; the image's default when empty.",
+  }),
+}).meta({ title: "Generic", description: "Any HTTP image." });
+
+/** A validated generic pod config. */
+export type GenericConfig = z.infer<typeof genericConfigSchema>;
+
+/**
+ * A probe context that may carry the pod's config (for its health path). The core
+ * `ProbeContext` has no config yet; without one the probe checks `/`.
+ */
+export interface GenericProbeContext extends ProbeContext {
+  /** The pod's validated config. */
+  config?: Pick<GenericConfig, "healthPath">;
+}
+
+/** Renders the container of a generic pod; it needs an image from the config or the pod. */
+export function renderGeneric(config: GenericConfig, context: RenderContext): RenderedPod {
+  const image = config.image ?? context.image;
+  if (!image) {
+    throw new ValidationError(
+      `Cannot render pod "${context.ref}": a generic pod needs an image (config "image" or the pod's image)`,
+    );
+  }
+  const env = Object.fromEntries(
+    Object.entries(config.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
+  return {
+    container: {
+      image,
+      ...(config.command ? { command: [...config.command] } : {}),
+      env,
+      port: config.port,
+      volumePath: GENERIC_VOLUME_PATH,
+      resources: context.resources,
+    },
+    files: [],
+  };
+}
+
+/** Everything but the health path shapes the container, so any other change recreates. */
+export function genericConfigChange(
+  before: GenericConfig,
+  after: GenericConfig,
+): ConfigChangeEffect {
+  const container = (config: GenericConfig) =>
+    JSON.stringify(renderGeneric({ ...config, healthPath: "/" }, CHANGE_CONTEXT).container);
+  // The health path only matters to the probe, which reads the current config.
+  return container(before) === container(after) ? "none" : "recreate";
+}
+
+/** GETs the health path; 2xx is healthy, a refused or reset connection is "starting". */
+export async function probeGeneric(
+  context: GenericProbeContext,
+  timeoutMs: number = GENERIC_PROBE_TIMEOUT_MS,
+): Promise<ProbeResult> {
+  const path = context.config?.healthPath ?? "/";
+  const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, context.baseUrl), { signal, redirect: "manual" });
+  } catch (error) {
+    if (context.signal.aborted) return { healthy: false, message: "Probe was cancelled" };
+    if (signal.aborted) {
+      return { healthy: false, message: `GET ${path} did not answer within ${timeoutMs} ms` };
+    }
+    return {
+      healthy: false,
+      starting: true,
+      message: `Agent is not accepting connections yet: ${errorMessage(error)}`,
+    };
+  }
+  await response.body?.cancel();
+  const healthy = response.status >= 200 && response.status < 300;
+  return { healthy, message: `GET ${path} answered ${response.status}` };
+}
+
+/** The generic HTTP adapter. */
+export const genericAdapter: AgentAdapter<GenericConfig> = {
+  id: "generic",
+  label: "Generic HTTP",
+  description: "Any image serving HTTP on one port, checked with a health path.",
+  // No natural default: the pod or its config names the image.
+  defaultImage: "",
+  port: 8080,
+  volumePath: GENERIC_VOLUME_PATH,
+  defaultResources: { memoryMB: 256, cpus: 0.5, pids: 256 },
+  configSchema: genericConfigSchema,
+  sensitiveFields: ["env"],
+  render: renderGeneric,
+  onConfigChange: genericConfigChange,
+  probe: (context) => probeGeneric(context),
+};
+
+const CHANGE_CONTEXT: RenderContext = {
+  ref: "change/check",
+  image: "unused",
+  resources: { memoryMB: 1, cpus: 1, pids: 1 },
+  token: "",
+  publicOrigins: [],
+};

@@ -1,0 +1,197 @@
+/**
+ * The health monitor: probes running pods through their adapters, keeps the `Healthy`
+ * condition, and restarts a container after N failed probes in a row (with an event).
+ * "Starting" answers do not count as failures until the startup grace runs out. Right
+ * after a (re)start a pod is probed every second until healthy, so recovery shows fast.
+ * @module
+ */
+import type { AgentAdapter } from "./adapter.ts";
+import { errorMessage } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { findCondition, setCondition } from "./pod.ts";
+import type { Reconciler } from "./reconciler.ts";
+import type { ContainerRuntime } from "./runtime.ts";
+import type { PodSecrets, SecretBox } from "./secrets.ts";
+import type { PodRecord, Store } from "./store.ts";
+
+/** Tuning of the health monitor. */
+export interface HealthOptions {
+  /** Failed probes in a row before a restart. */
+  failureThreshold: number;
+  /** How long "starting" is accepted after a start. */
+  startupGraceMs: number;
+  /** Probe timeout. */
+  timeoutMs: number;
+}
+
+/** Defaults. */
+export const DEFAULT_HEALTH_OPTIONS: HealthOptions = {
+  failureThreshold: 3,
+  startupGraceMs: 120_000,
+  timeoutMs: 5_000,
+};
+
+/** What the monitor works with. */
+export interface HealthDeps {
+  store: Store;
+  runtime: ContainerRuntime;
+  reconciler: Reconciler;
+  secrets: SecretBox;
+  adapterById(id: string): AgentAdapter;
+  now(): number;
+  schedule(fn: () => void, ms: number): () => void;
+  log: Logger;
+  onPodChanged?(podId: string): void;
+}
+
+/** The outcome of probing one pod. */
+export interface HealthReport {
+  /** `<tenant>/<pod>`. */
+  pod: string;
+  /** `ok`, `failing`, `starting`, or null when not running. */
+  health: "ok" | "failing" | "starting" | null;
+  /** What the probe saw. */
+  message: string;
+}
+
+/** Probes pods and keeps their `Healthy` condition. */
+export class HealthMonitor {
+  readonly #d: HealthDeps;
+  readonly #o: HealthOptions;
+  readonly #failures = new Map<string, number>();
+  readonly #startedAt = new Map<string, number>();
+  readonly #tokens = new Map<string, { generation: number; token: string }>();
+  readonly #fast = new Map<string, () => void>();
+
+  constructor(deps: HealthDeps, options: Partial<HealthOptions> = {}) {
+    this.#d = deps;
+    this.#o = { ...DEFAULT_HEALTH_OPTIONS, ...options };
+  }
+
+  /** Probes every running pod (or one tenant's) now. */
+  async probeAll(tenant?: string): Promise<HealthReport[]> {
+    const pods = await this.#d.store.pods.list(tenant === undefined ? {} : { tenant });
+    return await Promise.all(pods.map((pod) => this.probePod(pod)));
+  }
+
+  /** Probes one pod, updates its condition and acts on repeated failures. */
+  async probePod(pod: PodRecord): Promise<HealthReport> {
+    const ref = `${pod.tenant}/${pod.name}`;
+    if (pod.spec.desiredState !== "running" || pod.status.phase !== "running") {
+      return { pod: ref, health: null, message: `Pod is ${pod.status.phase}` };
+    }
+    const adapter = this.#d.adapterById(pod.spec.adapter);
+    const controller = new AbortController();
+    const cancel = this.#d.schedule(() => controller.abort(), this.#o.timeoutMs);
+    let result;
+    try {
+      result = await adapter.probe({
+        baseUrl: `http://127.0.0.1:${pod.hostPort}`,
+        token: await this.#token(pod),
+        signal: controller.signal,
+      });
+    } catch (error) {
+      result = { healthy: false, message: `Probe failed: ${errorMessage(error)}` };
+    } finally {
+      cancel();
+    }
+    const started = this.#startedAt.get(pod.id) ?? 0;
+    const inGrace = this.#d.now() - started < this.#o.startupGraceMs;
+    const starting = !result.healthy && result.starting === true && inGrace;
+    const status = result.healthy ? "True" : starting ? "Unknown" : "False";
+    const conditions = setCondition(pod.status.conditions, {
+      type: "Healthy",
+      status,
+      reason: result.healthy ? "ProbeSucceeded" : starting ? "Starting" : "ProbeFailed",
+      message: result.message,
+    }, new Date(this.#d.now()));
+    const before = findCondition(pod.status, "Healthy");
+    const after = conditions.find((c) => c.type === "Healthy")!;
+    if (before?.status !== after.status || before?.message !== after.message) {
+      await this.#d.store.pods.updateStatus(pod.id, { conditions });
+      pod.status.conditions = conditions;
+      this.#d.onPodChanged?.(pod.id);
+      if (before && before.status !== after.status && status !== "Unknown") {
+        await this.#d.store.events.append({
+          tenant: pod.tenant,
+          podId: pod.id,
+          podName: pod.name,
+          type: result.healthy ? "Normal" : "Warning",
+          reason: result.healthy ? "Healthy" : "Unhealthy",
+          message: result.message,
+        });
+      }
+    }
+    if (result.healthy) {
+      this.#d.reconciler.markHealthy(pod.id);
+      this.#failures.delete(pod.id);
+      this.#fast.get(pod.id)?.();
+      this.#fast.delete(pod.id);
+    } else if (!starting) {
+      const failures = (this.#failures.get(pod.id) ?? 0) + 1;
+      this.#failures.set(pod.id, failures);
+      if (failures >= this.#o.failureThreshold) await this.#restart(pod, result.message);
+    }
+    return {
+      pod: ref,
+      health: result.healthy ? "ok" : starting ? "starting" : "failing",
+      message: result.message,
+    };
+  }
+
+  /** Notes a (re)start and probes the pod every second until it is healthy. */
+  podStarted(podId: string): void {
+    this.#startedAt.set(podId, this.#d.now());
+    this.#failures.delete(podId);
+    this.#fast.get(podId)?.();
+    const deadline = this.#d.now() + this.#o.startupGraceMs;
+    let cancel = () => {};
+    const tick = async () => {
+      const pod = await this.#d.store.pods.getById(podId).catch(() => undefined);
+      if (!pod || pod.spec.desiredState !== "running" || this.#d.now() > deadline) {
+        this.#fast.delete(podId);
+        return;
+      }
+      const report = await this.probePod(pod).catch(() => undefined);
+      if (report?.health === "ok" || !this.#fast.has(podId)) return;
+      cancel = this.#d.schedule(() => void tick(), 1_000);
+    };
+    this.#fast.set(podId, () => cancel());
+    cancel = this.#d.schedule(() => void tick(), 500);
+  }
+
+  /** Forgets a pod (deleted). */
+  forget(podId: string): void {
+    this.#fast.get(podId)?.();
+    this.#fast.delete(podId);
+    this.#failures.delete(podId);
+    this.#startedAt.delete(podId);
+    this.#tokens.delete(podId);
+  }
+
+  async #restart(pod: PodRecord, message: string): Promise<void> {
+    this.#failures.delete(pod.id);
+    const containerId = pod.status.containerId;
+    if (!containerId) return;
+    this.#d.log.warn("pod unhealthy, restarting", { pod: `${pod.tenant}/${pod.name}`, message });
+    await this.#d.store.events.append({
+      tenant: pod.tenant,
+      podId: pod.id,
+      podName: pod.name,
+      type: "Warning",
+      reason: "UnhealthyRestart",
+      message: `Restarting after ${this.#o.failureThreshold} failed probes: ${message}`,
+    });
+    this.#d.reconciler.expectExit(containerId);
+    await this.#d.runtime.stop(containerId, 10);
+    await this.#d.reconciler.reconcilePod(pod.id);
+  }
+
+  async #token(pod: PodRecord): Promise<string> {
+    const cached = this.#tokens.get(pod.id);
+    if (cached && cached.generation === pod.generation) return cached.token;
+    const token = pod.secrets ? (await this.#d.secrets.open<PodSecrets>(pod.secrets)).token : "";
+    this.#tokens.set(pod.id, { generation: pod.generation, token });
+    return token;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Request schemas of the REST API and the OpenAPI 3.1 document generated from them
+ * (`GET /api/v1/openapi.json`), so the validation and the documentation cannot drift.
+ * @module
+ */
+import { z } from "zod";
+
+const id = z.string().min(1).max(40).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
+  message: "use lowercase letters, digits and hyphens (a DNS label)",
+});
+const flag = z.enum(["true", "false"]).transform((v) => v === "true");
+
+/** Request schemas by name. */
+export const API_SCHEMAS = {
+  createTenant: z.object({
+    id: id.describe("Tenant id (DNS label)"),
+    name: z.string().max(200).optional().describe("Display name"),
+  }).strict(),
+  createPod: z.object({
+    name: id.describe("Pod name (DNS label)"),
+    adapter: z.string().min(1).default("openclaw").describe("Adapter id"),
+    image: z.string().min(1).max(300).optional().describe("Image; the adapter default if absent"),
+    config: z.record(z.string(), z.unknown()).optional().describe("Adapter config"),
+    resources: z.object({
+      memoryMB: z.number().int().optional(),
+      cpus: z.number().optional(),
+      pids: z.number().int().optional(),
+    }).strict().optional(),
+  }).strict(),
+  logsQuery: z.object({
+    tail: z.coerce.number().int().min(0).max(100_000).optional(),
+    follow: flag.optional(),
+    timestamps: flag.optional(),
+  }),
+  eventsQuery: z.object({
+    tail: z.coerce.number().int().min(1).max(10_000).default(50),
+    tenant: z.string().optional(),
+    pod: z.string().optional(),
+  }),
+};
+
+const json = (schema: z.ZodType) => ({
+  content: { "application/json": { schema: z.toJSONSchema(schema, { io: "input" }) } },
+});
+
+const ok = (description: string) => ({ description });
+
+/** The OpenAPI document of `/api/v1`. */
+export function openApiDocument(): Record<string, unknown> {
+  const pod = { tenant: "path", pod: "path" };
+  const params = (names: Record<string, string>) =>
+    Object.entries(names).map(([name, where]) => ({
+      name,
+      in: where,
+      required: where === "path",
+      schema: { type: "string" },
+    }));
+  return {
+    openapi: "3.1.0",
+    info: { title: "AgentPod API", version: "1" },
+    servers: [{ url: "/api/v1" }],
+    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    security: [{ bearer: [] }],
+    paths: {
+      "/tenants": {
+        get: { summary: "List tenants", responses: { 200: ok("Tenants") } },
+        post: {
+          summary: "Create a tenant",
+          requestBody: json(API_SCHEMAS.createTenant),
+          responses: { 201: ok("Created"), 400: ok("Invalid"), 409: ok("Exists") },
+        },
+      },
+      "/tenants/{tenant}": {
+        parameters: params({ tenant: "path" }),
+        get: { summary: "Tenant status with its pods", responses: { 200: ok("Tenant") } },
+        delete: {
+          summary: "Delete a tenant (force: with its pods)",
+          parameters: params({ force: "query" }),
+          responses: { 200: ok("Deleted"), 409: ok("Has pods") },
+        },
+      },
+      "/pods": {
+        get: {
+          summary: "List pods",
+          parameters: params({ tenant: "query" }),
+          responses: { 200: ok("Pods") },
+        },
+      },
+      "/tenants/{tenant}/pods": {
+        parameters: params({ tenant: "path" }),
+        post: {
+          summary: "Create a pod",
+          requestBody: json(API_SCHEMAS.createPod),
+          responses: {
+            201: ok("Created"),
+            400: ok("Invalid"),
+            404: ok("No tenant"),
+            409: ok("Exists"),
+          },
+        },
+      },
+      "/tenants/{tenant}/pods/{pod}": {
+        parameters: params(pod),
+        get: { summary: "Pod status", responses: { 200: ok("Pod") } },
+        delete: { summary: "Delete a pod", responses: { 202: ok("Deleting") } },
+      },
+      ...Object.fromEntries(["start", "stop", "restart"].map((verb) => [
+        `/tenants/{tenant}/pods/{pod}/${verb}`,
+        {
+          parameters: params(pod),
+          post: { summary: `${verb} a pod`, responses: { 202: ok("Accepted") } },
+        },
+      ])),
+      "/tenants/{tenant}/pods/{pod}/config": {
+        parameters: params(pod),
+        get: { summary: "Pod config, secrets masked", responses: { 200: ok("Config") } },
+      },
+      "/tenants/{tenant}/pods/{pod}/logs": {
+        parameters: params({ ...pod, tail: "query", follow: "query", timestamps: "query" }),
+        get: { summary: "Pod logs as NDJSON", responses: { 200: ok("Log lines") } },
+      },
+      "/events": {
+        get: {
+          summary: "Recent events",
+          parameters: params({ tail: "query", tenant: "query", pod: "query" }),
+          responses: { 200: ok("Events") },
+        },
+      },
+      "/events/stream": {
+        get: { summary: "Server-Sent Events", responses: { 200: ok("Stream") } },
+      },
+      "/health": {
+        post: {
+          summary: "Probe pods now",
+          parameters: params({ tenant: "query" }),
+          responses: { 200: ok("Reports") },
+        },
+      },
+      "/reconcile": {
+        post: {
+          summary: "Run or plan a reconcile pass",
+          parameters: params({ dryRun: "query" }),
+          responses: { 200: ok("Plan") },
+        },
+      },
+      "/doctor": { get: { summary: "Check dependencies", responses: { 200: ok("Checks") } } },
+      "/adapters": {
+        get: { summary: "Adapters and config schemas", responses: { 200: ok("Adapters") } },
+      },
+    },
+  };
+}
