@@ -79,7 +79,8 @@ export async function startControlPlane(
     );
     const docker = createDockerClient({ host: config.dockerHost });
     cleanups.push(() => docker.close());
-    const runtime = new DockerRuntime(docker);
+    const instance = await instanceId(store);
+    const runtime = new DockerRuntime(docker, instance);
     const routing = { domain: config.domain };
     const usage = new Map<string, ContainerUsage>();
     const background = (work: Promise<unknown>) =>
@@ -110,7 +111,7 @@ export async function startControlPlane(
         }
         background(publishPod(podId));
       },
-    }, { orphanGraceMs: options.orphanGraceMs });
+    }, { orphanGraceMs: options.orphanGraceMs ?? config.orphanGraceMs });
     const health = late.health = new HealthMonitor({
       store,
       runtime,
@@ -149,7 +150,15 @@ export async function startControlPlane(
         feed,
         adapters: listAdapters(),
         doctor: () =>
-          runDoctor({ docker, db, store, adapters: listAdapters(), config, leader: () => leader }),
+          runDoctor({
+            docker,
+            db,
+            store,
+            adapters: listAdapters(),
+            config,
+            instance,
+            leader: () => leader,
+          }),
       }),
     });
     const server = Deno.serve({
@@ -161,7 +170,8 @@ export async function startControlPlane(
 
     const loops = () => {
       leader = true;
-      log.info("reconciler leader", { database: db.dialect });
+      log.info("reconciler leader", { database: db.dialect, mode: config.reconcileMode });
+      if (config.reconcileMode === "manual") return;
       void (async () => {
         try {
           for await (const event of runtime.watchEvents(stop.signal)) {
@@ -231,6 +241,15 @@ export async function startControlPlane(
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
     throw error;
   }
+}
+
+/** This control plane's id (labels its containers), made on first start. */
+async function instanceId(store: ReturnType<typeof createStore>): Promise<string> {
+  const existing = await store.settings.get<string>("instance_id");
+  if (existing) return existing;
+  const id = crypto.randomUUID().slice(0, 8);
+  await store.settings.set("instance_id", id);
+  return id;
 }
 
 /** Creates the admin token on first start and writes it once to a 0600 file. */

@@ -50,12 +50,12 @@ export const genericConfigSchema = z.strictObject({
 export type GenericConfig = z.infer<typeof genericConfigSchema>;
 
 /**
- * A probe context that may carry the pod's config (for its health path). The core
- * `ProbeContext` has no config yet; without one the probe checks `/`.
+ * The probe context narrowed to what the generic probe reads: the health path of the
+ * pod's config (`/` when absent).
  */
-export interface GenericProbeContext extends ProbeContext {
-  /** The pod's validated config. */
-  config?: Pick<GenericConfig, "healthPath">;
+export interface GenericProbeContext extends Omit<ProbeContext, "config"> {
+  /** The pod's config. */
+  config?: Partial<Pick<GenericConfig, "healthPath">>;
 }
 
 /** Renders the container of a generic pod; it needs an image from the config or the pod. */

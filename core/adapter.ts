@@ -77,6 +77,8 @@ export interface ProbeContext {
   baseUrl: string;
   /** The pod's token. */
   token: string;
+  /** The pod's config without its secrets (e.g. a health path). */
+  config?: Record<string, unknown>;
   /** Aborts the probe. */
   signal: AbortSignal;
 }

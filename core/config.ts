@@ -21,6 +21,10 @@ export interface ServerConfig {
   domain: string;
   /** Host ports given to pods. */
   portRange: PortRange;
+  /** `auto`: heal on timer and engine events; `manual`: only on API writes and `reconcile`. */
+  reconcileMode: "auto" | "manual";
+  /** A container of ours that belongs to no pod is removed after this long (ms). */
+  orphanGraceMs: number;
 }
 
 /** Default Docker Engine endpoint. */
@@ -50,6 +54,10 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
     portRange: env.AGENTPOD_PORT_RANGE
       ? parsePortRange(env.AGENTPOD_PORT_RANGE)
       : DEFAULT_PORT_RANGE,
+    reconcileMode: parseReconcileMode(nonEmpty(env.AGENTPOD_RECONCILE) ?? "auto"),
+    orphanGraceMs:
+      parseSeconds(nonEmpty(env.AGENTPOD_ORPHAN_GRACE) ?? "60", "AGENTPOD_ORPHAN_GRACE") *
+      1000,
   };
 }
 
@@ -63,6 +71,19 @@ export function parseListen(value: string): { hostname: string; port: number } {
     );
   }
   return { hostname: (match[1] ?? match[2])!, port };
+}
+
+function parseReconcileMode(value: string): "auto" | "manual" {
+  if (value === "auto" || value === "manual") return value;
+  throw new ValidationError(`Invalid AGENTPOD_RECONCILE "${value}": expected auto or manual`);
+}
+
+function parseSeconds(value: string, name: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new ValidationError(`Invalid ${name} "${value}": expected a number of seconds`);
+  }
+  return seconds;
 }
 
 function parseDomain(value: string): string {

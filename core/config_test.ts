@@ -11,6 +11,8 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
     dockerHost: DEFAULT_DOCKER_HOST,
     domain: "localhost",
     portRange: { from: 20000, to: 29999 },
+    reconcileMode: "auto",
+    orphanGraceMs: 60_000,
   });
 });
 
@@ -50,4 +52,12 @@ Deno.test("parseServerConfig() reads the domain and port range and rejects bad o
   assert.deepEqual(config.portRange, { from: 30000, to: 30010 });
   assert.throws(() => parseServerConfig({ AGENTPOD_DOMAIN: "bad domain" }), /AGENTPOD_DOMAIN/);
   assert.throws(() => parseServerConfig({ AGENTPOD_PORT_RANGE: "9-1" }), ValidationError);
+});
+
+Deno.test("parseServerConfig() reads the reconcile mode and orphan grace", () => {
+  const config = parseServerConfig({ AGENTPOD_RECONCILE: "manual", AGENTPOD_ORPHAN_GRACE: "0" });
+  assert.equal(config.reconcileMode, "manual");
+  assert.equal(config.orphanGraceMs, 0);
+  assert.throws(() => parseServerConfig({ AGENTPOD_RECONCILE: "sometimes" }), ValidationError);
+  assert.throws(() => parseServerConfig({ AGENTPOD_ORPHAN_GRACE: "-1" }), ValidationError);
 });

@@ -88,6 +88,7 @@ export class HealthMonitor {
       result = await adapter.probe({
         baseUrl: `http://127.0.0.1:${pod.hostPort}`,
         token: await this.#token(pod),
+        config: pod.spec.config,
         signal: controller.signal,
       });
     } catch (error) {

@@ -8,6 +8,7 @@
 /** Label keys on containers, volumes and networks AgentPod owns. */
 export const LABELS = {
   managed: "agentpod.managed",
+  instance: "agentpod.instance",
   pod: "agentpod.pod",
   tenant: "agentpod.tenant",
   name: "agentpod.name",
@@ -37,13 +38,18 @@ export function tenantNetworkName(tenant: string): string {
   return `agentpod-t-${tenant}`;
 }
 
-/** Labels of a pod's container. */
+/**
+ * Labels of a pod's container. `instance` names the control plane (one per database)
+ * that owns it, so two installations on one engine never touch each other's pods.
+ */
 export function podLabels(
   pod: { id: string; tenant: string; name: string },
   specHash: string,
+  instance: string,
 ): Record<string, string> {
   return {
     [LABELS.managed]: "true",
+    [LABELS.instance]: instance,
     [LABELS.pod]: pod.id,
     [LABELS.tenant]: pod.tenant,
     [LABELS.name]: `${pod.tenant}/${pod.name}`,

@@ -155,6 +155,12 @@ export class ControlPlaneService {
     }
     await this.#d.runtime.removeNetwork(tenantNetworkName(id));
     await this.#d.store.tenants.delete(id);
+    await this.#d.store.events.append({
+      tenant: id,
+      type: "Normal",
+      reason: "TenantDeleted",
+      message: `Tenant "${id}" deleted with ${live.length} pod(s)`,
+    });
     return { deleted: id, pods: live.length };
   }
 

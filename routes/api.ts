@@ -25,7 +25,9 @@ export interface ApiDeps {
   feed: LiveFeed;
   adapters: AgentAdapter[];
   /** Checks run by `doctor`. */
-  doctor(): Promise<{ ok: boolean; checks: { name: string; ok: boolean; message: string }[] }>;
+  doctor(): Promise<
+    { ok: boolean; instance: string; checks: { name: string; ok: boolean; message: string }[] }
+  >;
 }
 
 /** SHA-256 hex of a token (only hashes are stored). */

@@ -28,6 +28,8 @@ export interface DoctorDeps {
   adapters: AgentAdapter[];
   config: ServerConfig;
   leader(): boolean;
+  /** This control plane's instance id (the label on its containers). */
+  instance: string;
 }
 
 async function check(name: string, fn: () => Promise<string>): Promise<DoctorCheck> {
@@ -39,7 +41,9 @@ async function check(name: string, fn: () => Promise<string>): Promise<DoctorChe
 }
 
 /** Runs every check. */
-export async function runDoctor(d: DoctorDeps): Promise<{ ok: boolean; checks: DoctorCheck[] }> {
+export async function runDoctor(
+  d: DoctorDeps,
+): Promise<{ ok: boolean; instance: string; checks: DoctorCheck[] }> {
   const checks = await Promise.all([
     check("docker", async () => {
       const version = await d.docker.version();
@@ -77,8 +81,11 @@ export async function runDoctor(d: DoctorDeps): Promise<{ ok: boolean; checks: D
       if (!d.leader()) {
         return Promise.reject(new Error("another control plane holds the leader lock"));
       }
-      return Promise.resolve("this process leads the reconciler");
+      const mode = d.config.reconcileMode === "auto"
+        ? "heals on engine events and every 30 s"
+        : "manual: acts on API writes and `reconcile` only";
+      return Promise.resolve(`this process leads (instance ${d.instance}); ${mode}`);
     }),
   ]);
-  return { ok: checks.every((c) => c.ok), checks };
+  return { ok: checks.every((c) => c.ok), instance: d.instance, checks };
 }

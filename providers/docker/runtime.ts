@@ -26,11 +26,13 @@ import type { DockerClient } from "./client.ts";
 import type { ContainerCreateRequest } from "./container_types.ts";
 import { summarizeStats } from "./stats.ts";
 
-const MANAGED = `${LABELS.managed}=true`;
 const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
 
 /** Builds the engine's create request for a pod (exported for tests). */
-export function containerCreateRequest(request: PodContainerRequest): ContainerCreateRequest {
+export function containerCreateRequest(
+  request: PodContainerRequest,
+  instance: string,
+): ContainerCreateRequest {
   const { spec } = request;
   const port = `${spec.port}/tcp`;
   return {
@@ -44,6 +46,7 @@ export function containerCreateRequest(request: PodContainerRequest): ContainerC
     Labels: podLabels(
       { id: request.podId, tenant: request.tenant, name: request.pod },
       request.specHash,
+      instance,
     ),
     ExposedPorts: { [port]: {} },
     HostConfig: {
@@ -64,15 +67,19 @@ export function containerCreateRequest(request: PodContainerRequest): ContainerC
 /** The Docker Engine as a `ContainerRuntime`. */
 export class DockerRuntime implements ContainerRuntime {
   readonly #docker: DockerClient;
+  readonly #instance: string;
+  readonly #owned: string;
 
-  /** Uses (and does not own) `docker`. */
-  constructor(docker: DockerClient) {
+  /** Uses (and does not own) `docker`; sees only containers of control plane `instance`. */
+  constructor(docker: DockerClient, instance: string) {
     this.#docker = docker;
+    this.#instance = instance;
+    this.#owned = `${LABELS.instance}=${instance}`;
   }
 
   /** @inheritdoc */
   async listPodContainers(podId?: string): Promise<ObservedContainer[]> {
-    const label = podId === undefined ? [MANAGED] : [MANAGED, `${LABELS.pod}=${podId}`];
+    const label = podId === undefined ? [this.#owned] : [this.#owned, `${LABELS.pod}=${podId}`];
     const rows = await this.#docker.containers.list({ all: true, filters: { label } });
     return rows.flatMap((row) => {
       const podId = row.Labels[LABELS.pod];
@@ -95,13 +102,17 @@ export class DockerRuntime implements ContainerRuntime {
       Name: request.volume,
       Labels: {
         [LABELS.managed]: "true",
+        [LABELS.instance]: this.#instance,
         [LABELS.pod]: request.podId,
         [LABELS.tenant]: request.tenant,
       },
     });
-    const { Id } = await this.#docker.containers.create(containerCreateRequest(request), {
-      name: request.containerName,
-    });
+    const { Id } = await this.#docker.containers.create(
+      containerCreateRequest(request, this.#instance),
+      {
+        name: request.containerName,
+      },
+    );
     if (request.files.length > 0) await this.writeFiles(Id, request.spec.volumePath, request.files);
     return Id;
   }
@@ -160,7 +171,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** @inheritdoc */
   async *watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
     const events = this.#docker.events.watch({
-      filters: { type: ["container"], label: [MANAGED], event: WATCHED_ACTIONS },
+      filters: { type: ["container"], label: [this.#owned], event: WATCHED_ACTIONS },
       signal,
     });
     for await (const event of events) {
@@ -229,7 +240,11 @@ export class DockerRuntime implements ContainerRuntime {
       if (!(error instanceof NotFoundError)) throw error;
       await this.#docker.networks.create({
         Name: name,
-        Labels: { [LABELS.managed]: "true", [LABELS.tenant]: tenant },
+        Labels: {
+          [LABELS.managed]: "true",
+          [LABELS.instance]: this.#instance,
+          [LABELS.tenant]: tenant,
+        },
       }).catch((e) => {
         if (!(e instanceof ConflictError)) throw e; // created concurrently: fine
       });

@@ -215,7 +215,7 @@ Deno.test("image inspect of the fixture image; unknown images throw NotFoundErro
   const image = await docker.images.inspect(IMAGE);
   assert.match(image.Id, /^sha256:[0-9a-f]{64}$/);
   assert.ok(image.RepoTags?.includes(IMAGE));
-  assert.deepEqual(image.Config?.Cmd, ["/bin/sh"]);
+  assert.deepEqual(image.Config?.Cmd, ["/bin/httpd", "-f", "-p", "8080", "-h", "/www"]);
   const listed = await docker.images.list({ filters: { reference: [IMAGE] } });
   assert.deepEqual(listed.map((i) => i.Id), [image.Id]);
   await assert.rejects(docker.images.inspect("agentpod-nonexistent:1"), NotFoundError);

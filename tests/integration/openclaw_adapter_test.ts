@@ -221,6 +221,7 @@ Deno.test("OpenClaw adapter: a full config (identity, soul, model, fake keys and
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const seen = await waitHealthy(probe);
     assert.ok(seen.at(-1)?.healthy, JSON.stringify(seen.at(-1)));
+    assert.match(await logTail(docker, pod.id, 400), /config hot reload applied \(agents\./);
     const after = await docker.containers.inspect(pod.id);
     assert.equal(after.State.Running, true);
     assert.equal(after.State.StartedAt, started);
@@ -237,10 +238,10 @@ Deno.test("OpenClaw adapter: a full config (identity, soul, model, fake keys and
 
 Deno.test({
   name: "OpenClaw adapter: a Discord channel boots with the plugin the image carries",
-  // Discord is the separate npm package @openclaw/discord; deploy/openclaw/build-image.sh
-  // must install it beside openclaw. Reported as ignored (not passed) on an older image.
-  ignore: !HAS_DISCORD_PLUGIN,
+  // Discord is the separate npm package @openclaw/discord, which
+  // deploy/openclaw/build-image.sh installs beside openclaw.
   fn: async () => {
+    assert.ok(HAS_DISCORD_PLUGIN, `${OPENCLAW_IMAGE} lacks ${OPENCLAW_DISCORD_PLUGIN}: rebuild it`);
     const { docker, pod, probe } = await assertBootsAndProbes({
       channels: { discord: { token: "fake.discord.token-for-tests" } },
     });

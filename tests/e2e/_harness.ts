@@ -1,0 +1,210 @@
+/**
+ * End-to-end harness: the control plane and the CLI as real processes, against the real
+ * Docker Engine. A `Plane` owns a fresh data directory (embedded PGlite unless a
+ * DATABASE_URL is given), a free port, and cleans up every container, volume and
+ * network its instance created.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { createDockerClient } from "../../providers/docker/mod.ts";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const decoder = new TextDecoder();
+
+/** The outcome of one CLI run. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Polls `fn` until it returns a truthy value; fails with `what` and the last value. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T>,
+  timeoutMs = 60_000,
+  intervalMs = 250,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await fn();
+      if (last) return last as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what}; last: ${Deno.inspect(last)}`,
+  );
+}
+
+/** Runs `docker` (the CLI, as an operator would) and returns its output. */
+export async function dockerCli(...args: string[]): Promise<CliResult> {
+  const out = await new Deno.Command("docker", { args, stdout: "piped", stderr: "piped" }).output();
+  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
+}
+
+/** A control-plane process and a CLI pointed at it. */
+export class Plane {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly url: string;
+  readonly env: Record<string, string>;
+  #child: Deno.ChildProcess | undefined;
+  #log = "";
+  #instance = "";
+
+  private constructor(dataDir: string, env: Record<string, string>) {
+    this.dataDir = dataDir;
+    this.port = freePort();
+    this.url = `http://127.0.0.1:${this.port}`;
+    this.env = {
+      AGENTPOD_DATA_DIR: dataDir,
+      AGENTPOD_LISTEN: `127.0.0.1:${this.port}`,
+      AGENTPOD_URL: this.url,
+      NO_COLOR: "1",
+      ...env,
+    };
+  }
+
+  /** Starts a control plane on a new data directory and waits until it is ready. */
+  static async start(env: Record<string, string> = {}): Promise<Plane> {
+    const dir = await Deno.makeTempDir({ prefix: "agentpod-e2e-" });
+    const plane = new Plane(dir, env);
+    await plane.restart();
+    return plane;
+  }
+
+  /** Starts (again) the server process on the same data directory and port. */
+  async restart(): Promise<void> {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}main.ts`],
+      env: this.env,
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    this.#child = child;
+    void (async () => {
+      for await (const chunk of child.stderr) this.#log += decoder.decode(chunk);
+    })().catch(() => {});
+    await waitFor(
+      "the control plane to listen",
+      async () => {
+        const res = await fetch(`${this.url}/healthz`);
+        await res.body?.cancel();
+        return res.ok;
+      },
+      90_000,
+      100,
+    );
+    this.#instance = await this.instance();
+  }
+
+  /** The server's log so far. */
+  get log(): string {
+    return this.#log;
+  }
+
+  /** Kills the server with `signal` and waits for it to exit. */
+  async kill(signal: Deno.Signal = "SIGTERM"): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    this.#child = undefined;
+    try {
+      child.kill(signal);
+    } catch { /* already gone */ }
+    await child.status;
+  }
+
+  /** Runs the CLI with `args`. */
+  async cli(...args: string[]): Promise<CliResult> {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${ROOT}cli.ts`, ...args],
+      env: this.env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return {
+      code: out.code,
+      stdout: decoder.decode(out.stdout),
+      stderr: decoder.decode(out.stderr),
+    };
+  }
+
+  /** Runs the CLI and parses `--format json` output; fails on a non-zero exit. */
+  async json<T = unknown>(...args: string[]): Promise<T> {
+    const result = await this.cli(...args, "--format", "json");
+    assert.equal(result.code, 0, `agentpod ${args.join(" ")} failed: ${result.stderr}`);
+    return JSON.parse(result.stdout) as T;
+  }
+
+  /** The admin token. */
+  async token(): Promise<string> {
+    return (await Deno.readTextFile(`${this.dataDir}/admin-token`)).trim();
+  }
+
+  /** This plane's instance id (the label on its containers), from `doctor`. */
+  async instance(): Promise<string> {
+    const res = await fetch(`${this.url}/api/v1/doctor`, {
+      headers: { authorization: `Bearer ${await this.token()}` },
+    });
+    return (await res.json()).instance;
+  }
+
+  /** Containers, volumes and networks of this plane's instance. */
+  async resources(instance?: string) {
+    const label = `agentpod.instance=${instance ?? await this.instance()}`;
+    using docker = createDockerClient();
+    return {
+      containers: await docker.containers.list({ all: true, filters: { label: [label] } }),
+      volumes: await docker.volumes.list({ filters: { label: [label] } }),
+      networks: await docker.networks.list({ filters: { label: [label] } }),
+    };
+  }
+
+  /** Stops the server and removes everything its instance created, then its data. */
+  async destroy(): Promise<void> {
+    const instance = this.#child ? await this.instance().catch(() => "") : this.#instance;
+    await this.kill("SIGKILL");
+    if (instance) {
+      const found = await this.resources(instance);
+      using docker = createDockerClient();
+      for (const c of found.containers) {
+        await docker.containers.remove(c.Id, { force: true }).catch(() => {});
+      }
+      for (const v of found.volumes) {
+        await docker.volumes.remove(v.Name, { force: true }).catch(() => {});
+      }
+      for (const n of found.networks) await docker.networks.remove(n.Id).catch(() => {});
+    }
+    await Deno.remove(this.dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Runs `fn` with a fresh plane; on failure prints the server's log tail; always cleans up. */
+export async function withPlane(
+  env: Record<string, string>,
+  fn: (plane: Plane) => Promise<void>,
+): Promise<void> {
+  const plane = await Plane.start(env);
+  try {
+    await fn(plane);
+  } catch (error) {
+    console.error(`--- control-plane log (tail) ---\n${plane.log.slice(-4000)}`);
+    throw error;
+  } finally {
+    await plane.destroy();
+  }
+}
