@@ -38,11 +38,8 @@ Deno.test("loop 1: an OpenClaw pod is created, heals itself after docker kill, a
       );
     const first = await healthy();
     const condition = first.conditions.find((c) => c.type === "Healthy");
-    assert.match(
-      condition?.message ?? "",
-      /hello-ok/i,
-      "health must come from the WebSocket handshake",
-    );
+    // The OpenClaw probe says "ready" only after the WebSocket connect got hello-ok.
+    assert.match(condition?.message ?? "", /^Gateway is ready \(OpenClaw .+, protocol \d+\)$/);
 
     const before = (await dockerCli("inspect", "-f", "{{.Id}}", "agentpod-acme-agent")).stdout
       .trim();

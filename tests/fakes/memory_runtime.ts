@@ -1,0 +1,497 @@
+/**
+ * `MemoryRuntime`: a `ContainerRuntime` kept in memory that behaves like `DockerRuntime`
+ * on a real engine (tests/integration/runtime_contract_test.ts runs one suite against
+ * both). Containers have 64-hex ids and engine-wide unique names, go created → running
+ * → exited, and report the same events Docker does (`start`; `kill`, `die`, `stop` on a
+ * stop; `die` 137 on a kill; `destroy`). Several instances can share one engine
+ * (`forInstance`), each seeing only the containers labelled with its instance id.
+ * Test helpers: `kill`, `addLog`, `readFile`, `hasVolume`, `hasNetwork`, and `calls`,
+ * a counter of `ContainerRuntime` method calls. It does no I/O and runs no processes.
+ * @module
+ */
+import type { RenderedFile } from "../../core/adapter.ts";
+import {
+  ConflictError,
+  DockerApiError,
+  NotFoundError,
+  ValidationError,
+} from "../../core/errors.ts";
+import { LABELS, podLabels } from "../../core/naming.ts";
+import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
+import type {
+  ContainerRuntime,
+  ContainerUsage,
+  PodContainerRequest,
+  RuntimeEvent,
+  RuntimeLogLine,
+} from "../../core/runtime.ts";
+
+/** The methods of `ContainerRuntime`, as counted in `calls`. */
+export type RuntimeMethod = keyof ContainerRuntime;
+
+const METHODS: readonly RuntimeMethod[] = [
+  "listPodContainers",
+  "createPodContainer",
+  "writeFiles",
+  "start",
+  "stop",
+  "remove",
+  "removeVolume",
+  "removeNetwork",
+  "watchEvents",
+  "usage",
+  "logs",
+  "ensureImage",
+  "ping",
+];
+
+/** Exit code of a process ended by SIGTERM (what `stop` gives busybox under tini). */
+const SIGTERM_EXIT = 143;
+/** Exit code of a process ended by SIGKILL. */
+const SIGKILL_EXIT = 137;
+
+/** Settings of a `MemoryRuntime`. */
+export interface MemoryRuntimeOptions {
+  /** Control-plane instance whose containers this runtime sees (default `memory`). */
+  instance?: string;
+  /** Images present on the "host" (default `agentpod-fixture:1`). */
+  images?: Iterable<string>;
+  /** What `usage` reports for a running container (default 1.5 % CPU, 42 MiB). */
+  usage?: ContainerUsage;
+  /** Milliseconds since the epoch (default `Date.now`). */
+  now?: () => number;
+}
+
+interface MemoryContainer {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  image: string;
+  state: ContainerState;
+  exitCode: number;
+  createdAt: number;
+  network: string;
+  volume: string;
+  volumePath: string;
+  hostPort: number;
+  logs: Required<RuntimeLogLine>[];
+  /** Files written outside the volume, by absolute path. */
+  ownFiles: Map<string, RenderedFile>;
+  /** Wakes `logs({ follow: true })` readers. */
+  logWaiters: Set<() => void>;
+}
+
+interface EngineEvent {
+  action: string;
+  container: MemoryContainer;
+  exitCode?: number;
+  time: number;
+}
+
+/** The state one engine holds; shared by every `MemoryRuntime` made by `forInstance`. */
+class MemoryEngine {
+  readonly containers = new Map<string, MemoryContainer>();
+  readonly volumes = new Map<
+    string,
+    { labels: Record<string, string>; files: Map<string, RenderedFile> }
+  >();
+  readonly networks = new Map<string, { labels: Record<string, string> }>();
+  readonly images: Set<string>;
+  readonly listeners = new Set<(event: EngineEvent) => void>();
+  readonly usage: ContainerUsage;
+  readonly now: () => number;
+
+  constructor(options: MemoryRuntimeOptions) {
+    this.images = new Set(options.images ?? ["agentpod-fixture:1"]);
+    this.usage = options.usage ?? { cpu: 1.5, memoryMB: 42 };
+    this.now = options.now ?? Date.now;
+  }
+
+  /** By id or name, as the engine resolves them. */
+  find(idOrName: string): MemoryContainer | undefined {
+    return this.containers.get(idOrName) ??
+      [...this.containers.values()].find((c) => c.name === idOrName);
+  }
+
+  container(idOrName: string): MemoryContainer {
+    const container = this.find(idOrName);
+    if (!container) throw new NotFoundError(`No such container: ${idOrName}`);
+    return container;
+  }
+
+  emit(container: MemoryContainer, action: string, exitCode?: number): void {
+    const event: EngineEvent = { action, container, exitCode, time: this.now() };
+    for (const listener of this.listeners) listener(event);
+  }
+
+  /** Ends the container's process: `kill` then `die`, as Docker reports a signal. */
+  terminate(container: MemoryContainer, exitCode: number): void {
+    container.state = "exited";
+    container.exitCode = exitCode;
+    this.emit(container, "kill");
+    this.emit(container, "die", exitCode);
+    for (const wake of container.logWaiters) wake();
+  }
+}
+
+/** Engines handed from `forInstance` to the constructor, keyed by its options object. */
+const sharedEngines = new WeakMap<MemoryRuntimeOptions, MemoryEngine>();
+
+/** An in-memory container engine seen through one control-plane instance. */
+export class MemoryRuntime implements ContainerRuntime {
+  /** How often each `ContainerRuntime` method was called on this runtime. */
+  readonly calls: Record<RuntimeMethod, number>;
+  readonly #engine: MemoryEngine;
+  readonly #instance: string;
+
+  /** A new, empty engine seen as `options.instance`. */
+  constructor(options: MemoryRuntimeOptions = {}) {
+    this.#engine = sharedEngines.get(options) ?? new MemoryEngine(options);
+    this.#instance = options.instance ?? "memory";
+    this.calls = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<RuntimeMethod, number>;
+  }
+
+  /** Another control plane on the same engine (same containers, names and volumes). */
+  forInstance(instance: string): MemoryRuntime {
+    const options = { instance };
+    sharedEngines.set(options, this.#engine);
+    return new MemoryRuntime(options);
+  }
+
+  /** All calls counted so far. */
+  totalCalls(): number {
+    return Object.values(this.calls).reduce((a, b) => a + b, 0);
+  }
+
+  /** Sets every call counter to zero. */
+  resetCalls(): void {
+    for (const method of METHODS) this.calls[method] = 0;
+  }
+
+  /** @inheritdoc */
+  listPodContainers(podId?: string): Promise<ObservedContainer[]> {
+    this.calls.listPodContainers++;
+    const rows: ObservedContainer[] = [];
+    for (const c of this.#engine.containers.values()) {
+      const pod = c.labels[LABELS.pod];
+      if (!this.#owns(c) || !pod || (podId !== undefined && pod !== podId)) continue;
+      rows.push({
+        id: c.id,
+        name: c.name,
+        podId: pod,
+        specHash: c.labels[LABELS.specHash] ?? "",
+        state: c.state,
+        createdAt: c.createdAt,
+      });
+    }
+    // Docker lists the newest first.
+    return Promise.resolve(rows.reverse());
+  }
+
+  /** @inheritdoc */
+  async createPodContainer(request: PodContainerRequest): Promise<string> {
+    this.calls.createPodContainer++;
+    const engine = this.#engine;
+    const owned = { [LABELS.managed]: "true", [LABELS.instance]: this.#instance };
+    if (!engine.networks.has(request.network)) {
+      engine.networks.set(request.network, {
+        labels: { ...owned, [LABELS.tenant]: request.tenant },
+      });
+    }
+    if (!engine.volumes.has(request.volume)) {
+      engine.volumes.set(request.volume, {
+        labels: { ...owned, [LABELS.pod]: request.podId, [LABELS.tenant]: request.tenant },
+        files: new Map(),
+      });
+    }
+    const { spec } = request;
+    if (!engine.images.has(spec.image)) throw new NotFoundError(`No such image: ${spec.image}`);
+    const taken = [...engine.containers.values()].find((c) => c.name === request.containerName);
+    if (taken) {
+      throw new ConflictError(
+        `Conflict. The container name "/${request.containerName}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+      );
+    }
+    const id = randomId();
+    engine.containers.set(id, {
+      id,
+      name: request.containerName,
+      labels: podLabels(
+        { id: request.podId, tenant: request.tenant, name: request.pod },
+        request.specHash,
+        this.#instance,
+      ),
+      image: spec.image,
+      state: "created",
+      exitCode: 0,
+      // The engine reports creation times in whole seconds.
+      createdAt: Math.floor(engine.now() / 1000) * 1000,
+      network: request.network,
+      volume: request.volume,
+      volumePath: spec.volumePath,
+      hostPort: request.hostPort,
+      logs: [],
+      ownFiles: new Map(),
+      logWaiters: new Set(),
+    });
+    if (request.files.length > 0) await this.#write(id, spec.volumePath, request.files);
+    return id;
+  }
+
+  /** @inheritdoc */
+  writeFiles(containerId: string, volumePath: string, files: RenderedFile[]): Promise<void> {
+    this.calls.writeFiles++;
+    return this.#write(containerId, volumePath, files);
+  }
+
+  /** @inheritdoc */
+  start(containerId: string): Promise<void> {
+    this.calls.start++;
+    const c = this.#engine.container(containerId);
+    if (c.state === "running") return Promise.resolve();
+    const clash = [...this.#engine.containers.values()].find((other) =>
+      other !== c && other.state === "running" && other.hostPort === c.hostPort
+    );
+    if (clash) {
+      return Promise.reject(
+        new DockerApiError(
+          500,
+          `driver failed programming external connectivity on endpoint ${c.name}: Bind for 127.0.0.1:${c.hostPort} failed: port is already allocated`,
+        ),
+      );
+    }
+    c.state = "running";
+    c.exitCode = 0;
+    this.#engine.emit(c, "start");
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  stop(containerId: string, _timeoutSeconds: number): Promise<void> {
+    this.calls.stop++;
+    const c = this.#engine.find(containerId);
+    if (c?.state === "running") {
+      this.#engine.terminate(c, SIGTERM_EXIT);
+      this.#engine.emit(c, "stop");
+    }
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  remove(containerId: string): Promise<void> {
+    this.calls.remove++;
+    const c = this.#engine.find(containerId);
+    if (!c) return Promise.resolve();
+    if (c.state === "running") this.#engine.terminate(c, SIGKILL_EXIT);
+    this.#engine.containers.delete(c.id);
+    this.#engine.emit(c, "destroy");
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  removeVolume(name: string): Promise<void> {
+    this.calls.removeVolume++;
+    if (!this.#engine.volumes.has(name)) return Promise.resolve();
+    const users = [...this.#engine.containers.values()].filter((c) => c.volume === name);
+    if (users.length > 0) {
+      return Promise.reject(
+        new ConflictError(
+          `remove ${name}: volume is in use - [${users.map((c) => c.id).join(", ")}]`,
+        ),
+      );
+    }
+    this.#engine.volumes.delete(name);
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  removeNetwork(name: string): Promise<void> {
+    this.calls.removeNetwork++;
+    if (!this.#engine.networks.has(name)) return Promise.resolve();
+    // Only running containers are endpoints; stopped ones do not keep a network alive.
+    if (
+      [...this.#engine.containers.values()].some((c) => c.network === name && c.state === "running")
+    ) {
+      return Promise.reject(
+        new DockerApiError(
+          403,
+          `error while removing network: network ${name} has active endpoints`,
+        ),
+      );
+    }
+    this.#engine.networks.delete(name);
+    return Promise.resolve();
+  }
+
+  /** @inheritdoc */
+  watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
+    this.calls.watchEvents++;
+    return this.#watch(signal);
+  }
+
+  /** @inheritdoc */
+  usage(containerId: string): Promise<ContainerUsage> {
+    this.calls.usage++;
+    try {
+      const c = this.#engine.container(containerId);
+      // The engine answers for a stopped container too, with zero use.
+      return Promise.resolve(
+        c.state === "running" ? { ...this.#engine.usage } : {
+          cpu: 0,
+          memoryMB: 0,
+        },
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** @inheritdoc */
+  logs(
+    containerId: string,
+    options: { tail?: number; follow?: boolean; timestamps?: boolean; signal?: AbortSignal },
+  ): AsyncIterable<RuntimeLogLine> {
+    this.calls.logs++;
+    return this.#logs(containerId, options);
+  }
+
+  /** @inheritdoc */
+  ensureImage(image: string, _signal?: AbortSignal): Promise<void> {
+    this.calls.ensureImage++;
+    if (this.#engine.images.has(image)) return Promise.resolve();
+    return Promise.reject(
+      new ValidationError(
+        `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${
+          image.split(":")[0]
+        }`,
+      ),
+    );
+  }
+
+  /** @inheritdoc */
+  ping(): Promise<void> {
+    this.calls.ping++;
+    return Promise.resolve();
+  }
+
+  // ---- test helpers (not counted in `calls`) ----
+
+  /** Kills a running container as `docker kill` does: exited, code 137, `kill` + `die`. */
+  kill(containerId: string): void {
+    const c = this.#engine.container(containerId);
+    if (c.state !== "running") {
+      throw new ConflictError(`Cannot kill container: ${containerId}: container is not running`);
+    }
+    this.#engine.terminate(c, SIGKILL_EXIT);
+  }
+
+  /** Records a line the container's process printed. */
+  addLog(containerId: string, stream: "stdout" | "stderr", text: string): void {
+    const c = this.#engine.container(containerId);
+    c.logs.push({ stream, text, time: new Date(this.#engine.now()).toISOString() });
+    for (const wake of c.logWaiters) wake();
+  }
+
+  /** A file in the volume mounted in `containerId`, by path relative to the mount. */
+  readFile(containerId: string, path: string): RenderedFile | undefined {
+    const c = this.#engine.container(containerId);
+    return this.#engine.volumes.get(c.volume)?.files.get(path);
+  }
+
+  /** Whether the engine has this volume. */
+  hasVolume(name: string): boolean {
+    return this.#engine.volumes.has(name);
+  }
+
+  /** Whether the engine has this network. */
+  hasNetwork(name: string): boolean {
+    return this.#engine.networks.has(name);
+  }
+
+  /** Adds an image to the host, as a pull or a build would. */
+  addImage(image: string): void {
+    this.#engine.images.add(image);
+  }
+
+  #owns(c: MemoryContainer): boolean {
+    return c.labels[LABELS.instance] === this.#instance;
+  }
+
+  #write(containerId: string, volumePath: string, files: RenderedFile[]): Promise<void> {
+    try {
+      const c = this.#engine.container(containerId);
+      const volume = this.#engine.volumes.get(c.volume);
+      for (const file of files) {
+        const copy = { ...file };
+        if (volume && volumePath === c.volumePath) volume.files.set(file.path, copy);
+        else c.ownFiles.set(`${volumePath.replace(/\/$/, "")}/${file.path}`, copy);
+      }
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async *#watch(signal: AbortSignal): AsyncGenerator<RuntimeEvent> {
+    const queue: RuntimeEvent[] = [];
+    let wake: (() => void) | undefined;
+    const listener = (event: EngineEvent) => {
+      const podId = event.container.labels[LABELS.pod];
+      if (!this.#owns(event.container) || !podId) return;
+      queue.push({
+        action: event.action,
+        podId,
+        containerId: event.container.id,
+        exitCode: event.exitCode,
+        time: event.time,
+      });
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    this.#engine.listeners.add(listener);
+    signal.addEventListener("abort", onAbort);
+    try {
+      while (!signal.aborted) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      this.#engine.listeners.delete(listener);
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  async *#logs(
+    containerId: string,
+    options: { tail?: number; follow?: boolean; timestamps?: boolean; signal?: AbortSignal },
+  ): AsyncGenerator<RuntimeLogLine> {
+    const c = this.#engine.container(containerId);
+    const line = (l: Required<RuntimeLogLine>): RuntimeLogLine =>
+      options.timestamps ? { ...l } : { stream: l.stream, text: l.text };
+    let next = options.tail === undefined ? 0 : Math.max(0, c.logs.length - options.tail);
+    while (true) {
+      while (next < c.logs.length) yield line(c.logs[next++]!);
+      // Like Docker, following ends when the container stops (or the reader aborts).
+      if (!options.follow || c.state !== "running" || options.signal?.aborted) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          c.logWaiters.delete(done);
+          options.signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        c.logWaiters.add(done);
+        options.signal?.addEventListener("abort", done);
+      });
+    }
+  }
+}
+
+function randomId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
