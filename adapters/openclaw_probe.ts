@@ -10,7 +10,7 @@ import type { ProbeContext, ProbeResult } from "../core/adapter.ts";
 import { errorMessage } from "../core/errors.ts";
 
 /** How long one probe may take, both steps together. */
-export const OPENCLAW_PROBE_TIMEOUT_MS = 5_000;
+export const OPENCLAW_PROBE_TIMEOUT_MS = 8_000;
 
 // After we close, the server's close frame normally arrives within milliseconds.
 const CLOSE_GRACE_MS = 1_000;

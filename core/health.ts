@@ -24,11 +24,14 @@ export interface HealthOptions {
   timeoutMs: number;
 }
 
+/** Failed probes in a row before an Unhealthy event (one alone may be a blip). */
+const UNHEALTHY_EVENT_AFTER = 2;
+
 /** Defaults. */
 export const DEFAULT_HEALTH_OPTIONS: HealthOptions = {
   failureThreshold: 3,
   startupGraceMs: 120_000,
-  timeoutMs: 5_000,
+  timeoutMs: 10_000,
 };
 
 /** What the monitor works with. */
@@ -62,6 +65,10 @@ export class HealthMonitor {
   readonly #startedAt = new Map<string, number>();
   readonly #tokens = new Map<string, { generation: number; token: string }>();
   readonly #fast = new Map<string, () => void>();
+  /** Pods healthy at least once since their last start. */
+  readonly #healthySinceStart = new Set<string>();
+  /** Pods with an Unhealthy event not yet followed by a Healthy one. */
+  readonly #reported = new Set<string>();
 
   constructor(deps: HealthDeps, options: Partial<HealthOptions> = {}) {
     this.#d = deps;
@@ -96,9 +103,12 @@ export class HealthMonitor {
     } finally {
       cancel();
     }
+    // Like a startup probe: until a (re)started pod has been healthy once, any failure
+    // within the grace period means "still starting", not "broken".
     const started = this.#startedAt.get(pod.id) ?? 0;
     const inGrace = this.#d.now() - started < this.#o.startupGraceMs;
-    const starting = !result.healthy && result.starting === true && inGrace;
+    const starting = !result.healthy && inGrace &&
+      (result.starting === true || !this.#healthySinceStart.has(pod.id));
     const status = result.healthy ? "True" : starting ? "Unknown" : "False";
     const conditions = setCondition(pod.status.conditions, {
       type: "Healthy",
@@ -112,25 +122,24 @@ export class HealthMonitor {
       await this.#d.store.pods.updateStatus(pod.id, { conditions });
       pod.status.conditions = conditions;
       this.#d.onPodChanged?.(pod.id);
-      if (before && before.status !== after.status && status !== "Unknown") {
-        await this.#d.store.events.append({
-          tenant: pod.tenant,
-          podId: pod.id,
-          podName: pod.name,
-          type: result.healthy ? "Normal" : "Warning",
-          reason: result.healthy ? "Healthy" : "Unhealthy",
-          message: result.message,
-        });
-      }
     }
     if (result.healthy) {
+      this.#healthySinceStart.add(pod.id);
       this.#d.reconciler.markHealthy(pod.id);
       this.#failures.delete(pod.id);
       this.#fast.get(pod.id)?.();
       this.#fast.delete(pod.id);
+      // Events tell transitions worth reading: a recovery after a reported failure.
+      if (this.#reported.delete(pod.id)) {
+        await this.#event(pod, "Normal", "Healthy", `Recovered: ${result.message}`);
+      }
     } else if (!starting) {
       const failures = (this.#failures.get(pod.id) ?? 0) + 1;
       this.#failures.set(pod.id, failures);
+      if (failures === UNHEALTHY_EVENT_AFTER && !this.#reported.has(pod.id)) {
+        this.#reported.add(pod.id);
+        await this.#event(pod, "Warning", "Unhealthy", result.message);
+      }
       if (failures >= this.#o.failureThreshold) await this.#restart(pod, result.message);
     }
     return {
@@ -143,6 +152,7 @@ export class HealthMonitor {
   /** Notes a (re)start and probes the pod every second until it is healthy. */
   podStarted(podId: string): void {
     this.#startedAt.set(podId, this.#d.now());
+    this.#healthySinceStart.delete(podId);
     this.#failures.delete(podId);
     this.#fast.get(podId)?.();
     const deadline = this.#d.now() + this.#o.startupGraceMs;
@@ -168,6 +178,8 @@ export class HealthMonitor {
     this.#failures.delete(podId);
     this.#startedAt.delete(podId);
     this.#tokens.delete(podId);
+    this.#healthySinceStart.delete(podId);
+    this.#reported.delete(podId);
   }
 
   async #restart(pod: PodRecord, message: string): Promise<void> {
@@ -175,17 +187,26 @@ export class HealthMonitor {
     const containerId = pod.status.containerId;
     if (!containerId) return;
     this.#d.log.warn("pod unhealthy, restarting", { pod: `${pod.tenant}/${pod.name}`, message });
+    await this.#event(
+      pod,
+      "Warning",
+      "UnhealthyRestart",
+      `Restarting after ${this.#o.failureThreshold} failed probes: ${message}`,
+    );
+    this.#d.reconciler.expectExit(containerId);
+    await this.#d.runtime.stop(containerId, 10);
+    await this.#d.reconciler.reconcilePod(pod.id);
+  }
+
+  async #event(pod: PodRecord, type: "Normal" | "Warning", reason: string, message: string) {
     await this.#d.store.events.append({
       tenant: pod.tenant,
       podId: pod.id,
       podName: pod.name,
-      type: "Warning",
-      reason: "UnhealthyRestart",
-      message: `Restarting after ${this.#o.failureThreshold} failed probes: ${message}`,
+      type,
+      reason,
+      message,
     });
-    this.#d.reconciler.expectExit(containerId);
-    await this.#d.runtime.stop(containerId, 10);
-    await this.#d.reconciler.reconcilePod(pod.id);
   }
 
   async #token(pod: PodRecord): Promise<string> {

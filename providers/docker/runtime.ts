@@ -69,6 +69,7 @@ export class DockerRuntime implements ContainerRuntime {
   readonly #docker: DockerClient;
   readonly #instance: string;
   readonly #owned: string;
+  readonly #networks = new Map<string, Promise<string>>();
 
   /** Uses (and does not own) `docker`; sees only containers of control plane `instance`. */
   constructor(docker: DockerClient, instance: string) {
@@ -97,7 +98,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** @inheritdoc */
   async createPodContainer(request: PodContainerRequest): Promise<string> {
-    await this.#ensureNetwork(request.network, request.tenant);
+    const networkId = await this.#ensureNetwork(request.network, request.tenant);
     await this.#docker.volumes.create({
       Name: request.volume,
       Labels: {
@@ -107,12 +108,9 @@ export class DockerRuntime implements ContainerRuntime {
         [LABELS.tenant]: request.tenant,
       },
     });
-    const { Id } = await this.#docker.containers.create(
-      containerCreateRequest(request, this.#instance),
-      {
-        name: request.containerName,
-      },
-    );
+    const create = containerCreateRequest(request, this.#instance);
+    create.HostConfig = { ...create.HostConfig, NetworkMode: networkId };
+    const { Id } = await this.#docker.containers.create(create, { name: request.containerName });
     if (request.files.length > 0) await this.writeFiles(Id, request.spec.volumePath, request.files);
     return Id;
   }
@@ -165,7 +163,9 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** @inheritdoc */
   async removeNetwork(name: string): Promise<void> {
-    await ignoreNotFound(this.#docker.networks.remove(name));
+    for (const network of await this.#networksNamed(name)) {
+      if (this.#isOurs(network)) await ignoreNotFound(this.#docker.networks.remove(network.Id));
+    }
   }
 
   /** @inheritdoc */
@@ -233,22 +233,52 @@ export class DockerRuntime implements ContainerRuntime {
     return this.#docker.ping();
   }
 
-  async #ensureNetwork(name: string, tenant: string): Promise<void> {
+  /**
+   * The id of the tenant network `name`, created when missing. Concurrent callers share
+   * one attempt: the engine's duplicate check races, and two networks with one name
+   * make every later use of the name ambiguous.
+   */
+  #ensureNetwork(name: string, tenant: string): Promise<string> {
+    const inflight = this.#networks.get(name);
+    if (inflight) return inflight;
+    const attempt = this.#findOrCreateNetwork(name, tenant).finally(() =>
+      this.#networks.delete(name)
+    );
+    this.#networks.set(name, attempt);
+    return attempt;
+  }
+
+  async #findOrCreateNetwork(name: string, tenant: string): Promise<string> {
+    const existing = await this.#networksNamed(name);
+    if (existing[0]) return existing[0].Id;
     try {
-      await this.#docker.networks.inspect(name);
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      await this.#docker.networks.create({
+      const created = await this.#docker.networks.create({
         Name: name,
         Labels: {
           [LABELS.managed]: "true",
           [LABELS.instance]: this.#instance,
           [LABELS.tenant]: tenant,
         },
-      }).catch((e) => {
-        if (!(e instanceof ConflictError)) throw e; // created concurrently: fine
       });
+      return created.Id;
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const raced = await this.#networksNamed(name); // another process made it meanwhile
+      if (!raced[0]) throw error;
+      return raced[0].Id;
     }
+  }
+
+  /** Networks called exactly `name`, ours first. */
+  async #networksNamed(name: string) {
+    const found = await this.#docker.networks.list({ filters: { name: [name] } });
+    return found
+      .filter((n) => n.Name === name)
+      .sort((a, b) => Number(this.#isOurs(b)) - Number(this.#isOurs(a)));
+  }
+
+  #isOurs(network: { Labels: Record<string, string> | null }): boolean {
+    return network.Labels?.[LABELS.instance] === this.#instance;
   }
 }
 

@@ -247,80 +247,77 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   start(containerId: string): Promise<void> {
     this.calls.start++;
-    const c = this.#engine.container(containerId);
-    if (c.state === "running") return Promise.resolve();
-    const clash = [...this.#engine.containers.values()].find((other) =>
-      other !== c && other.state === "running" && other.hostPort === c.hostPort
-    );
-    if (clash) {
-      return Promise.reject(
-        new DockerApiError(
+    return settle(() => {
+      const c = this.#engine.container(containerId);
+      if (c.state === "running") return;
+      const clash = [...this.#engine.containers.values()].find((other) =>
+        other !== c && other.state === "running" && other.hostPort === c.hostPort
+      );
+      if (clash) {
+        throw new DockerApiError(
           500,
           `driver failed programming external connectivity on endpoint ${c.name}: Bind for 127.0.0.1:${c.hostPort} failed: port is already allocated`,
-        ),
-      );
-    }
-    c.state = "running";
-    c.exitCode = 0;
-    this.#engine.emit(c, "start");
-    return Promise.resolve();
+        );
+      }
+      c.state = "running";
+      c.exitCode = 0;
+      this.#engine.emit(c, "start");
+    });
   }
 
   /** @inheritdoc */
   stop(containerId: string, _timeoutSeconds: number): Promise<void> {
     this.calls.stop++;
-    const c = this.#engine.find(containerId);
-    if (c?.state === "running") {
+    return settle(() => {
+      const c = this.#engine.find(containerId);
+      if (c?.state !== "running") return;
       this.#engine.terminate(c, SIGTERM_EXIT);
       this.#engine.emit(c, "stop");
-    }
-    return Promise.resolve();
+    });
   }
 
   /** @inheritdoc */
   remove(containerId: string): Promise<void> {
     this.calls.remove++;
-    const c = this.#engine.find(containerId);
-    if (!c) return Promise.resolve();
-    if (c.state === "running") this.#engine.terminate(c, SIGKILL_EXIT);
-    this.#engine.containers.delete(c.id);
-    this.#engine.emit(c, "destroy");
-    return Promise.resolve();
+    return settle(() => {
+      const c = this.#engine.find(containerId);
+      if (!c) return;
+      if (c.state === "running") this.#engine.terminate(c, SIGKILL_EXIT);
+      this.#engine.containers.delete(c.id);
+      this.#engine.emit(c, "destroy");
+    });
   }
 
   /** @inheritdoc */
   removeVolume(name: string): Promise<void> {
     this.calls.removeVolume++;
-    if (!this.#engine.volumes.has(name)) return Promise.resolve();
-    const users = [...this.#engine.containers.values()].filter((c) => c.volume === name);
-    if (users.length > 0) {
-      return Promise.reject(
-        new ConflictError(
+    return settle(() => {
+      if (!this.#engine.volumes.has(name)) return;
+      const users = [...this.#engine.containers.values()].filter((c) => c.volume === name);
+      if (users.length > 0) {
+        throw new ConflictError(
           `remove ${name}: volume is in use - [${users.map((c) => c.id).join(", ")}]`,
-        ),
-      );
-    }
-    this.#engine.volumes.delete(name);
-    return Promise.resolve();
+        );
+      }
+      this.#engine.volumes.delete(name);
+    });
   }
 
   /** @inheritdoc */
   removeNetwork(name: string): Promise<void> {
     this.calls.removeNetwork++;
-    if (!this.#engine.networks.has(name)) return Promise.resolve();
-    // Only running containers are endpoints; stopped ones do not keep a network alive.
-    if (
-      [...this.#engine.containers.values()].some((c) => c.network === name && c.state === "running")
-    ) {
-      return Promise.reject(
-        new DockerApiError(
+    return settle(() => {
+      if (!this.#engine.networks.has(name)) return;
+      // Only running containers are endpoints; stopped ones do not keep a network alive.
+      const containers = [...this.#engine.containers.values()];
+      if (containers.some((c) => c.network === name && c.state === "running")) {
+        throw new DockerApiError(
           403,
           `error while removing network: network ${name} has active endpoints`,
-        ),
-      );
-    }
-    this.#engine.networks.delete(name);
-    return Promise.resolve();
+        );
+      }
+      this.#engine.networks.delete(name);
+    });
   }
 
   /** @inheritdoc */
@@ -332,18 +329,11 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   usage(containerId: string): Promise<ContainerUsage> {
     this.calls.usage++;
-    try {
+    return settle(() => {
       const c = this.#engine.container(containerId);
       // The engine answers for a stopped container too, with zero use.
-      return Promise.resolve(
-        c.state === "running" ? { ...this.#engine.usage } : {
-          cpu: 0,
-          memoryMB: 0,
-        },
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+      return c.state === "running" ? { ...this.#engine.usage } : { cpu: 0, memoryMB: 0 };
+    });
   }
 
   /** @inheritdoc */
@@ -358,14 +348,13 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   ensureImage(image: string, _signal?: AbortSignal): Promise<void> {
     this.calls.ensureImage++;
-    if (this.#engine.images.has(image)) return Promise.resolve();
-    return Promise.reject(
-      new ValidationError(
-        `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${
-          image.split(":")[0]
-        }`,
-      ),
-    );
+    return settle(() => {
+      if (this.#engine.images.has(image)) return;
+      const repository = image.split(":")[0];
+      throw new ValidationError(
+        `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${repository}`,
+      );
+    });
   }
 
   /** @inheritdoc */
@@ -418,7 +407,7 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   #write(containerId: string, volumePath: string, files: RenderedFile[]): Promise<void> {
-    try {
+    return settle(() => {
       const c = this.#engine.container(containerId);
       const volume = this.#engine.volumes.get(c.volume);
       for (const file of files) {
@@ -426,10 +415,7 @@ export class MemoryRuntime implements ContainerRuntime {
         if (volume && volumePath === c.volumePath) volume.files.set(file.path, copy);
         else c.ownFiles.set(`${volumePath.replace(/\/$/, "")}/${file.path}`, copy);
       }
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    });
   }
 
   async *#watch(signal: AbortSignal): AsyncGenerator<RuntimeEvent> {
@@ -488,6 +474,15 @@ export class MemoryRuntime implements ContainerRuntime {
         options.signal?.addEventListener("abort", done);
       });
     }
+  }
+}
+
+/** Runs `fn` now and reports its outcome as a promise, as an engine call would. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

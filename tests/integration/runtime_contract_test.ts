@@ -1,0 +1,390 @@
+/**
+ * The `ContainerRuntime` contract: one suite, run against the real `DockerRuntime` (on
+ * DOCKER_HOST or the default socket, with the `agentpod-fixture:1` image) and against
+ * `MemoryRuntime` (tests/fakes), so the fake the reconciler tests use behaves like the
+ * engine. Each test gets its own tenant, network and pods; whatever it created (our
+ * containers, `agentpod-pod-*` volumes, the tenant network) is removed in `finally`.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { ConflictError, NotFoundError, ValidationError } from "../../core/errors.ts";
+import {
+  containerHostname,
+  containerName,
+  tenantNetworkName,
+  volumeName,
+} from "../../core/naming.ts";
+import type { ContainerRuntime, PodContainerRequest, RuntimeEvent } from "../../core/runtime.ts";
+import type { RenderedFile } from "../../core/adapter.ts";
+import { createDockerClient, readTar } from "../../providers/docker/mod.ts";
+import { DockerRuntime } from "../../providers/docker/runtime.ts";
+import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+import { IMAGE, waitFor } from "./_docker_case.ts";
+
+/** This run's id: the instance label and the middle of every name. */
+const RUN = crypto.randomUUID().replaceAll("-", "").slice(0, 8);
+const INSTANCE = `contract-${RUN}`;
+const VOLUME_PATH = "/data";
+
+/** What a file looks like when read back from the volume. */
+interface StoredFile {
+  content: string;
+  mode: number;
+  uid: number;
+}
+
+/** One runtime under test, with the few things the contract needs from outside it. */
+interface Subject extends AsyncDisposable {
+  /** Ours (instance `contract-<run>`). */
+  runtime: ContainerRuntime;
+  /** Another control plane on the same engine. */
+  other: ContainerRuntime;
+  /** The tenant every request of this test uses. */
+  tenant: string;
+  /** Kills a running container from outside, as a crash would. */
+  kill(containerId: string): Promise<void>;
+  /** Reads a file from the volume mounted in the container; undefined when absent. */
+  readFile(containerId: string, path: string): Promise<StoredFile | undefined>;
+  /** Whether the engine has the volume. */
+  hasVolume(name: string): Promise<boolean>;
+  /** Whether the engine has the network. */
+  hasNetwork(name: string): Promise<boolean>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function caseTenant(): string {
+  return `contract-${RUN}-${crypto.randomUUID().slice(0, 6)}`;
+}
+
+/** The request the reconciler would send for pod `pod` of the test's tenant. */
+function podRequest(
+  subject: Subject,
+  pod: string,
+  files: RenderedFile[] = [],
+): PodContainerRequest {
+  const podId = crypto.randomUUID();
+  return {
+    podId,
+    tenant: subject.tenant,
+    pod,
+    containerName: containerName(subject.tenant, pod),
+    hostname: containerHostname(subject.tenant, pod),
+    network: tenantNetworkName(subject.tenant),
+    volume: volumeName(podId),
+    hostPort: freePort(),
+    specHash: `hash-${pod}`,
+    spec: {
+      image: IMAGE,
+      env: { GREETING: "hello" },
+      port: 8080,
+      volumePath: VOLUME_PATH,
+      resources: { memoryMB: 64, cpus: 0.5, pids: 64 },
+    },
+    files,
+  };
+}
+
+async function dockerSubject(): Promise<Subject> {
+  const docker = createDockerClient();
+  await docker.ping();
+  const tenant = caseTenant();
+  const other = `${INSTANCE}-other`;
+  const dispose = async () => {
+    try {
+      for (const instance of [INSTANCE, other]) {
+        const filters = { label: [`agentpod.instance=${instance}`] };
+        for (const c of await docker.containers.list({ all: true, filters })) {
+          await docker.containers.remove(c.Id, { force: true });
+        }
+        for (const v of await docker.volumes.list({ filters })) {
+          if (v.Name.startsWith("agentpod-pod-")) await docker.volumes.remove(v.Name);
+        }
+      }
+      await docker.networks.remove(tenantNetworkName(tenant)).catch((error) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      });
+    } finally {
+      docker.close();
+    }
+  };
+  return {
+    runtime: new DockerRuntime(docker, INSTANCE),
+    other: new DockerRuntime(docker, other),
+    tenant,
+    kill: (id) => docker.containers.kill(id),
+    async readFile(id, path) {
+      let archive: Uint8Array;
+      try {
+        ({ archive } = await docker.containers.getArchive(id, `${VOLUME_PATH}/${path}`));
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+      const [entry] = readTar(archive);
+      if (!entry || entry.type !== "file") return undefined;
+      return {
+        content: new TextDecoder().decode(entry.data),
+        mode: entry.mode & 0o7777,
+        uid: entry.uid,
+      };
+    },
+    hasVolume: (name) => exists(docker.volumes.inspect(name)),
+    hasNetwork: (name) => exists(docker.networks.inspect(name)),
+    [Symbol.asyncDispose]: dispose,
+  };
+}
+
+function memorySubject(): Promise<Subject> {
+  const runtime = new MemoryRuntime({ instance: INSTANCE, images: [IMAGE] });
+  return Promise.resolve({
+    runtime,
+    other: runtime.forInstance(`${INSTANCE}-other`),
+    tenant: caseTenant(),
+    kill: (id) => Promise.resolve(runtime.kill(id)),
+    readFile(id, path) {
+      const file = runtime.readFile(id, path);
+      return Promise.resolve(file && { content: file.content, mode: file.mode, uid: file.uid });
+    },
+    hasVolume: (name) => Promise.resolve(runtime.hasVolume(name)),
+    hasNetwork: (name) => Promise.resolve(runtime.hasNetwork(name)),
+    [Symbol.asyncDispose]: () => Promise.resolve(),
+  });
+}
+
+async function exists(lookup: Promise<unknown>): Promise<boolean> {
+  try {
+    await lookup;
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
+}
+
+/** Collects a runtime's events until disposed. */
+function watch(runtime: ContainerRuntime): { events: RuntimeEvent[] } & AsyncDisposable {
+  const stop = new AbortController();
+  const events: RuntimeEvent[] = [];
+  const done = (async () => {
+    for await (const event of runtime.watchEvents(stop.signal)) events.push(event);
+  })();
+  return {
+    events,
+    async [Symbol.asyncDispose]() {
+      stop.abort();
+      await done;
+    },
+  };
+}
+
+async function stateOf(runtime: ContainerRuntime, id: string): Promise<string | undefined> {
+  return (await runtime.listPodContainers()).find((c) => c.id === id)?.state;
+}
+
+const SUBJECTS: [string, () => Promise<Subject>][] = [
+  ["MemoryRuntime", memorySubject],
+  ["DockerRuntime", dockerSubject],
+];
+
+for (const [name, make] of SUBJECTS) {
+  const test = (what: string, fn: (s: Subject) => Promise<void>) =>
+    Deno.test(`${name}: ${what}`, async () => {
+      await using subject = await make();
+      await fn(subject);
+    });
+
+  test("createPodContainer makes network, volume and a created container with its labels and files", async (s) => {
+    const request = podRequest(s, "create", [
+      { path: "config/app.json", content: '{"a":1}\n', mode: 0o640, uid: 1000 },
+    ]);
+    const before = Date.now();
+    const id = await s.runtime.createPodContainer(request);
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.ok(await s.hasNetwork(request.network), "the tenant network exists");
+    assert.ok(await s.hasVolume(request.volume), "the pod volume exists");
+    const [listed, ...rest] = await s.runtime.listPodContainers();
+    assert.deepEqual(rest, []);
+    assert.ok(listed);
+    assert.deepEqual({ ...listed, createdAt: 0 }, {
+      id,
+      name: request.containerName,
+      podId: request.podId,
+      specHash: "hash-create",
+      state: "created",
+      createdAt: 0,
+    });
+    assert.equal(listed.createdAt % 1000, 0, "the engine reports whole seconds");
+    assert.ok(listed.createdAt >= Math.floor(before / 1000) * 1000 - 1000);
+    assert.ok(listed.createdAt <= Date.now() + 1000);
+    assert.deepEqual(await s.readFile(id, "config/app.json"), {
+      content: '{"a":1}\n',
+      mode: 0o640,
+      uid: 1000,
+    });
+  });
+
+  test("a second container with a taken name is a ConflictError", async (s) => {
+    const first = podRequest(s, "dup");
+    await s.runtime.createPodContainer(first);
+    const second = { ...podRequest(s, "dup"), containerName: first.containerName };
+    await assert.rejects(s.runtime.createPodContainer(second), ConflictError);
+    assert.equal((await s.runtime.listPodContainers()).length, 1);
+  });
+
+  test("start runs the container, a second start is a no-op", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "start"));
+    await s.runtime.start(id);
+    assert.equal(await stateOf(s.runtime, id), "running");
+    await s.runtime.start(id);
+    assert.equal(await stateOf(s.runtime, id), "running");
+    assert.equal((await s.runtime.listPodContainers()).length, 1);
+  });
+
+  test("start of an unknown container is a NotFoundError", async (s) => {
+    await assert.rejects(s.runtime.start("0".repeat(64)), NotFoundError);
+  });
+
+  test("stop leaves the container exited; stopping it again or an unknown one is fine", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "stop"));
+    await s.runtime.stop(id, 5);
+    assert.equal(
+      await stateOf(s.runtime, id),
+      "created",
+      "stopping a created container changes nothing",
+    );
+    await s.runtime.start(id);
+    await s.runtime.stop(id, 5);
+    assert.equal(await stateOf(s.runtime, id), "exited");
+    await s.runtime.stop(id, 5);
+    await s.runtime.stop("0".repeat(64), 5);
+    assert.equal(await stateOf(s.runtime, id), "exited");
+  });
+
+  test("writeFiles puts files into the volume, nested and overwritten", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "files"));
+    await s.runtime.start(id);
+    await s.runtime.writeFiles(id, VOLUME_PATH, [
+      { path: "workspace/notes/SOUL.md", content: "be kind\n", mode: 0o600, uid: 1000 },
+      { path: "top.txt", content: "one", mode: 0o644, uid: 0 },
+    ]);
+    assert.deepEqual(await s.readFile(id, "workspace/notes/SOUL.md"), {
+      content: "be kind\n",
+      mode: 0o600,
+      uid: 1000,
+    });
+    await s.runtime.writeFiles(id, VOLUME_PATH, [
+      { path: "top.txt", content: "two", mode: 0o644, uid: 0 },
+    ]);
+    assert.deepEqual(await s.readFile(id, "top.txt"), { content: "two", mode: 0o644, uid: 0 });
+    assert.equal(await s.readFile(id, "absent.txt"), undefined);
+    await assert.rejects(
+      s.runtime.writeFiles("0".repeat(64), VOLUME_PATH, [
+        { path: "x", content: "", mode: 0o644, uid: 0 },
+      ]),
+      NotFoundError,
+    );
+  });
+
+  test("remove takes a running container away; removing it again is fine", async (s) => {
+    const request = podRequest(s, "remove");
+    const id = await s.runtime.createPodContainer(request);
+    await s.runtime.start(id);
+    await s.runtime.remove(id);
+    assert.deepEqual(await s.runtime.listPodContainers(), []);
+    await s.runtime.remove(id);
+    // The name is free again.
+    const again = await s.runtime.createPodContainer({ ...request, podId: crypto.randomUUID() });
+    assert.notEqual(again, id);
+  });
+
+  test("removeVolume and removeNetwork refuse while in use, then remove, then are fine", async (s) => {
+    const request = podRequest(s, "volume");
+    const id = await s.runtime.createPodContainer(request);
+    await s.runtime.start(id);
+    await assert.rejects(s.runtime.removeVolume(request.volume), ConflictError);
+    await assert.rejects(s.runtime.removeNetwork(request.network));
+    await s.runtime.remove(id);
+    await s.runtime.removeVolume(request.volume);
+    await s.runtime.removeNetwork(request.network);
+    assert.equal(await s.hasVolume(request.volume), false);
+    assert.equal(await s.hasNetwork(request.network), false);
+    await s.runtime.removeVolume(request.volume);
+    await s.runtime.removeNetwork(request.network);
+  });
+
+  test("events: start, die with 137 after a kill, destroy after removal", async (s) => {
+    const request = podRequest(s, "events");
+    const id = await s.runtime.createPodContainer(request);
+    await using watcher = watch(s.runtime);
+    const { events } = watcher;
+    const seen = (action: string) => () =>
+      events.some((e) => e.containerId === id && e.action === action);
+    await s.runtime.start(id);
+    // The start event also proves the subscription is live before the kill.
+    await waitFor("the start event", seen("start"), 5_000);
+    await s.kill(id);
+    await waitFor("the die event", seen("die"), 2_000);
+    const die = events.find((e) => e.action === "die")!;
+    assert.equal(die.exitCode, 137);
+    assert.equal(die.podId, request.podId);
+    assert.ok(Math.abs(die.time - Date.now()) < 10_000, `event time ${die.time}`);
+    assert.equal(await stateOf(s.runtime, id), "exited");
+    await s.runtime.remove(id);
+    await waitFor("the destroy event", seen("destroy"), 2_000);
+    assert.ok(events.every((e) => e.podId === request.podId));
+  });
+
+  test("usage: numbers for a running container, zero for a stopped one, NotFoundError for an unknown one", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "usage"));
+    await s.runtime.start(id);
+    const running = await s.runtime.usage(id);
+    assert.ok(running.cpu >= 0 && Number.isFinite(running.cpu), `cpu ${running.cpu}`);
+    assert.ok(running.memoryMB >= 0 && running.memoryMB <= 64, `memory ${running.memoryMB}`);
+    await s.runtime.stop(id, 5);
+    assert.deepEqual(await s.runtime.usage(id), { cpu: 0, memoryMB: 0 });
+    await assert.rejects(s.runtime.usage("0".repeat(64)), NotFoundError);
+  });
+
+  test("ensureImage passes for the fixture and is a ValidationError for an absent image", async (s) => {
+    await s.runtime.ensureImage(IMAGE);
+    await assert.rejects(
+      s.runtime.ensureImage("agentpod-nonexistent:1"),
+      (error) => error instanceof ValidationError && /is not on this host/.test(error.message),
+    );
+  });
+
+  test("listPodContainers(podId) returns only that pod's containers", async (s) => {
+    const a = podRequest(s, "pod-a");
+    const b = podRequest(s, "pod-b");
+    const idA = await s.runtime.createPodContainer(a);
+    const idB = await s.runtime.createPodContainer(b);
+    assert.deepEqual((await s.runtime.listPodContainers(a.podId)).map((c) => c.id), [idA]);
+    assert.deepEqual((await s.runtime.listPodContainers(b.podId)).map((c) => c.id), [idB]);
+    assert.deepEqual(await s.runtime.listPodContainers(crypto.randomUUID()), []);
+    assert.deepEqual(
+      new Set((await s.runtime.listPodContainers()).map((c) => c.id)),
+      new Set([idA, idB]),
+    );
+  });
+
+  test("another instance id sees neither our containers nor their events", async (s) => {
+    const request = podRequest(s, "mine");
+    const id = await s.runtime.createPodContainer(request);
+    await using ours = watch(s.runtime);
+    await using theirs = watch(s.other);
+    assert.deepEqual(await s.other.listPodContainers(), []);
+    assert.deepEqual(await s.other.listPodContainers(request.podId), []);
+    await s.runtime.start(id);
+    await waitFor("our start event", () => ours.events.some((e) => e.containerId === id), 5_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(theirs.events, []);
+    // Names are the engine's, not the instance's.
+    await assert.rejects(s.other.createPodContainer({ ...podRequest(s, "mine") }), ConflictError);
+  });
+}
