@@ -111,6 +111,11 @@ export class Plane {
     this.#instance = await this.instance();
   }
 
+  /** The server's process id (the deno binary itself). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   /** The server's log so far. */
   get log(): string {
     return this.#log;

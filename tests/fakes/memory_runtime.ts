@@ -91,6 +91,10 @@ interface EngineEvent {
 /** The state one engine holds; shared by every `MemoryRuntime` made by `forInstance`. */
 class MemoryEngine {
   readonly containers = new Map<string, MemoryContainer>();
+  /** Container id by name: names are unique engine-wide. */
+  readonly names = new Map<string, string>();
+  /** Container id by host port, for running containers (a port binds once). */
+  readonly boundPorts = new Map<number, string>();
   readonly volumes = new Map<
     string,
     { labels: Record<string, string>; files: Map<string, RenderedFile> }
@@ -110,7 +114,7 @@ class MemoryEngine {
   /** By id or name, as the engine resolves them. */
   find(idOrName: string): MemoryContainer | undefined {
     return this.containers.get(idOrName) ??
-      [...this.containers.values()].find((c) => c.name === idOrName);
+      this.containers.get(this.names.get(idOrName) ?? "");
   }
 
   container(idOrName: string): MemoryContainer {
@@ -128,6 +132,7 @@ class MemoryEngine {
   terminate(container: MemoryContainer, exitCode: number): void {
     container.state = "exited";
     container.exitCode = exitCode;
+    this.boundPorts.delete(container.hostPort);
     this.emit(container, "kill");
     this.emit(container, "die", exitCode);
     for (const wake of container.logWaiters) wake();
@@ -206,13 +211,14 @@ export class MemoryRuntime implements ContainerRuntime {
     }
     const { spec } = request;
     if (!engine.images.has(spec.image)) throw new NotFoundError(`No such image: ${spec.image}`);
-    const taken = [...engine.containers.values()].find((c) => c.name === request.containerName);
+    const taken = engine.names.get(request.containerName);
     if (taken) {
       throw new ConflictError(
-        `Conflict. The container name "/${request.containerName}" is already in use by container "${taken.id}". You have to remove (or rename) that container to be able to reuse that name.`,
+        `Conflict. The container name "/${request.containerName}" is already in use by container "${taken}". You have to remove (or rename) that container to be able to reuse that name.`,
       );
     }
     const id = randomId();
+    engine.names.set(request.containerName, id);
     engine.containers.set(id, {
       id,
       name: request.containerName,
@@ -250,10 +256,7 @@ export class MemoryRuntime implements ContainerRuntime {
     return settle(() => {
       const c = this.#engine.container(containerId);
       if (c.state === "running") return;
-      const clash = [...this.#engine.containers.values()].find((other) =>
-        other !== c && other.state === "running" && other.hostPort === c.hostPort
-      );
-      if (clash) {
+      if (this.#engine.boundPorts.has(c.hostPort)) {
         throw new DockerApiError(
           500,
           `driver failed programming external connectivity on endpoint ${c.name}: Bind for 127.0.0.1:${c.hostPort} failed: port is already allocated`,
@@ -261,6 +264,7 @@ export class MemoryRuntime implements ContainerRuntime {
       }
       c.state = "running";
       c.exitCode = 0;
+      this.#engine.boundPorts.set(c.hostPort, c.id);
       this.#engine.emit(c, "start");
     });
   }
@@ -284,6 +288,7 @@ export class MemoryRuntime implements ContainerRuntime {
       if (!c) return;
       if (c.state === "running") this.#engine.terminate(c, SIGKILL_EXIT);
       this.#engine.containers.delete(c.id);
+      this.#engine.names.delete(c.name);
       this.#engine.emit(c, "destroy");
     });
   }

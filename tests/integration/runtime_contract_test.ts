@@ -7,7 +7,12 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { ConflictError, NotFoundError, ValidationError } from "../../core/errors.ts";
+import {
+  ConflictError,
+  DockerApiError,
+  NotFoundError,
+  ValidationError,
+} from "../../core/errors.ts";
 import {
   containerHostname,
   containerName,
@@ -244,6 +249,21 @@ for (const [name, make] of SUBJECTS) {
     await s.runtime.start(id);
     assert.equal(await stateOf(s.runtime, id), "running");
     assert.equal((await s.runtime.listPodContainers()).length, 1);
+  });
+
+  test("start of a second container on a bound host port fails and leaves it created", async (s) => {
+    const first = podRequest(s, "port-a");
+    const idA = await s.runtime.createPodContainer(first);
+    const idB = await s.runtime.createPodContainer({
+      ...podRequest(s, "port-b"),
+      hostPort: first.hostPort,
+    });
+    await s.runtime.start(idA);
+    await assert.rejects(s.runtime.start(idB), DockerApiError);
+    assert.equal(await stateOf(s.runtime, idB), "created");
+    await s.runtime.stop(idA, 5);
+    await s.runtime.start(idB);
+    assert.equal(await stateOf(s.runtime, idB), "running");
   });
 
   test("start of an unknown container is a NotFoundError", async (s) => {
