@@ -15,7 +15,7 @@ import { type PodPhase, setCondition } from "./pod.ts";
 import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from "./render.ts";
 import type { ContainerRuntime, RuntimeEvent } from "./runtime.ts";
 import type { PodSecrets, SecretBox } from "./secrets.ts";
-import type { NewPodEvent, PodRecord, Store } from "./store.ts";
+import type { NewPodEvent, PodRecord, PodState, Store } from "./store.ts";
 
 /** Tuning of the reconciler. */
 export interface ReconcilerOptions {
@@ -104,15 +104,39 @@ export class Reconciler {
     this.#options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
   }
 
-  /** Plans a pass over every pod; with `dryRun` nothing is changed. */
+  /**
+   * Plans a pass over every pod; with `dryRun` nothing is changed. An idle pass costs
+   * one light query and one engine call: full records (config, secrets) are read only
+   * for pods whose generation changed since they were rendered or that need an action.
+   */
   async reconcileAll(options: { dryRun?: boolean } = {}): Promise<PlannedAction[]> {
-    const [pods, observed] = await Promise.all([
-      this.#deps.store.pods.list(),
+    const [states, observed] = await Promise.all([
+      this.#deps.store.pods.listStates(),
       this.#deps.runtime.listPodContainers(),
     ]);
-    const byId = new Map(pods.map((p) => [p.id, p]));
-    const desired = await Promise.all(pods.map((p) => this.#desired(p)));
+    const stale = states.filter((s) =>
+      s.desiredState !== "deleted" && this.#rendered.get(s.id)?.generation !== s.generation
+    );
+    const records = new Map(
+      (await this.#deps.store.pods.getMany(stale.map((s) => s.id))).map((p) => [p.id, p]),
+    );
+    const desired: DesiredPod[] = [];
+    for (const state of states) {
+      const pod = records.get(state.id);
+      const fresh = this.#rendered.get(state.id)?.generation === state.generation;
+      if (state.desiredState !== "deleted" && !pod && !fresh) continue; // deleted meanwhile
+      try {
+        desired.push(await this.#desired(state, pod));
+      } catch (error) {
+        // One pod that cannot be rendered must not stop the pass for the others.
+        this.#deps.log.warn("pod cannot be rendered", {
+          pod: `${state.tenant}/${state.name}`,
+          error: errorMessage(error),
+        });
+      }
+    }
     const actions = planReconcile(desired, observed, this.#deps.now(), this.#options);
+    const byId = new Map(states.map((s) => [s.id, s]));
     const planned = actions.map((a) => describe(a, byId));
     if (options.dryRun) return planned;
 
@@ -121,15 +145,20 @@ export class Reconciler {
       const key = "podId" in action ? action.podId : `orphan:${action.containerId}`;
       byPod.set(key, [...(byPod.get(key) ?? []), action]);
     }
+    const missing = [...byPod.keys()].filter((key) => byId.has(key) && !records.has(key));
+    for (const pod of await this.#deps.store.pods.getMany(missing)) records.set(pod.id, pod);
     const observedByPod = groupByPod(observed);
     await Promise.all([
       ...[...byPod.entries()].map(([key, list]) =>
         this.#limited(() =>
-          this.#withLock(key, () => this.#apply(list, byId.get(key), observedByPod.get(key) ?? []))
+          this.#withLock(
+            key,
+            () => this.#apply(list, records.get(key), observedByPod.get(key) ?? []),
+          )
         )
       ),
-      ...pods.filter((p) => !byPod.has(p.id)).map((p) =>
-        this.#syncStatus(p, observedByPod.get(p.id) ?? [])
+      ...states.filter((s) => !byPod.has(s.id)).map((s) =>
+        this.#syncStatus(s, observedByPod.get(s.id) ?? [])
       ),
     ]);
     return planned;
@@ -151,12 +180,12 @@ export class Reconciler {
         return;
       }
       const actions = planReconcile(
-        [await this.#desired(pod)],
+        [await this.#desired(stateOf(pod), pod)],
         observed,
         this.#deps.now(),
         this.#options,
       );
-      if (actions.length === 0) return await this.#syncStatus(pod, observed);
+      if (actions.length === 0) return await this.#syncStatus(stateOf(pod), observed);
       await this.#apply(actions, pod, observed);
     });
   }
@@ -202,16 +231,20 @@ export class Reconciler {
     this.#backoff.delete(podId);
   }
 
-  async #desired(pod: PodRecord): Promise<DesiredPod> {
-    const ref = `${pod.tenant}/${pod.name}`;
-    if (pod.spec.desiredState === "deleted") {
-      return { id: pod.id, ref, desiredState: "deleted", specHash: "" };
+  /** The planner's view of a pod: its hash from the render cache, or rendered from `pod`. */
+  async #desired(state: PodState, pod: PodRecord | undefined): Promise<DesiredPod> {
+    const ref = `${state.tenant}/${state.name}`;
+    if (state.desiredState === "deleted") {
+      return { id: state.id, ref, desiredState: "deleted", specHash: "" };
     }
-    const rendered = await this.#render(pod);
+    const cached = this.#rendered.get(state.id);
+    const rendered = cached && cached.generation === state.generation
+      ? cached.result
+      : await this.#render(pod!);
     return {
-      id: pod.id,
+      id: state.id,
       ref,
-      desiredState: pod.spec.desiredState,
+      desiredState: state.desiredState,
       specHash: rendered.request.specHash,
     };
   }
@@ -359,15 +392,16 @@ export class Reconciler {
   }
 
   /** Brings phase and container id in line with what is observed, writing only changes. */
-  async #syncStatus(pod: PodRecord, observed: ObservedContainer[]): Promise<void> {
+  async #syncStatus(state: PodState, observed: ObservedContainer[]): Promise<void> {
     const live = observed.find((c) => c.state === "running" || c.state === "restarting");
-    let phase: PodPhase = pod.status.phase;
-    if (pod.spec.desiredState === "deleted") phase = "deleting";
-    else if (pod.spec.desiredState === "stopped") phase = live ? "stopping" : "stopped";
+    let phase: PodPhase = state.phase;
+    if (state.desiredState === "deleted") phase = "deleting";
+    else if (state.desiredState === "stopped") phase = live ? "stopping" : "stopped";
     else if (live) phase = live.state === "running" ? "running" : "starting";
-    const containerId = live?.id ?? pod.status.containerId;
-    if (phase !== pod.status.phase || containerId !== pod.status.containerId) {
-      await this.#setStatus(pod, { phase, containerId });
+    const containerId = live?.id ?? state.containerId;
+    if (phase !== state.phase || containerId !== state.containerId) {
+      await this.#deps.store.pods.updateStatus(state.id, { phase, containerId });
+      this.#deps.onPodChanged?.(state.id, "status");
     }
   }
 
@@ -474,7 +508,19 @@ function groupByPod(observed: ObservedContainer[]): Map<string, ObservedContaine
   return map;
 }
 
-function describe(action: Action, pods: Map<string, PodRecord>): PlannedAction {
+function stateOf(pod: PodRecord): PodState {
+  return {
+    id: pod.id,
+    tenant: pod.tenant,
+    name: pod.name,
+    generation: pod.generation,
+    desiredState: pod.spec.desiredState,
+    phase: pod.status.phase,
+    containerId: pod.status.containerId,
+  };
+}
+
+function describe(action: Action, pods: Map<string, PodState>): PlannedAction {
   if (action.kind === "remove-orphan") {
     return { kind: action.kind, pod: action.name, reason: action.reason };
   }

@@ -25,6 +25,24 @@ export interface PodRecord extends Pod {
   secrets: Uint8Array | null;
 }
 
+/** The few fields of a pod an idle reconcile pass reads (no config, no secrets). */
+export interface PodState {
+  /** Pod uuid. */
+  id: string;
+  /** Tenant id. */
+  tenant: string;
+  /** Pod name. */
+  name: string;
+  /** Spec generation. */
+  generation: number;
+  /** Desired state. */
+  desiredState: DesiredState;
+  /** Last written phase. */
+  phase: PodPhase;
+  /** Last written container id. */
+  containerId: string | null;
+}
+
 /** What creating a pod stores. */
 export interface NewPod {
   /** Tenant id. */
@@ -111,6 +129,10 @@ export interface Store {
     getById(id: string): Promise<PodRecord | undefined>;
     /** Pods of a tenant or all, including those being deleted. */
     list(filter?: { tenant?: string }): Promise<PodRecord[]>;
+    /** Every pod's state, in one light query (the reconciler's idle pass). */
+    listStates(): Promise<PodState[]>;
+    /** Full records of the given pods (missing ids are skipped). */
+    getMany(ids: string[]): Promise<PodRecord[]>;
     /** Sets the desired state and bumps the generation. */
     setDesiredState(id: string, state: DesiredState): Promise<PodRecord>;
     /** Writes status fields (reconciler only). */

@@ -12,6 +12,7 @@ import type {
   NewPodEvent,
   PodEvent,
   PodRecord,
+  PodState,
   StatusUpdate,
   Store,
   Tenant,
@@ -185,6 +186,33 @@ export function createStore(db: SqlDatabase): Store {
             "SELECT * FROM pods WHERE tenant_id = $1 ORDER BY name",
             [filter.tenant],
           );
+        return rows.map(toPod);
+      },
+      async listStates(): Promise<PodState[]> {
+        const rows = await db.query<{
+          id: string;
+          tenant_id: string;
+          name: string;
+          generation: number;
+          desired_state: DesiredState;
+          phase: string;
+          container_id: string | null;
+        }>(
+          `SELECT id, tenant_id, name, generation, desired_state, phase, container_id FROM pods`,
+        );
+        return rows.map((r) => ({
+          id: r.id,
+          tenant: r.tenant_id,
+          name: r.name,
+          generation: r.generation,
+          desiredState: r.desired_state,
+          phase: r.phase.toLowerCase() as PodPhase,
+          containerId: r.container_id,
+        }));
+      },
+      async getMany(ids) {
+        if (ids.length === 0) return [];
+        const rows = await db.query<PodRow>("SELECT * FROM pods WHERE id = ANY($1::uuid[])", [ids]);
         return rows.map(toPod);
       },
       async setDesiredState(id, state) {

@@ -62,15 +62,15 @@ export function storeSuite(fixture: StoreFixture): void {
     await using fresh = await fixture.fresh();
     const first = await fresh.open();
     await first.query("INSERT INTO tenants (id) VALUES ('keep')");
-    const [before] = await first.query<{ applied_at: Date }>(
-      "SELECT applied_at FROM schema_migrations",
+    const before = await first.query<{ applied_at: Date }>(
+      "SELECT applied_at FROM schema_migrations ORDER BY version",
     );
     await first.close();
     const again = await fresh.open();
     const after = await again.query<{ applied_at: Date }>(
-      "SELECT applied_at FROM schema_migrations",
+      "SELECT applied_at FROM schema_migrations ORDER BY version",
     );
-    assert.deepEqual(after, [before]);
+    assert.deepEqual(after, before);
     assert.deepEqual(await again.query("SELECT id FROM tenants"), [{ id: "keep" }]);
   });
 
