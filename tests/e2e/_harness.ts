@@ -157,6 +157,7 @@ export class Plane {
 
   /** The admin token. */
   async token(): Promise<string> {
+    if (this.env.AGENTPOD_TOKEN) return this.env.AGENTPOD_TOKEN;
     return (await Deno.readTextFile(`${this.dataDir}/admin-token`)).trim();
   }
 

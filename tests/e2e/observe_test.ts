@@ -111,7 +111,8 @@ Deno.test("one reconciler per database: a second control plane on the same Postg
   const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   try {
     await withPlane({ DATABASE_URL: url }, async (first) => {
-      const second = await Plane.start({ DATABASE_URL: url });
+      // The admin token lives in the shared database: the first start wrote it out.
+      const second = await Plane.start({ DATABASE_URL: url, AGENTPOD_TOKEN: await first.token() });
       try {
         const leader = await first.json<{ checks: { name: string; ok: boolean }[] }>("doctor");
         assert.ok(leader.checks.find((c) => c.name === "reconciler")?.ok);
