@@ -7,9 +7,10 @@
  * @module
  */
 import type { AgentAdapter } from "./adapter.ts";
+import { KeyedLock, TaskLimit } from "./concurrency.ts";
+import { type ActionSteps, executeAction } from "./reconcile_actions.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { volumeName } from "./naming.ts";
 import { type Action, type DesiredPod, type ObservedContainer, planReconcile } from "./planner.ts";
 import { type PodPhase, setCondition } from "./pod.ts";
 import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from "./render.ts";
@@ -86,7 +87,7 @@ export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #options: ReconcilerOptions;
   readonly #rendered = new Map<string, { generation: number; result: RenderedPodRequest }>();
-  readonly #locks = new Map<string, Promise<unknown>>();
+  readonly #locks = new KeyedLock();
   readonly #backoff = new Map<string, Backoff>();
   /** Container ids we are stopping or removing ourselves: their exit is no crash. */
   readonly #expectedExits = new Set<string>();
@@ -96,12 +97,12 @@ export class Reconciler {
   readonly #healthySinceStart = new Set<string>();
   /** Pods whose container died unexpectedly and is not back yet. */
   readonly #crashed = new Set<string>();
-  #active = 0;
-  readonly #waiting: (() => void)[] = [];
+  readonly #limit: TaskLimit;
 
   constructor(deps: ReconcilerDeps, options: Partial<ReconcilerOptions> = {}) {
     this.#deps = deps;
     this.#options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
+    this.#limit = new TaskLimit(this.#options.concurrency);
   }
 
   /**
@@ -150,8 +151,8 @@ export class Reconciler {
     const observedByPod = groupByPod(observed);
     await Promise.all([
       ...[...byPod.entries()].map(([key, list]) =>
-        this.#limited(() =>
-          this.#withLock(
+        this.#limit.run(() =>
+          this.#locks.run(
             key,
             () => this.#apply(list, records.get(key), observedByPod.get(key) ?? []),
           )
@@ -170,7 +171,7 @@ export class Reconciler {
    * events by a moment and still say "running", so that report is believed instead.
    */
   reconcilePod(podId: string, exited?: string): Promise<void> {
-    return this.#withLock(podId, async () => {
+    return this.#locks.run(podId, async () => {
       const pod = await this.#deps.store.pods.getById(podId);
       const observed = (await this.#deps.runtime.listPodContainers(podId)).map((c) =>
         c.id === exited && c.state === "running" ? { ...c, state: "exited" as const } : c
@@ -275,7 +276,7 @@ export class Reconciler {
     if (pod && backoff && backoff.notBefore > this.#deps.now()) return; // a retry is scheduled
     for (const action of actions) {
       try {
-        await this.#execute(action, pod, observed);
+        await executeAction(this.#steps(), action, pod, observed);
       } catch (error) {
         this.#deps.log.warn("reconcile action failed", {
           action: action.kind,
@@ -292,103 +293,23 @@ export class Reconciler {
     }
   }
 
-  async #execute(action: Action, pod: PodRecord | undefined, observed: ObservedContainer[]) {
-    const { runtime } = this.#deps;
-    if (action.kind === "remove-orphan") {
-      await runtime.remove(action.containerId);
-      this.#deps.log.info("orphan removed", { container: action.name });
-      return;
-    }
-    if (!pod) return;
-    switch (action.kind) {
-      case "create":
-      case "recreate": {
-        if (action.kind === "recreate") {
-          this.expectExit(action.containerId);
-          await runtime.remove(action.containerId);
-        }
-        // A pod that had a container before is recovering (removed by hand, crashed).
-        const recovering = this.#crashed.delete(pod.id) || pod.status.containerId !== null;
-        await this.#setStatus(pod, { phase: "creating" });
-        const { request } = await this.#render(pod);
-        const id = await runtime.createPodContainer(request);
-        await this.#setStatus(pod, { containerId: id });
-        await runtime.start(id);
-        this.#noteStarted(pod.id);
-        await this.#setStatus(pod, {
-          phase: "running",
-          containerId: id,
-          observedGeneration: pod.generation,
-          lastError: null,
-          ...(recovering && action.kind === "create"
-            ? { restartCount: pod.status.restartCount + 1 }
-            : {}),
-        });
-        const reason = action.kind === "recreate"
-          ? "Recreated"
-          : recovering
-          ? "Restarted"
-          : "Started";
-        await this.#event(pod, "Normal", reason, `Container ${request.containerName} started`);
-        this.#deps.onPodChanged?.(pod.id, "started");
-        return;
-      }
-      case "start": {
-        await runtime.start(action.containerId);
-        this.#noteStarted(pod.id);
-        // A user's start of a stopped pod is a start; anything else that finds the
-        // container down after it ran is a recovery.
-        const hadRun = this.#crashed.delete(pod.id) ||
-          (pod.status.phase !== "stopped" &&
-            observed.some((c) => c.id === action.containerId && c.state !== "created"));
-        await this.#setStatus(pod, {
-          phase: "running",
-          containerId: action.containerId,
-          observedGeneration: pod.generation,
-          lastError: null,
-          ...(hadRun ? { restartCount: pod.status.restartCount + 1 } : {}),
-        });
-        await this.#event(
-          pod,
-          "Normal",
-          hadRun ? "Restarted" : "Started",
-          hadRun ? `Container restarted (${action.reason})` : "Container started",
-        );
-        this.#deps.onPodChanged?.(pod.id, "started");
-        return;
-      }
-      case "stop": {
-        await this.#setStatus(pod, { phase: "stopping" });
-        this.expectExit(action.containerId);
-        await runtime.stop(action.containerId, this.#options.stopTimeoutSeconds);
-        await this.#setStatus(pod, {
-          phase: "stopped",
-          observedGeneration: pod.generation,
-          conditions: setCondition(pod.status.conditions, {
-            type: "Healthy",
-            status: "Unknown",
-            reason: "Stopped",
-            message: "The pod is stopped",
-          }, new Date(this.#deps.now())),
-        });
-        await this.#event(pod, "Normal", "Stopped", "Container stopped");
-        return;
-      }
-      case "remove": {
-        await this.#setStatus(pod, { phase: "deleting" });
-        this.expectExit(action.containerId);
-        await runtime.remove(action.containerId);
-        return;
-      }
-      case "finalize": {
-        await runtime.removeVolume(volumeName(pod.id));
-        await this.#event(pod, "Normal", "Deleted", "Pod deleted with its container and volume");
-        await this.#deps.store.pods.purge(pod.id);
-        this.#forget(pod.id);
-        this.#deps.onPodChanged?.(pod.id, "deleted");
-        return;
-      }
-    }
+  /** What the action steps may use of the reconciler. */
+  #steps(): ActionSteps {
+    return {
+      runtime: this.#deps.runtime,
+      store: this.#deps.store,
+      log: this.#deps.log,
+      now: this.#deps.now,
+      stopTimeoutSeconds: this.#options.stopTimeoutSeconds,
+      render: (pod) => this.#render(pod),
+      setStatus: (pod, update) => this.#setStatus(pod, update),
+      event: (pod, type, reason, message) => this.#event(pod, type, reason, message),
+      expectExit: (id) => this.expectExit(id),
+      noteStarted: (podId) => this.#noteStarted(podId),
+      takeCrashed: (podId) => this.#crashed.delete(podId),
+      forget: (podId) => this.#forget(podId),
+      changed: (podId, change) => this.#deps.onPodChanged?.(podId, change),
+    };
   }
 
   /** Brings phase and container id in line with what is observed, writing only changes. */
@@ -475,30 +396,6 @@ export class Reconciler {
       reason,
       message,
     });
-  }
-
-  async #withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.#locks.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => {}).then(fn);
-    this.#locks.set(key, next);
-    try {
-      return await next;
-    } finally {
-      if (this.#locks.get(key) === next) this.#locks.delete(key);
-    }
-  }
-
-  async #limited<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#options.concurrency) {
-      await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    }
-    this.#active++;
-    try {
-      return await fn();
-    } finally {
-      this.#active--;
-      this.#waiting.shift()?.();
-    }
   }
 }
 
