@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
-# `deno task bench`: every benchmark, one JSON line per figure. Needs the test
-# environment (started here) and Node for the dockerode comparison.
+# `deno task bench`: every benchmark, one JSON line per figure (see BENCHMARKS.md).
+# Needs the test environment (started here) and Node for the dockerode comparison.
+# Takes about 15 minutes; a single one runs with `deno run -A tests/bench/<name>.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tests/env/up.sh
-echo "# Docker client vs dockerode" >&2
-deno run -A tests/bench/docker_client.ts "$@"
-echo "# Control-plane start time and memory" >&2
-deno run -A tests/bench/startup.ts
+run() {
+  echo "# $1" >&2
+  shift
+  deno run -A "$@"
+}
+run "Docker client vs dockerode" tests/bench/docker_client.ts
+run "Control-plane start time and memory" tests/bench/startup.ts
+run "Idle reconcile pass, 1,000 and 10,000 pods" tests/bench/reconcile_idle.ts
+run "Self-healing: docker kill to running and healthy" tests/bench/heal.ts
+run "Idle memory with 50 pods" tests/bench/idle_rss.ts
+run "pod create vs openclaw fleet create" tests/bench/create_vs_fleet.ts

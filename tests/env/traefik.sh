@@ -76,9 +76,10 @@ started=$SECONDS
 work="$(mktemp -d "$dest_dir/build.XXXXXX")"
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
 
-info="$("$go_cmd" mod download -json "$module@$version" 2>"$work/download.err")" ||
-  fail "go mod download $module@$version failed: $(tail -n 5 "$work/download.err" | tr '\n' ' ')"
 json_field() { sed -n "s/^[[:space:]]*\"$1\": \"\(.*\)\",\{0,1\}\$/\1/p" <<<"$info" | head -n 1; }
+if ! info="$("$go_cmd" mod download -json "$module@$version" 2>"$work/download.err")"; then
+  fail "go mod download $module@$version failed: $(json_field Error) $(tail -n 5 "$work/download.err" | tr '\n' ' ')"
+fi
 src_dir="$(json_field Dir)"
 gomod="$(json_field GoMod)"
 info_file="$(json_field Info)"

@@ -159,6 +159,7 @@ Deno.test("Traefik: HTTP provider with token routes by Host, 404s unknown hosts,
         `      X-AgentPod-Token: "${TOKEN}"`,
         "log:",
         "  level: INFO",
+        "  noColor: true",
         "",
       ].join("\n"),
     );
@@ -184,8 +185,8 @@ Deno.test("Traefik: HTTP provider with token routes by Host, 404s unknown hosts,
       (r) => r.status === 200,
       ROUTE_TIMEOUT_MS,
     );
-    assert.ok(!(routed instanceof Error), `Traefik never routed ${HOST}: ${routed}`);
-    assert.equal(routed.status, 200);
+    assert.ok(!(routed instanceof Error), `Traefik never answered on :${webPort}: ${routed}`);
+    assert.equal(routed.status, 200, `Traefik never routed ${HOST}: ${routed.status}`);
     assert.equal(routed.body, "backend-a");
     assert.ok(seen.ok > 0, "Traefik routed without fetching the dynamic configuration?");
     assert.equal(seen.unauthorized, 0, "Traefik called the endpoint without the token");
