@@ -7,5 +7,4 @@ cd "$(dirname "$0")/.."
 bash tests/env/up.sh
 AGENTPOD_TRAEFIK_BIN=$(bash tests/env/traefik.sh | tail -n 1)
 export AGENTPOD_TRAEFIK_BIN
-export TESTCONTAINERS_RYUK_DISABLED=true TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
 exec deno test --allow-all "$@"
