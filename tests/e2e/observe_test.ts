@@ -143,3 +143,56 @@ Deno.test("one reconciler per database: a second control plane on the same Postg
     await admin.end();
   }
 });
+
+Deno.test("pod stop, start and restart from the CLI", async () => {
+  await withPlane({}, async (plane) => {
+    assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
+    const created = await plane.cli(
+      "pod",
+      "create",
+      "acme/web",
+      "--type",
+      "generic",
+      "--image",
+      FIXTURE,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const phase = (want: string) =>
+      waitFor(`acme/web ${want}`, async () => {
+        const pod = await plane.json<{ status: string; health: string | null }>(
+          "pod",
+          "status",
+          "acme/web",
+        );
+        return pod.status === want && (want !== "running" || pod.health === "ok");
+      }, 30_000);
+    await phase("running");
+
+    assert.equal((await plane.cli("pod", "stop", "acme/web")).code, 0);
+    await phase("stopped");
+    const stopped = await new Deno.Command("docker", {
+      args: ["inspect", "-f", "{{.State.Running}}", "agentpod-acme-web"],
+    }).output();
+    assert.equal(new TextDecoder().decode(stopped.stdout).trim(), "false");
+
+    assert.equal((await plane.cli("pod", "start", "acme/web")).code, 0);
+    await phase("running");
+    const restarted = await plane.cli("pod", "restart", "acme/web");
+    assert.equal(restarted.code, 0, restarted.stderr);
+    await phase("running");
+
+    const reasons =
+      (await plane.json<{ reason: string }[]>("events", "--pod", "acme/web", "--tail", "20"))
+        .map((e) => e.reason);
+    assert.deepEqual(reasons.filter((r) => r !== "Healthy"), [
+      "Created",
+      "Started",
+      "Stopped",
+      "Started",
+      "RestartRequested",
+      "Restarted",
+    ]);
+    // No crash was reported for stops and restarts we made ourselves.
+    assert.ok(!reasons.includes("Crashed"), reasons.join(", "));
+  });
+});
