@@ -9,6 +9,8 @@ import { parseServerConfig, type ServerConfig } from "./core/config.ts";
 import { errorMessage } from "./core/errors.ts";
 import { HealthMonitor } from "./core/health.ts";
 import { Reconciler } from "./core/reconciler.ts";
+import type { SecretBox } from "./core/secrets.ts";
+import { traefikStaticConfig } from "./core/traefik.ts";
 import { ControlPlaneService } from "./core/service.ts";
 import type { ContainerUsage } from "./core/runtime.ts";
 import { createDockerClient } from "./providers/docker/mod.ts";
@@ -21,6 +23,7 @@ import { apiRoutes, hashToken } from "./routes/api.ts";
 import { createApp } from "./routes/app.ts";
 import { runDoctor } from "./routes/doctor.ts";
 import { LiveFeed } from "./routes/live_feed.ts";
+import { type TraefikPolls, traefikRoutes } from "./routes/traefik.ts";
 
 /** The advisory lock key of the reconciler leader ("agentpod" in ASCII). */
 const LEADER_LOCK = 0x6167656e74706f64n;
@@ -138,10 +141,21 @@ export async function startControlPlane(
     });
 
     await ensureAdminToken(store, config.dataDir, log);
+    const traefikToken = await sealedSetting(store, secrets, "traefik_token", newToken);
+    const traefikSettings = { ...config.traefik, domain: config.domain };
+    const polls: TraefikPolls = { count: 0 };
     let leader = false;
     const app = createApp({
       log,
       readiness: { database: () => db.query("select 1"), docker: () => docker.ping() },
+      traefik: traefikRoutes({
+        store,
+        settings: traefikSettings,
+        token: traefikToken,
+        polls,
+        now: Date.now,
+        adapterPort: (id) => adapterById(id).port,
+      }),
       api: apiRoutes({
         service,
         health,
@@ -158,7 +172,10 @@ export async function startControlPlane(
             config,
             instance,
             leader: () => leader,
+            traefikPolls: polls,
           }),
+        traefikStatic: (options) =>
+          traefikStaticConfig({ ...options, token: traefikToken, settings: config.traefik }),
       }),
     });
     const server = Deno.serve({
@@ -241,6 +258,22 @@ export async function startControlPlane(
     for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
     throw error;
   }
+}
+
+/** A secret setting, sealed in the database, made by `make` on first start. */
+async function sealedSetting(
+  store: ReturnType<typeof createStore>,
+  secrets: SecretBox,
+  key: string,
+  make: () => string,
+): Promise<string> {
+  const stored = await store.settings.get<string>(key);
+  if (stored) {
+    return await secrets.open<string>(Uint8Array.from(atob(stored), (c) => c.charCodeAt(0)));
+  }
+  const value = make();
+  await store.settings.set(key, encodeBase64(await secrets.seal(value)));
+  return value;
 }
 
 /** This control plane's id (labels its containers), made on first start. */

@@ -55,6 +55,38 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
       }
     });
 
+  const traefik = program.command("traefik").description("Routing through Traefik");
+  withFormat(traefik.command("config"))
+    .description("Print a Traefik static configuration that polls this control plane")
+    .option("--endpoint <url>", "URL Traefik polls (default: this server's /traefik/dynamic)")
+    .option("--web <address>", "address of the plain HTTP entry point", ":80")
+    .option("--websecure <address>", "address of the TLS entry point", ":443")
+    .option("--poll-interval <seconds>", "seconds between polls", "2")
+    .action(async (
+      options: FormatOptions & {
+        endpoint?: string;
+        web: string;
+        websecure: string;
+        pollInterval: string;
+      },
+    ) => {
+      const client = await ctx.client();
+      const result = await client.request<{ endpoint: string; yaml: string }>(
+        "GET",
+        "/traefik/static",
+        {
+          query: {
+            endpoint: options.endpoint,
+            web: options.web,
+            websecure: options.websecure,
+            pollInterval: options.pollInterval,
+          },
+        },
+      );
+      if (options.format === "json") return await ctx.out(renderJson(result));
+      await ctx.out(result.yaml);
+    });
+
   withFormat(program.command("health [tenant-id]"))
     .description("Probe every pod now (or one tenant's) and print the results")
     .action(async (tenant: string | undefined, options: FormatOptions) => {

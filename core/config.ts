@@ -6,6 +6,7 @@
  */
 import { ValidationError } from "./errors.ts";
 import { DEFAULT_PORT_RANGE, parsePortRange, type PortRange } from "./ports.ts";
+import { DEFAULT_TRAEFIK_SETTINGS, type TraefikSettings } from "./traefik.ts";
 
 /** Where and how the control plane runs. */
 export interface ServerConfig {
@@ -25,6 +26,8 @@ export interface ServerConfig {
   reconcileMode: "auto" | "manual";
   /** A container of ours that belongs to no pod is removed after this long (ms). */
   orphanGraceMs: number;
+  /** How Traefik routes are built (the domain is `domain`). */
+  traefik: Omit<TraefikSettings, "domain">;
 }
 
 /** Default Docker Engine endpoint. */
@@ -55,6 +58,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
       ? parsePortRange(env.AGENTPOD_PORT_RANGE)
       : DEFAULT_PORT_RANGE,
     reconcileMode: parseReconcileMode(nonEmpty(env.AGENTPOD_RECONCILE) ?? "auto"),
+    traefik: parseTraefik(env),
     orphanGraceMs:
       parseSeconds(nonEmpty(env.AGENTPOD_ORPHAN_GRACE) ?? "60", "AGENTPOD_ORPHAN_GRACE") *
       1000,
@@ -71,6 +75,35 @@ export function parseListen(value: string): { hostname: string; port: number } {
     );
   }
   return { hostname: (match[1] ?? match[2])!, port };
+}
+
+function parseTraefik(env: Record<string, string | undefined>): Omit<TraefikSettings, "domain"> {
+  const backend = nonEmpty(env.AGENTPOD_TRAEFIK_BACKEND) ?? DEFAULT_TRAEFIK_SETTINGS.backend;
+  if (backend !== "host" && backend !== "network") {
+    throw new ValidationError(
+      `Invalid AGENTPOD_TRAEFIK_BACKEND "${backend}": expected host or network`,
+    );
+  }
+  const wildcard = nonEmpty(env.AGENTPOD_TLS_WILDCARD) ?? "false";
+  if (wildcard !== "true" && wildcard !== "false") {
+    throw new ValidationError(
+      `Invalid AGENTPOD_TLS_WILDCARD "${wildcard}": expected true or false`,
+    );
+  }
+  const entryPoint = (name: string, fallback: string) => {
+    const value = env[name] === undefined ? fallback : env[name]!.trim();
+    if (value !== "" && !/^[A-Za-z0-9_-]+$/.test(value)) {
+      throw new ValidationError(`Invalid ${name} "${value}": expected an entry point name`);
+    }
+    return value;
+  };
+  return {
+    webEntryPoint: entryPoint("AGENTPOD_TRAEFIK_WEB", DEFAULT_TRAEFIK_SETTINGS.webEntryPoint),
+    tlsEntryPoint: entryPoint("AGENTPOD_TRAEFIK_WEBSECURE", DEFAULT_TRAEFIK_SETTINGS.tlsEntryPoint),
+    certResolver: nonEmpty(env.AGENTPOD_TLS_CERT_RESOLVER) ?? "",
+    wildcardPerTenant: wildcard === "true",
+    backend,
+  };
 }
 
 function parseReconcileMode(value: string): "auto" | "manual" {

@@ -13,6 +13,13 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
     portRange: { from: 20000, to: 29999 },
     reconcileMode: "auto",
     orphanGraceMs: 60_000,
+    traefik: {
+      webEntryPoint: "web",
+      tlsEntryPoint: "websecure",
+      certResolver: "",
+      wildcardPerTenant: false,
+      backend: "host",
+    },
   });
 });
 
@@ -60,4 +67,23 @@ Deno.test("parseServerConfig() reads the reconcile mode and orphan grace", () =>
   assert.equal(config.orphanGraceMs, 0);
   assert.throws(() => parseServerConfig({ AGENTPOD_RECONCILE: "sometimes" }), ValidationError);
   assert.throws(() => parseServerConfig({ AGENTPOD_ORPHAN_GRACE: "-1" }), ValidationError);
+});
+
+Deno.test("parseServerConfig() reads the Traefik settings and rejects bad ones", () => {
+  const config = parseServerConfig({
+    AGENTPOD_TRAEFIK_WEB: "",
+    AGENTPOD_TLS_CERT_RESOLVER: "le",
+    AGENTPOD_TLS_WILDCARD: "true",
+    AGENTPOD_TRAEFIK_BACKEND: "network",
+  });
+  assert.deepEqual(config.traefik, {
+    webEntryPoint: "",
+    tlsEntryPoint: "websecure",
+    certResolver: "le",
+    wildcardPerTenant: true,
+    backend: "network",
+  });
+  assert.throws(() => parseServerConfig({ AGENTPOD_TRAEFIK_BACKEND: "k8s" }), ValidationError);
+  assert.throws(() => parseServerConfig({ AGENTPOD_TLS_WILDCARD: "yes" }), ValidationError);
+  assert.throws(() => parseServerConfig({ AGENTPOD_TRAEFIK_WEB: "a b" }), ValidationError);
 });

@@ -414,6 +414,8 @@ function stateOf(pod: PodRecord): PodState {
     desiredState: pod.spec.desiredState,
     phase: pod.status.phase,
     containerId: pod.status.containerId,
+    hostPort: pod.hostPort,
+    adapter: pod.spec.adapter,
   };
 }
 

@@ -41,6 +41,10 @@ export interface PodState {
   phase: PodPhase;
   /** Last written container id. */
   containerId: string | null;
+  /** Host port on 127.0.0.1. */
+  hostPort: number;
+  /** Adapter id. */
+  adapter: string;
 }
 
 /** What creating a pod stores. */

@@ -24,6 +24,13 @@ export interface ApiDeps {
   store: Store;
   feed: LiveFeed;
   adapters: AgentAdapter[];
+  /** The Traefik static configuration for the given addresses and endpoint. */
+  traefikStatic(options: {
+    endpoint: string;
+    webAddress: string;
+    tlsAddress: string;
+    pollIntervalSeconds: number;
+  }): string;
   /** Checks run by `doctor`. */
   doctor(): Promise<
     { ok: boolean; instance: string; checks: { name: string; ok: boolean; message: string }[] }
@@ -161,6 +168,17 @@ export function apiRoutes(deps: ApiDeps): Hono {
     return c.json({ dryRun, actions: await service.reconcile(dryRun) });
   });
   api.get("/doctor", async (c) => c.json(await deps.doctor()));
+  api.get("/traefik/static", (c) => {
+    const query = parse(API_SCHEMAS.traefikStaticQuery, c.req.query(), "query");
+    const origin = new URL(c.req.url).origin;
+    const yaml = deps.traefikStatic({
+      endpoint: query.endpoint ?? `${origin}/traefik/dynamic`,
+      webAddress: query.web,
+      tlsAddress: query.websecure,
+      pollIntervalSeconds: query.pollInterval,
+    });
+    return c.json({ endpoint: query.endpoint ?? `${origin}/traefik/dynamic`, yaml });
+  });
   api.get("/adapters", (c) =>
     c.json(deps.adapters.map((a) => ({
       id: a.id,

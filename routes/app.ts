@@ -16,6 +16,8 @@ export interface AppDeps {
   readiness: Record<string, ReadinessCheck>;
   /** The `/api/v1` routes, when the control plane is fully wired. */
   api?: Hono;
+  /** Traefik's HTTP provider endpoint. */
+  traefik?: Hono;
 }
 
 /** The control plane's HTTP application. */
@@ -24,6 +26,7 @@ export function createApp(deps: AppDeps): Hono {
   app.onError(errorHandler(deps.log));
   app.route("/", healthRoutes(deps.readiness));
   if (deps.api) app.route("/api/v1", deps.api);
+  if (deps.traefik) app.route("/", deps.traefik);
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `No route for "${c.req.path}"` } }, 404)
   );

@@ -30,6 +30,8 @@ export interface DoctorDeps {
   leader(): boolean;
   /** This control plane's instance id (the label on its containers). */
   instance: string;
+  /** When Traefik last polled `/traefik/dynamic`. */
+  traefikPolls: { last?: Date; count: number };
 }
 
 async function check(name: string, fn: () => Promise<string>): Promise<DoctorCheck> {
@@ -76,6 +78,17 @@ export async function runDoctor(
       const free = to - from + 1 - used.size;
       if (free <= 0) throw new Error(`no free host port left in ${from}-${to}`);
       return `${used.size} of ${to - from + 1} host ports in ${from}-${to} allocated`;
+    }),
+    check("traefik", () => {
+      const { last, count } = d.traefikPolls;
+      // Not an error: AgentPod works without Traefik, pods are just not routed yet.
+      if (!last) {
+        return Promise.resolve(
+          "not polled yet: pods are not routed (set Traefik up with `agentpod traefik config`)",
+        );
+      }
+      const ago = Math.round((Date.now() - last.getTime()) / 1000);
+      return Promise.resolve(`last polled ${ago} s ago (${count} polls since start)`);
     }),
     check("reconciler", () => {
       if (!d.leader()) {

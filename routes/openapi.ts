@@ -32,6 +32,12 @@ export const API_SCHEMAS = {
     follow: flag.optional(),
     timestamps: flag.optional(),
   }),
+  traefikStaticQuery: z.object({
+    endpoint: z.url().optional(),
+    web: z.string().regex(/^[\w.\-\[\]:]*:\d{1,5}$/).default(":80"),
+    websecure: z.string().regex(/^[\w.\-\[\]:]*:\d{1,5}$/).default(":443"),
+    pollInterval: z.coerce.number().int().min(1).max(60).default(2),
+  }),
   eventsQuery: z.object({
     tail: z.coerce.number().int().min(1).max(10_000).default(50),
     tenant: z.string().optional(),
@@ -144,6 +150,18 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/doctor": { get: { summary: "Check dependencies", responses: { 200: ok("Checks") } } },
+      "/traefik/static": {
+        get: {
+          summary: "Traefik static configuration (YAML) that polls this control plane",
+          parameters: params({
+            endpoint: "query",
+            web: "query",
+            websecure: "query",
+            pollInterval: "query",
+          }),
+          responses: { 200: ok("{endpoint, yaml}") },
+        },
+      },
       "/adapters": {
         get: { summary: "Adapters and config schemas", responses: { 200: ok("Adapters") } },
       },

@@ -197,8 +197,11 @@ export function createStore(db: SqlDatabase): Store {
           desired_state: DesiredState;
           phase: string;
           container_id: string | null;
+          host_port: number;
+          adapter: string;
         }>(
-          `SELECT id, tenant_id, name, generation, desired_state, phase, container_id FROM pods`,
+          `SELECT id, tenant_id, name, generation, desired_state, phase, container_id, host_port,
+             adapter FROM pods`,
         );
         return rows.map((r) => ({
           id: r.id,
@@ -208,6 +211,8 @@ export function createStore(db: SqlDatabase): Store {
           desiredState: r.desired_state,
           phase: r.phase.toLowerCase() as PodPhase,
           containerId: r.container_id,
+          hostPort: r.host_port,
+          adapter: r.adapter,
         }));
       },
       async getMany(ids) {

@@ -9,6 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { httpGet as get } from "../raw_http.ts";
 
 const TOKEN = "t1";
 const HOST = "a.test.localhost";
@@ -38,40 +39,6 @@ function freePort(): number {
   const { port } = listener.addr as Deno.NetAddr;
   listener.close();
   return port;
-}
-
-/**
- * One HTTP/1.0 request over a raw TCP connection: fetch() would not send our Host header,
- * and HTTP/1.0 keeps the response unchunked and the connection closed afterwards.
- */
-async function get(port: number, host: string): Promise<{ status: number; body: string }> {
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-  try {
-    const request = `GET / HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: agentpod-test\r\n\r\n`;
-    await conn.write(new TextEncoder().encode(request));
-    const chunks: Uint8Array[] = [];
-    const buffer = new Uint8Array(16 * 1024);
-    for (;;) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-    }
-    const raw = new TextDecoder().decode(
-      chunks.reduce((all, chunk) => {
-        const next = new Uint8Array(all.length + chunk.length);
-        next.set(all);
-        next.set(chunk, all.length);
-        return next;
-      }, new Uint8Array()),
-    );
-    const headerEnd = raw.indexOf("\r\n\r\n");
-    assert.ok(headerEnd > 0, `malformed HTTP response: ${JSON.stringify(raw.slice(0, 200))}`);
-    const status = Number(raw.slice(0, headerEnd).match(/^HTTP\/1\.[01] (\d{3})/)?.[1]);
-    assert.ok(Number.isInteger(status), `no status line in ${JSON.stringify(raw.slice(0, 200))}`);
-    return { status, body: raw.slice(headerEnd + 4) };
-  } finally {
-    conn.close();
-  }
 }
 
 /** Polls until `check` returns true or the deadline passes; returns the last observation. */
