@@ -135,6 +135,11 @@ export interface Store {
     list(filter?: { tenant?: string }): Promise<PodRecord[]>;
     /** Every pod's state, in one light query (the reconciler's idle pass). */
     listStates(): Promise<PodState[]>;
+    /**
+     * A fingerprint of everything routes depend on (which pods exist, their desired
+     * state and spec); it changes whenever a route may have changed. One cheap query.
+     */
+    routesVersion(): Promise<string>;
     /** Full records of the given pods (missing ids are skipped). */
     getMany(ids: string[]): Promise<PodRecord[]>;
     /** Sets the desired state and bumps the generation. */

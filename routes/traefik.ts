@@ -51,6 +51,16 @@ export function traefikRoutes(deps: TraefikRouteDeps): Hono {
     if (!sameToken(c.req.header(TRAEFIK_TOKEN_HEADER) ?? "", deps.token)) {
       throw new AuthError(`Missing or wrong ${TRAEFIK_TOKEN_HEADER} header`);
     }
+    // Traefik polls every few seconds and routes rarely change: serve the same bytes
+    // until the store says the pods changed.
+    const version = await deps.store.pods.routesVersion();
+    const body = cache.version === version ? cache.body : await render(version);
+    deps.polls.last = new Date(deps.now());
+    deps.polls.count++;
+    return c.body(body, 200, { "content-type": "application/json", "cache-control": "no-store" });
+  });
+  const cache = { version: "", body: "" };
+  const render = async (version: string) => {
     const pods: RoutablePod[] = (await deps.store.pods.listStates()).map((s) => ({
       tenant: s.tenant,
       name: s.name,
@@ -59,10 +69,9 @@ export function traefikRoutes(deps: TraefikRouteDeps): Hono {
       containerPort: deps.adapterPort(s.adapter),
       containerName: containerName(s.tenant, s.name),
     }));
-    const body = renderTraefikConfig(pods, deps.settings);
-    deps.polls.last = new Date(deps.now());
-    deps.polls.count++;
-    return c.body(body, 200, { "content-type": "application/json", "cache-control": "no-store" });
-  });
+    cache.body = renderTraefikConfig(pods, deps.settings);
+    cache.version = version;
+    return cache.body;
+  };
   return app;
 }

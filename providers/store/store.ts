@@ -215,6 +215,13 @@ export function createStore(db: SqlDatabase): Store {
           adapter: r.adapter,
         }));
       },
+      async routesVersion() {
+        // Spec writes bump generation and updated_at; creations and purges change the count.
+        const [row] = await db.query<{ n: number; g: number; t: Date | null }>(
+          "SELECT count(*)::int AS n, coalesce(sum(generation), 0)::int AS g, max(updated_at) AS t FROM pods",
+        );
+        return `${row?.n}:${row?.g}:${row?.t?.toISOString() ?? "-"}`;
+      },
       async getMany(ids) {
         if (ids.length === 0) return [];
         const rows = await db.query<PodRow>("SELECT * FROM pods WHERE id = ANY($1::uuid[])", [ids]);

@@ -16,3 +16,4 @@ run "Idle reconcile pass, 1,000 and 10,000 pods" tests/bench/reconcile_idle.ts
 run "Self-healing: docker kill to running and healthy" tests/bench/heal.ts
 run "Idle memory with 50 pods" tests/bench/idle_rss.ts
 run "pod create vs openclaw fleet create" tests/bench/create_vs_fleet.ts
+run "Traefik endpoint with 1,000 pods" tests/bench/traefik_endpoint.ts
