@@ -351,7 +351,11 @@ export async function serve(): Promise<void> {
   }
   const stop = async (signal: string) => {
     log.info("shutting down", { signal });
-    await plane.shutdown();
+    // Open streams (log follows, SSE) must not keep a stopping process alive.
+    const deadline = new Promise((resolve) => setTimeout(() => resolve("timeout"), 5_000));
+    if (await Promise.race([plane.shutdown(), deadline]) === "timeout") {
+      log.warn("shutdown timed out; exiting", { afterMs: 5_000 });
+    }
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));

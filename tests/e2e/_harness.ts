@@ -98,9 +98,12 @@ export class Plane {
     void (async () => {
       for await (const chunk of child.stderr) this.#log += decoder.decode(chunk);
     })().catch(() => {});
+    let exited: Deno.CommandStatus | undefined;
+    child.status.then((status) => exited = status);
     await waitFor(
       "the control plane to listen",
       async () => {
+        if (exited) return "exited";
         const res = await fetch(`${this.url}/healthz`);
         await res.body?.cancel();
         return res.ok;
@@ -108,6 +111,7 @@ export class Plane {
       90_000,
       100,
     );
+    if (exited) throw new Error(`The control plane exited on start:\n${this.#log}`);
     this.#instance = await this.instance();
   }
 

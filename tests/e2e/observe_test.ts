@@ -110,9 +110,15 @@ Deno.test("one reconciler per database: a second control plane on the same Postg
   await admin.unsafe(`create database ${name}`);
   const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   try {
-    await withPlane({ DATABASE_URL: url }, async (first) => {
+    // Control planes sharing a database share its master key (secrets are sealed with it).
+    const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    await withPlane({ DATABASE_URL: url, AGENTPOD_SECRET_KEY: key }, async (first) => {
       // The admin token lives in the shared database: the first start wrote it out.
-      const second = await Plane.start({ DATABASE_URL: url, AGENTPOD_TOKEN: await first.token() });
+      const second = await Plane.start({
+        DATABASE_URL: url,
+        AGENTPOD_SECRET_KEY: key,
+        AGENTPOD_TOKEN: await first.token(),
+      });
       try {
         const leader = await first.json<{ checks: { name: string; ok: boolean }[] }>("doctor");
         assert.ok(leader.checks.find((c) => c.name === "reconciler")?.ok);
