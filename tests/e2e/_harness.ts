@@ -218,3 +218,47 @@ export async function withPlane(
     await plane.destroy();
   }
 }
+
+/** The busybox httpd fixture image (tests/env/images.sh). */
+export const FIXTURE_IMAGE = "agentpod-fixture:1";
+
+/** Creates generic fixture pods `<tenant>/<name>` through the CLI (optionally with a config). */
+export async function createFixturePods(
+  plane: Plane,
+  tenant: string,
+  names: string[],
+  config?: (name: string) => Record<string, unknown>,
+): Promise<void> {
+  for (const name of names) {
+    const args = [
+      "pod",
+      "create",
+      `${tenant}/${name}`,
+      "--type",
+      "generic",
+      "--image",
+      FIXTURE_IMAGE,
+    ];
+    if (config) {
+      const file = `${plane.dataDir}/${tenant}-${name}.json`;
+      await Deno.writeTextFile(file, JSON.stringify(config(name)));
+      args.push("--config", file);
+    }
+    const created = await plane.cli(...args);
+    assert.equal(created.code, 0, created.stderr);
+  }
+}
+
+/** Waits until the plane lists `count` pods, all running (and healthy unless `health` is false). */
+export async function waitForRunningPods(
+  plane: Plane,
+  count: number,
+  options: { health?: boolean; timeoutMs?: number } = {},
+): Promise<void> {
+  const health = options.health ?? true;
+  await waitFor(`${count} running pods`, async () => {
+    const pods = await plane.json<{ status: string; health: string | null }[]>("pod", "list");
+    return pods.length === count &&
+      pods.every((p) => p.status === "running" && (!health || p.health === "ok"));
+  }, options.timeoutMs ?? 60_000);
+}

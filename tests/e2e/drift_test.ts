@@ -6,31 +6,22 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { dockerCli, waitFor, withPlane } from "./_harness.ts";
-
-const FIXTURE = "agentpod-fixture:1";
+import {
+  createFixturePods,
+  dockerCli,
+  FIXTURE_IMAGE as FIXTURE,
+  waitForRunningPods,
+  withPlane,
+} from "./_harness.ts";
 
 Deno.test("reconcile --dry-run shows the fix for a drifted host and reconcile applies it", async () => {
   let orphan = "";
   try {
     await withPlane({ AGENTPOD_RECONCILE: "manual", AGENTPOD_ORPHAN_GRACE: "0" }, async (plane) => {
       assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
-      for (const pod of ["gone", "halted", "fine"]) {
-        const created = await plane.cli(
-          "pod",
-          "create",
-          `acme/${pod}`,
-          "--type",
-          "generic",
-          "--image",
-          FIXTURE,
-        );
-        assert.equal(created.code, 0, created.stderr);
-      }
-      await waitFor("three running pods", async () => {
-        const pods = await plane.json<{ status: string }[]>("pod", "list");
-        return pods.length === 3 && pods.every((p) => p.status === "running");
-      });
+      await createFixturePods(plane, "acme", ["gone", "halted", "fine"]);
+      // Manual mode runs no health loop: running is all there is to wait for.
+      await waitForRunningPods(plane, 3, { health: false });
       const instance = await plane.instance();
       assert.equal((await dockerCli("rm", "-f", "agentpod-acme-gone")).code, 0);
       assert.equal((await dockerCli("stop", "-t", "1", "agentpod-acme-halted")).code, 0);

@@ -9,9 +9,15 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { httpGet } from "../raw_http.ts";
-import { freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
+import {
+  createFixturePods,
+  freePort,
+  type Plane,
+  waitFor,
+  waitForRunningPods,
+  withPlane,
+} from "./_harness.ts";
 
-const FIXTURE = "agentpod-fixture:1";
 const DOMAIN = "agents.test";
 const POLL_S = 1;
 
@@ -27,31 +33,15 @@ async function traefikBinary(): Promise<string> {
   return new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!;
 }
 
-/** Creates a fixture pod that answers `<tenant>/<pod>` on every path. */
-async function createNamedPod(plane: Plane, tenant: string, pod: string): Promise<void> {
-  const file = `${plane.dataDir}/${tenant}-${pod}.json`;
-  await Deno.writeTextFile(
-    file,
-    JSON.stringify({
-      command: [
-        "/bin/sh",
-        "-c",
-        `echo ${tenant}/${pod} > /tmp/index.html; exec httpd -f -p 8080 -h /tmp`,
-      ],
-    }),
-  );
-  const created = await plane.cli(
-    "pod",
-    "create",
-    `${tenant}/${pod}`,
-    "--type",
-    "generic",
-    "--image",
-    FIXTURE,
-    "--config",
-    file,
-  );
-  assert.equal(created.code, 0, created.stderr);
+/** Creates fixture pods that answer `<tenant>/<pod>` on every path. */
+function createNamedPods(plane: Plane, tenant: string, pods: string[]): Promise<void> {
+  return createFixturePods(plane, tenant, pods, (pod) => ({
+    command: [
+      "/bin/sh",
+      "-c",
+      `echo ${tenant}/${pod} > /tmp/index.html; exec httpd -f -p 8080 -h /tmp`,
+    ],
+  }));
 }
 
 async function startTraefik(plane: Plane, web: number, websecure: number) {
@@ -101,12 +91,9 @@ Deno.test("Traefik routes each pod host to its pod, follows changes, survives a 
     await withPlane({ DATABASE_URL: databaseUrl, AGENTPOD_DOMAIN: DOMAIN }, async (plane) => {
       for (const tenant of ["acme", "mega"]) {
         assert.equal((await plane.cli("tenant", "create", tenant)).code, 0);
-        for (const pod of ["one", "two"]) await createNamedPod(plane, tenant, pod);
+        await createNamedPods(plane, tenant, ["one", "two"]);
       }
-      await waitFor("four healthy pods", async () => {
-        const pods = await plane.json<{ health: string }[]>("pod", "list");
-        return pods.length === 4 && pods.every((p) => p.health === "ok");
-      }, 60_000);
+      await waitForRunningPods(plane, 4);
 
       const web = freePort();
       const websecure = freePort();
@@ -152,7 +139,7 @@ Deno.test("Traefik routes each pod host to its pod, follows changes, survives a 
         );
         const goneMs = performance.now() - start;
         start = performance.now();
-        await createNamedPod(plane, "acme", "three");
+        await createNamedPods(plane, "acme", ["three"]);
         await waitFor(
           "the new pod to be routable",
           async () => {
