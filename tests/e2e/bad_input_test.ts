@@ -5,23 +5,14 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { waitFor, withPlane } from "./_harness.ts";
+import { createFixturePods, waitFor, withPlane } from "./_harness.ts";
 
 const FIXTURE = "agentpod-fixture:1";
 
 Deno.test("bad input: clear errors, right exit codes, nothing changed", async (t) => {
   await withPlane({ AGENTPOD_RECONCILE: "manual" }, async (plane) => {
     assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
-    const created = await plane.cli(
-      "pod",
-      "create",
-      "acme/web",
-      "--type",
-      "generic",
-      "--image",
-      FIXTURE,
-    );
-    assert.equal(created.code, 0, created.stderr);
+    await createFixturePods(plane, "acme", ["web"]);
     await waitFor("acme/web to run", async () => {
       const pods = await plane.json<{ status: string }[]>("pod", "list");
       return pods[0]?.status === "running";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { Plane, waitFor, withPlane } from "./_harness.ts";
+import { createFixturePods, Plane, waitFor, withPlane } from "./_harness.ts";
 
 const FIXTURE = "agentpod-fixture:1";
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -153,16 +153,7 @@ Deno.test("one reconciler per database: a second control plane on the same Postg
 Deno.test("pod stop, start and restart from the CLI", async () => {
   await withPlane({}, async (plane) => {
     assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
-    const created = await plane.cli(
-      "pod",
-      "create",
-      "acme/web",
-      "--type",
-      "generic",
-      "--image",
-      FIXTURE,
-    );
-    assert.equal(created.code, 0, created.stderr);
+    await createFixturePods(plane, "acme", ["web"]);
     const phase = (want: string) =>
       waitFor(`acme/web ${want}`, async () => {
         const pod = await plane.json<{ status: string; health: string | null }>(
