@@ -84,7 +84,7 @@ export async function startControlPlane(
     cleanups.push(() => docker.close());
     const instance = await instanceId(store);
     const runtime = new DockerRuntime(docker, instance);
-    const routing = { domain: config.domain };
+    const routing = { domain: config.domain, trustedProxies: config.trustedProxies };
     const usage = new Map<string, ContainerUsage>();
     const background = (work: Promise<unknown>) =>
       void work.catch((error) =>

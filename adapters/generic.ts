@@ -142,4 +142,5 @@ const CHANGE_CONTEXT: RenderContext = {
   resources: { memoryMB: 1, cpus: 1, pids: 1 },
   token: "",
   publicOrigins: [],
+  trustedProxies: [],
 };

@@ -14,6 +14,7 @@ const ctx: RenderContext = {
   resources: { memoryMB: 256, cpus: 0.5, pids: 256 },
   token: "",
   publicOrigins: [],
+  trustedProxies: [],
 };
 
 Deno.test("the generic schema fills defaults so {} is valid", () => {

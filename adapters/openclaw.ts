@@ -143,7 +143,7 @@ export function renderOpenClawEnv(config: OpenClawConfig): Record<string, string
 /** The `openclaw.json` object: gateway, agent identity and model, enabled channels. */
 export function renderOpenClawConfig(
   config: OpenClawConfig,
-  context: Pick<RenderContext, "ref" | "token" | "publicOrigins">,
+  context: Pick<RenderContext, "ref" | "token" | "publicOrigins" | "trustedProxies">,
 ): Record<string, unknown> {
   if (context.token.length < 16) {
     throw new ValidationError(`Cannot render pod "${context.ref}": its gateway token is too short`);
@@ -180,6 +180,13 @@ export function renderOpenClawConfig(
       controlUi: { allowedOrigins: normalizeOrigins(context.ref, context.publicOrigins) },
       mode: "local",
       port: OPENCLAW_PORT,
+      // Connections through published ports (Traefik's, the probe's) arrive from the
+      // tenant network's gateway. Trusting it (and only it, not the subnet, where other
+      // pods could forge headers) lets the gateway attribute proxied clients instead of
+      // refusing them with proxy_attribution_required; see docs/websocket-through-traefik.md.
+      ...(context.trustedProxies.length > 0
+        ? { trustedProxies: [...new Set(context.trustedProxies)].sort() }
+        : {}),
     },
     ...(pluginPaths.length > 0 ? { plugins: { load: { paths: pluginPaths.sort() } } } : {}),
     // The image pins the version; upgrades are image rollouts by the control plane.
@@ -254,6 +261,7 @@ const CHANGE_CONTEXT: RenderContext = {
   resources: { memoryMB: 1, cpus: 1, pids: 1 },
   token: "0000000000000000",
   publicOrigins: [],
+  trustedProxies: [],
 };
 
 function normalizeOrigins(ref: string, origins: readonly string[]): string[] {

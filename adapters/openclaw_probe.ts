@@ -4,6 +4,13 @@
  * gateway serves clients rather than only HTML. It sends exactly one token per probe
  * and never retries: the gateway locks out a source address after ~10 auth failures,
  * and every probe arrives from 127.0.0.1. The socket is always closed.
+ *
+ * Every probe request carries `X-Forwarded-For: 192.0.2.1`. The probe reaches the
+ * gateway through the port published on the host, so it arrives from the tenant
+ * network's gateway address, which the rendered config trusts as a proxy (Traefik
+ * arrives the same way); a trusted proxy's request without a forwarded client is
+ * unattributable and refused. 192.0.2.1 (TEST-NET-1, RFC 5737) is never a real client,
+ * so the probe also gets its own auth rate-limit bucket.
  * @module
  */
 import type { ProbeContext, ProbeResult } from "../core/adapter.ts";
@@ -11,6 +18,23 @@ import { errorMessage } from "../core/errors.ts";
 
 /** How long one probe may take, both steps together. */
 export const OPENCLAW_PROBE_TIMEOUT_MS = 8_000;
+
+/** The client address the probe says it forwards (TEST-NET-1: never a real client). */
+export const PROBE_FORWARDED_FOR = "192.0.2.1";
+
+// The web API's and npm `ws`'s event types differ; handlers read only what both have.
+// deno-lint-ignore no-explicit-any
+type Handler = ((event: any) => void) | null;
+
+/** The part of the WebSocket API the handshake uses (the web API, or npm `ws`). */
+export interface HandshakeSocket {
+  readonly readyState: number;
+  onmessage: Handler;
+  onerror: Handler;
+  onclose: Handler;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
 
 // After we close, the server's close frame normally arrives within milliseconds.
 const CLOSE_GRACE_MS = 1_000;
@@ -26,7 +50,16 @@ export async function probeOpenClaw(
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
   const notReady = await checkReadyz(context.baseUrl, signal, context.signal, timeoutMs);
   if (notReady) return notReady;
-  return await handshake(context, signal, timeoutMs);
+  const url = new URL(context.baseUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  url.pathname = "/";
+  return await openClawHandshake({
+    open: () => new WebSocket(url, { headers: { "x-forwarded-for": PROBE_FORWARDED_FOR } }),
+    token: context.token,
+    signal,
+    callerSignal: context.signal,
+    timeoutMs,
+  });
 }
 
 async function checkReadyz(
@@ -37,7 +70,10 @@ async function checkReadyz(
 ): Promise<ProbeResult | undefined> {
   let response: Response;
   try {
-    response = await fetch(new URL("/readyz", baseUrl), { signal });
+    response = await fetch(new URL("/readyz", baseUrl), {
+      signal,
+      headers: { "x-forwarded-for": PROBE_FORWARDED_FOR },
+    });
   } catch (error) {
     if (signal.aborted) return aborted(callerSignal, timeoutMs);
     // Until the gateway listens, the published port accepts and resets connections.
@@ -58,21 +94,34 @@ async function checkReadyz(
   };
 }
 
-function handshake(
-  context: ProbeContext,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<ProbeResult> {
-  const url = new URL(context.baseUrl);
-  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.pathname = "/";
+/** What one `connect` handshake needs. */
+export interface HandshakeOptions {
+  /** Opens the WebSocket (the gateway's root path). */
+  open(): HandshakeSocket;
+  /** The gateway token. */
+  token: string;
+  /** Ends the handshake (the caller's signal and the timeout together). */
+  signal: AbortSignal;
+  /** The caller's own signal, to tell a cancel from a timeout. */
+  callerSignal?: AbortSignal;
+  /** The timeout behind `signal`, for the message. */
+  timeoutMs: number;
+}
+
+/**
+ * The gateway's `connect` handshake: wait for `connect.challenge`, send `connect` with
+ * the token, read the answer (`hello-ok` means ready), close. Resolves, never rejects.
+ */
+export function openClawHandshake(options: HandshakeOptions): Promise<ProbeResult> {
+  const { signal, timeoutMs } = options;
+  const callerSignal = options.callerSignal ?? new AbortController().signal;
   const requestId = crypto.randomUUID();
   return new Promise((resolve) => {
     let result: ProbeResult | undefined;
     let graceTimer: ReturnType<typeof setTimeout> | undefined;
-    let socket: WebSocket;
+    let socket: HandshakeSocket;
     try {
-      socket = new WebSocket(url);
+      socket = options.open();
     } catch (error) {
       resolve({
         healthy: false,
@@ -87,26 +136,27 @@ function handshake(
     };
     const finish = (outcome: ProbeResult) => {
       result ??= outcome;
-      if (socket.readyState === WebSocket.CLOSED) return done();
-      if (socket.readyState !== WebSocket.CLOSING) socket.close(1000, "probe done");
+      if (socket.readyState === CLOSED) return done();
+      if (socket.readyState !== CLOSING) socket.close(1000, "probe done");
       graceTimer ??= setTimeout(done, CLOSE_GRACE_MS);
     };
-    const onAbort = () => finish(aborted(context.signal, timeoutMs));
+    const onAbort = () => finish(aborted(callerSignal, timeoutMs));
     signal.addEventListener("abort", onAbort, { once: true });
 
-    socket.onmessage = (event) => {
+    socket.onmessage = (event: { data: unknown }) => {
       const frame = parseFrame(event.data);
       if (frame?.type === "event" && frame.event === "connect.challenge") {
-        socket.send(JSON.stringify(connectRequest(requestId, context.token)));
+        socket.send(JSON.stringify(connectRequest(requestId, options.token)));
       } else if (frame?.type === "res" && frame.id === requestId) {
         finish(readConnectAnswer(frame));
       }
     };
-    socket.onerror = (event) => {
-      const detail = event instanceof ErrorEvent ? event.message : "connection failed";
+    socket.onerror = (event: { message?: unknown } | null) => {
+      const message = event?.message;
+      const detail = typeof message === "string" && message !== "" ? message : "connection failed";
       finish({ healthy: false, message: `Gateway WebSocket failed: ${detail}` });
     };
-    socket.onclose = (event) => {
+    socket.onclose = (event: { code: number; reason: string }) => {
       result ??= {
         healthy: false,
         message: `Gateway closed the WebSocket before answering connect (code ${event.code}${
@@ -117,6 +167,10 @@ function handshake(
     };
   });
 }
+
+// WebSocket readyState values (the same in the web API and in npm `ws`).
+const CLOSING = 2;
+const CLOSED = 3;
 
 /** The `connect` request of protocol v4, as a probe client (FACTS.md). */
 function connectRequest(id: string, token: string): Record<string, unknown> {

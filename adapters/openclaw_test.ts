@@ -17,6 +17,7 @@ const ctx: RenderContext = {
   resources: { memoryMB: 1024, cpus: 1, pids: 512 },
   token: TOKEN,
   publicOrigins: ["https://aria.acme.example.com"],
+  trustedProxies: [],
 };
 
 const full: OpenClawConfig = {
@@ -142,6 +143,18 @@ Deno.test("render() sorts and deduplicates origins and rejects anything but an o
   for (const bad of ["https://a.example.com/", "a.example.com", "https://a.example.com/x"]) {
     assert.throws(() => renderOpenClaw({}, { ...ctx, publicOrigins: [bad] }), ValidationError);
   }
+});
+
+Deno.test("render() trusts exactly the given proxies, sorted, and none when there are none", () => {
+  const json = configJson({}, {
+    ...ctx,
+    trustedProxies: ["172.23.0.1/32", "10.0.0.5/32", "172.23.0.1/32"],
+  }) as { gateway: { trustedProxies?: string[]; allowRealIpFallback?: unknown } };
+  assert.deepEqual(json.gateway.trustedProxies, ["10.0.0.5/32", "172.23.0.1/32"]);
+  // Falling back to X-Real-IP would let any client claim an address.
+  assert.equal(json.gateway.allowRealIpFallback, undefined);
+  const none = configJson({}) as { gateway: Record<string, unknown> };
+  assert.equal("trustedProxies" in none.gateway, false);
 });
 
 Deno.test("render() refuses a short gateway token", () => {

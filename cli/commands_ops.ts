@@ -62,12 +62,17 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
     .option("--web <address>", "address of the plain HTTP entry point", ":80")
     .option("--websecure <address>", "address of the TLS entry point", ":443")
     .option("--poll-interval <seconds>", "seconds between polls", "2")
+    .option(
+      "--trusted-ips <cidrs>",
+      "comma-separated hops in front of Traefik whose X-Forwarded-For it keeps",
+    )
     .action(async (
       options: FormatOptions & {
         endpoint?: string;
         web: string;
         websecure: string;
         pollInterval: string;
+        trustedIps?: string;
       },
     ) => {
       const client = await ctx.client();
@@ -80,6 +85,7 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
             web: options.web,
             websecure: options.websecure,
             pollInterval: options.pollInterval,
+            trustedIps: options.trustedIps,
           },
         },
       );

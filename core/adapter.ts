@@ -66,6 +66,12 @@ export interface RenderContext {
   token: string;
   /** Public origins of the pod (`https://agent.acme.example.com`). */
   publicOrigins: string[];
+  /**
+   * Addresses (CIDRs) of the proxies in front of the pod whose forwarded client
+   * addresses the agent may believe: the tenant network's gateway, through which
+   * published ports reach the container, plus configured extras. Empty until known.
+   */
+  trustedProxies: string[];
 }
 
 /** What a config change requires of a running pod. */

@@ -28,6 +28,11 @@ export interface ServerConfig {
   orphanGraceMs: number;
   /** How Traefik routes are built (the domain is `domain`). */
   traefik: Omit<TraefikSettings, "domain">;
+  /**
+   * Extra addresses (CIDRs) agents trust to forward client addresses, beside the tenant
+   * network's gateway (e.g. Traefik's container address when it runs in Docker).
+   */
+  trustedProxies: string[];
 }
 
 /** Default Docker Engine endpoint. */
@@ -59,6 +64,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
       : DEFAULT_PORT_RANGE,
     reconcileMode: parseReconcileMode(nonEmpty(env.AGENTPOD_RECONCILE) ?? "auto"),
     traefik: parseTraefik(env),
+    trustedProxies: parseTrustedProxies(env.AGENTPOD_TRUSTED_PROXIES ?? ""),
     orphanGraceMs:
       parseSeconds(nonEmpty(env.AGENTPOD_ORPHAN_GRACE) ?? "60", "AGENTPOD_ORPHAN_GRACE") *
       1000,
@@ -104,6 +110,27 @@ function parseTraefik(env: Record<string, string | undefined>): Omit<TraefikSett
     wildcardPerTenant: wildcard === "true",
     backend,
   };
+}
+
+/** Parses a comma-separated list of IPv4/IPv6 addresses or CIDRs; a bare address gets /32 or /128. */
+export function parseTrustedProxies(
+  value: string,
+  what = "AGENTPOD_TRUSTED_PROXIES",
+): string[] {
+  return value.split(",").map((v) => v.trim()).filter((v) => v !== "").map((entry) => {
+    const [address = "", bits, extra] = entry.split("/");
+    const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+    const v6 = !v4 && /^[0-9a-fA-F:]+$/.test(address) && address.includes(":");
+    const max = v4 ? 32 : 128;
+    const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+    const octetsOk = !v4 || v4.slice(1).every((o) => Number(o) <= 255);
+    if ((!v4 && !v6) || !octetsOk || extra !== undefined || !(prefix >= 0 && prefix <= max)) {
+      throw new ValidationError(
+        `Invalid ${what} entry "${entry}": expected an IP address or CIDR, e.g. 172.30.0.10/32`,
+      );
+    }
+    return `${address.toLowerCase()}/${prefix}`;
+  });
 }
 
 function parseReconcileMode(value: string): "auto" | "manual" {

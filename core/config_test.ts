@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { DEFAULT_DOCKER_HOST, parseListen, parseServerConfig } from "./config.ts";
+import {
+  DEFAULT_DOCKER_HOST,
+  parseListen,
+  parseServerConfig,
+  parseTrustedProxies,
+} from "./config.ts";
 import { ValidationError } from "./errors.ts";
 
 Deno.test("parseServerConfig() applies the documented defaults", () => {
@@ -13,6 +18,7 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
     portRange: { from: 20000, to: 29999 },
     reconcileMode: "auto",
     orphanGraceMs: 60_000,
+    trustedProxies: [],
     traefik: {
       webEntryPoint: "web",
       tlsEntryPoint: "websecure",
@@ -86,4 +92,20 @@ Deno.test("parseServerConfig() reads the Traefik settings and rejects bad ones",
   assert.throws(() => parseServerConfig({ AGENTPOD_TRAEFIK_BACKEND: "k8s" }), ValidationError);
   assert.throws(() => parseServerConfig({ AGENTPOD_TLS_WILDCARD: "yes" }), ValidationError);
   assert.throws(() => parseServerConfig({ AGENTPOD_TRAEFIK_WEB: "a b" }), ValidationError);
+});
+
+Deno.test("AGENTPOD_TRUSTED_PROXIES: addresses and CIDRs, bare addresses as hosts, errors named", () => {
+  assert.deepEqual(parseServerConfig({}).trustedProxies, []);
+  assert.deepEqual(
+    parseServerConfig({ AGENTPOD_TRUSTED_PROXIES: " 172.30.0.10, 10.0.0.0/8,FD00::1 " })
+      .trustedProxies,
+    ["172.30.0.10/32", "10.0.0.0/8", "fd00::1/128"],
+  );
+  for (const bad of ["300.1.1.1", "10.0.0.0/33", "example.com", "10.0.0.1/8/1", "::1/129"]) {
+    assert.throws(
+      () => parseServerConfig({ AGENTPOD_TRUSTED_PROXIES: bad }),
+      new RegExp(`Invalid AGENTPOD_TRUSTED_PROXIES entry "${bad.replaceAll(".", "\\.")}"`),
+    );
+  }
+  assert.throws(() => parseTrustedProxies("nope", "trustedIps"), /Invalid trustedIps entry "nope"/);
 });

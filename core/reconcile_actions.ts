@@ -4,7 +4,7 @@
  * story true. Called by the reconciler under the pod's lock; I/O only through `steps`.
  * @module
  */
-import { volumeName } from "./naming.ts";
+import { tenantNetworkName, volumeName } from "./naming.ts";
 import type { Action, ObservedContainer } from "./planner.ts";
 import { setCondition } from "./pod.ts";
 import type { RenderedPodRequest } from "./render.ts";
@@ -19,8 +19,11 @@ export interface ActionSteps {
   log: Logger;
   now(): number;
   stopTimeoutSeconds: number;
-  /** Renders a pod (cached per generation). */
-  render(pod: PodRecord): Promise<RenderedPodRequest>;
+  /**
+   * Renders a pod (cached per generation); with its tenant network's gateway, the
+   * files as the container gets them.
+   */
+  render(pod: PodRecord, gateway?: string | null): Promise<RenderedPodRequest>;
   /** Writes status and mirrors it on `pod`. */
   setStatus(pod: PodRecord, update: StatusUpdate): Promise<void>;
   /** Records an event about `pod`. */
@@ -61,7 +64,8 @@ export async function executeAction(
       // A pod that had a container before is recovering (removed by hand, crashed).
       const recovering = steps.takeCrashed(pod.id) || pod.status.containerId !== null;
       await steps.setStatus(pod, { phase: "creating" });
-      const { request } = await steps.render(pod);
+      const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
+      const { request } = await steps.render(pod, network.gateway);
       const id = await runtime.createPodContainer(request);
       await steps.setStatus(pod, { containerId: id });
       await runtime.start(id);

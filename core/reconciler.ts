@@ -250,10 +250,16 @@ export class Reconciler {
     };
   }
 
-  /** Renders a pod; cached per generation so an idle pass decrypts nothing. */
-  async #render(pod: PodRecord): Promise<RenderedPodRequest> {
+  /**
+   * Renders a pod; cached per generation so an idle pass decrypts nothing. With a
+   * `gateway` (creating a container) it renders afresh and caches nothing: only the
+   * files differ, and the hash the planner compares does not cover them.
+   */
+  async #render(pod: PodRecord, gateway?: string | null): Promise<RenderedPodRequest> {
     const cached = this.#rendered.get(pod.id);
-    if (cached && cached.generation === pod.generation) return cached.result;
+    if (gateway === undefined && cached && cached.generation === pod.generation) {
+      return cached.result;
+    }
     const secrets = pod.secrets
       ? await this.#deps.secrets.open<PodSecrets>(pod.secrets)
       : { token: "", values: {} };
@@ -262,8 +268,9 @@ export class Reconciler {
       this.#deps.adapterById(pod.spec.adapter),
       secrets,
       this.#deps.routing,
+      gateway ?? null,
     );
-    this.#rendered.set(pod.id, { generation: pod.generation, result });
+    if (gateway === undefined) this.#rendered.set(pod.id, { generation: pod.generation, result });
     return result;
   }
 
@@ -301,7 +308,7 @@ export class Reconciler {
       log: this.#deps.log,
       now: this.#deps.now,
       stopTimeoutSeconds: this.#options.stopTimeoutSeconds,
-      render: (pod) => this.#render(pod),
+      render: (pod, gateway) => this.#render(pod, gateway),
       setStatus: (pod, update) => this.#setStatus(pod, update),
       event: (pod, type, reason, message) => this.#event(pod, type, reason, message),
       expectExit: (id) => this.expectExit(id),

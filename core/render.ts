@@ -11,10 +11,12 @@ import { mergeSensitive, type PodSecrets } from "./secrets.ts";
 import { specHash } from "./spec_hash.ts";
 import type { PodRecord } from "./store.ts";
 
-/** How public hosts of pods are formed. */
+/** How public hosts of pods are formed and how traffic reaches them. */
 export interface RoutingSettings {
   /** Base domain (`example.com`); hosts are `<pod>.<tenant>.<domain>`. */
   domain: string;
+  /** Proxies (CIDRs) trusted besides the tenant network's gateway; none by default. */
+  trustedProxies?: string[];
 }
 
 /** The public host of a pod. */
@@ -36,12 +38,26 @@ export interface RenderedPodRequest {
   files: RenderedFile[];
 }
 
-/** Renders `pod` with its opened secrets through its adapter. */
+/**
+ * The proxies a pod should trust to forward client addresses: the gateway of its
+ * tenant network (every connection through a port published on the host, Traefik's
+ * and the control plane's probe alike, arrives from it) and the configured extras.
+ */
+export function podTrustedProxies(gateway: string | null, routing: RoutingSettings): string[] {
+  const own = gateway === null ? [] : [gateway.includes(":") ? `${gateway}/128` : `${gateway}/32`];
+  return [...new Set([...own, ...(routing.trustedProxies ?? [])])];
+}
+
+/**
+ * Renders `pod` with its opened secrets through its adapter. `gateway` is its tenant
+ * network's gateway once the network exists (files depend on it, the hash does not).
+ */
 export function renderPodRequest(
   pod: PodRecord,
   adapter: AgentAdapter,
   secrets: PodSecrets,
   routing: RoutingSettings,
+  gateway: string | null = null,
 ): RenderedPodRequest {
   const config = adapter.configSchema.parse(mergeSensitive(pod.spec.config, secrets.values));
   const rendered = adapter.render(config, {
@@ -50,6 +66,7 @@ export function renderPodRequest(
     resources: pod.spec.resources,
     token: secrets.token,
     publicOrigins: podOrigins(pod.tenant, pod.name, routing),
+    trustedProxies: podTrustedProxies(gateway, routing),
   });
   const base = {
     podId: pod.id,

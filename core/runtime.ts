@@ -65,10 +65,23 @@ export interface RuntimeLogLine {
   time?: string;
 }
 
+/** A tenant's network as pods see it. */
+export interface TenantNetwork {
+  /** Engine id. */
+  id: string;
+  /**
+   * The network's gateway address (`172.23.0.1`): traffic that reaches a pod through a
+   * port published on the host arrives from it. Null when the engine does not say.
+   */
+  gateway: string | null;
+}
+
 /** A container engine as the reconciler uses it. */
 export interface ContainerRuntime {
   /** Containers labelled as ours (all, or one pod's), in any state: one engine call. */
   listPodContainers(podId?: string): Promise<ObservedContainer[]>;
+  /** The tenant network `name`, created (labelled with `tenant`) when missing. */
+  ensureNetwork(name: string, tenant: string): Promise<TenantNetwork>;
   /** Creates network, volume (if missing) and the container, writes files; does not start. */
   createPodContainer(request: PodContainerRequest): Promise<string>;
   /** Writes files into the volume mounted at `volumePath` of a container. */

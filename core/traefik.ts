@@ -110,6 +110,12 @@ export function traefikStaticConfig(options: {
   tlsAddress: string;
   pollIntervalSeconds: number;
   settings: Omit<TraefikSettings, "domain">;
+  /**
+   * Hops in front of Traefik (a load balancer; 127.0.0.1 for local clients) whose
+   * X-Forwarded-For Traefik keeps. Without it Traefik replaces the header with the
+   * sender's address, and an agent that trusts Traefik sees only that.
+   */
+  trustedIPs?: readonly string[];
 }): string {
   const { settings } = options;
   const lines = [
@@ -128,6 +134,13 @@ export function traefikStaticConfig(options: {
     "        readTimeout: 0s",
     "        writeTimeout: 0s",
     "        idleTimeout: 3600s",
+    ...(options.trustedIPs && options.trustedIPs.length > 0
+      ? [
+        "    forwardedHeaders:",
+        "      trustedIPs:",
+        ...options.trustedIPs.map((ip) => `        - "${ip}"`),
+      ]
+      : []),
   ];
   if (settings.webEntryPoint) lines.push(...entryPoint(settings.webEntryPoint, options.webAddress));
   if (settings.tlsEntryPoint) lines.push(...entryPoint(settings.tlsEntryPoint, options.tlsAddress));

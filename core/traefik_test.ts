@@ -114,6 +114,22 @@ Deno.test("traefikStaticConfig() polls the endpoint with the token and disables 
   assert.match(yaml, /web:\n {4}address: ":80"/);
   assert.match(yaml, /websecure:\n {4}address: ":443"/);
   assert.match(yaml, /readTimeout: 0s/);
+  assert.doesNotMatch(yaml, /forwardedHeaders/);
+});
+
+Deno.test("traefikStaticConfig() keeps forwarded headers from the trusted IPs on every entry point", () => {
+  const yaml = traefikStaticConfig({
+    endpoint: "http://127.0.0.1:7070/traefik/dynamic",
+    token: "tok",
+    webAddress: ":80",
+    tlsAddress: ":443",
+    pollIntervalSeconds: 2,
+    settings: DEFAULT_TRAEFIK_SETTINGS,
+    trustedIPs: ["127.0.0.1/32", "::1/128"],
+  });
+  const block =
+    '    forwardedHeaders:\n      trustedIPs:\n        - "127.0.0.1/32"\n        - "::1/128"';
+  assert.equal(yaml.split(block).length - 1, 2, yaml);
 });
 
 const SCHEMA = new URL("../../shared/data/traefik-v3-file-provider.schema.json", import.meta.url);

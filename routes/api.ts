@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
+import { parseTrustedProxies } from "../core/config.ts";
 import { AuthError, ValidationError } from "../core/errors.ts";
 import type { HealthMonitor } from "../core/health.ts";
 import type { ControlPlaneService } from "../core/service.ts";
@@ -30,6 +31,7 @@ export interface ApiDeps {
     webAddress: string;
     tlsAddress: string;
     pollIntervalSeconds: number;
+    trustedIPs: string[];
   }): string;
   /** Checks run by `doctor`. */
   doctor(): Promise<
@@ -171,7 +173,9 @@ export function apiRoutes(deps: ApiDeps): Hono {
   api.get("/traefik/static", (c) => {
     const query = parse(API_SCHEMAS.traefikStaticQuery, c.req.query(), "query");
     const origin = new URL(c.req.url).origin;
+    const trustedIPs = parseTrustedProxies(query.trustedIps ?? "", "trustedIps");
     const yaml = deps.traefikStatic({
+      trustedIPs,
       endpoint: query.endpoint ?? `${origin}/traefik/dynamic`,
       webAddress: query.web,
       tlsAddress: query.websecure,

@@ -37,6 +37,9 @@ export const API_SCHEMAS = {
     web: z.string().regex(/^[\w.\-\[\]:]*:\d{1,5}$/).default(":80"),
     websecure: z.string().regex(/^[\w.\-\[\]:]*:\d{1,5}$/).default(":443"),
     pollInterval: z.coerce.number().int().min(1).max(60).default(2),
+    trustedIps: z.string().optional().describe(
+      "Comma-separated addresses or CIDRs whose X-Forwarded-For Traefik keeps",
+    ),
   }),
   eventsQuery: z.object({
     tail: z.coerce.number().int().min(1).max(10_000).default(50),

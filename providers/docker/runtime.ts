@@ -21,9 +21,11 @@ import type {
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
+  TenantNetwork,
 } from "../../core/runtime.ts";
 import type { DockerClient } from "./client.ts";
 import type { ContainerCreateRequest } from "./container_types.ts";
+import type { Network } from "./networks.ts";
 import { summarizeStats } from "./stats.ts";
 
 const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
@@ -69,7 +71,7 @@ export class DockerRuntime implements ContainerRuntime {
   readonly #docker: DockerClient;
   readonly #instance: string;
   readonly #owned: string;
-  readonly #networks = new Map<string, Promise<string>>();
+  readonly #networks = new Map<string, Promise<TenantNetwork>>();
 
   /** Uses (and does not own) `docker`; sees only containers of control plane `instance`. */
   constructor(docker: DockerClient, instance: string) {
@@ -98,7 +100,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** @inheritdoc */
   async createPodContainer(request: PodContainerRequest): Promise<string> {
-    const networkId = await this.#ensureNetwork(request.network, request.tenant);
+    const { id: networkId } = await this.ensureNetwork(request.network, request.tenant);
     await this.#docker.volumes.create({
       Name: request.volume,
       Labels: {
@@ -234,11 +236,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /**
-   * The id of the tenant network `name`, created when missing. Concurrent callers share
-   * one attempt: the engine's duplicate check races, and two networks with one name
-   * make every later use of the name ambiguous.
+   * The tenant network `name`, created when missing. Concurrent callers share one
+   * attempt: the engine's duplicate check races, and two networks with one name make
+   * every later use of the name ambiguous.
    */
-  #ensureNetwork(name: string, tenant: string): Promise<string> {
+  ensureNetwork(name: string, tenant: string): Promise<TenantNetwork> {
     const inflight = this.#networks.get(name);
     if (inflight) return inflight;
     const attempt = this.#findOrCreateNetwork(name, tenant).finally(() =>
@@ -248,9 +250,9 @@ export class DockerRuntime implements ContainerRuntime {
     return attempt;
   }
 
-  async #findOrCreateNetwork(name: string, tenant: string): Promise<string> {
+  async #findOrCreateNetwork(name: string, tenant: string): Promise<TenantNetwork> {
     const existing = await this.#networksNamed(name);
-    if (existing[0]) return existing[0].Id;
+    if (existing[0]) return tenantNetwork(existing[0]);
     try {
       const created = await this.#docker.networks.create({
         Name: name,
@@ -260,12 +262,12 @@ export class DockerRuntime implements ContainerRuntime {
           [LABELS.tenant]: tenant,
         },
       });
-      return created.Id;
+      return tenantNetwork(await this.#docker.networks.inspect(created.Id));
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const raced = await this.#networksNamed(name); // another process made it meanwhile
       if (!raced[0]) throw error;
-      return raced[0].Id;
+      return tenantNetwork(raced[0]);
     }
   }
 
@@ -280,6 +282,13 @@ export class DockerRuntime implements ContainerRuntime {
   #isOurs(network: { Labels: Record<string, string> | null }): boolean {
     return network.Labels?.[LABELS.instance] === this.#instance;
   }
+}
+
+/** Id and IPv4 gateway of a network as the engine lists or inspects it. */
+function tenantNetwork(network: Network): TenantNetwork {
+  const ipam = network.IPAM as { Config?: { Gateway?: string }[] | null } | undefined;
+  const gateway = ipam?.Config?.map((c) => c.Gateway).find((g) => g && !g.includes(":"));
+  return { id: network.Id, gateway: gateway ?? null };
 }
 
 async function ignoreNotFound(work: Promise<unknown>): Promise<void> {

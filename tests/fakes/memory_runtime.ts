@@ -24,6 +24,7 @@ import type {
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
+  TenantNetwork,
 } from "../../core/runtime.ts";
 
 /** The methods of `ContainerRuntime`, as counted in `calls`. */
@@ -31,6 +32,7 @@ export type RuntimeMethod = keyof ContainerRuntime;
 
 const METHODS: readonly RuntimeMethod[] = [
   "listPodContainers",
+  "ensureNetwork",
   "createPodContainer",
   "writeFiles",
   "start",
@@ -99,7 +101,7 @@ class MemoryEngine {
     string,
     { labels: Record<string, string>; files: Map<string, RenderedFile> }
   >();
-  readonly networks = new Map<string, { labels: Record<string, string> }>();
+  readonly networks = new Map<string, { labels: Record<string, string>; gateway: string }>();
   readonly images: Set<string>;
   readonly listeners = new Set<(event: EngineEvent) => void>();
   readonly usage: ContainerUsage;
@@ -194,15 +196,36 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
+  ensureNetwork(name: string, tenant: string): Promise<TenantNetwork> {
+    this.calls.ensureNetwork++;
+    return Promise.resolve(this.#network(name, tenant));
+  }
+
+  #network(name: string, tenant: string): TenantNetwork {
+    const engine = this.#engine;
+    let network = engine.networks.get(name);
+    if (!network) {
+      // Docker hands out 172.17+.0.0/16 bridges; the fake numbers them the same way.
+      const gateway = `172.${18 + engine.networks.size}.0.1`;
+      network = {
+        labels: {
+          [LABELS.managed]: "true",
+          [LABELS.instance]: this.#instance,
+          [LABELS.tenant]: tenant,
+        },
+        gateway,
+      };
+      engine.networks.set(name, network);
+    }
+    return { id: `net-${name}`, gateway: network.gateway };
+  }
+
+  /** @inheritdoc */
   async createPodContainer(request: PodContainerRequest): Promise<string> {
     this.calls.createPodContainer++;
     const engine = this.#engine;
     const owned = { [LABELS.managed]: "true", [LABELS.instance]: this.#instance };
-    if (!engine.networks.has(request.network)) {
-      engine.networks.set(request.network, {
-        labels: { ...owned, [LABELS.tenant]: request.tenant },
-      });
-    }
+    this.#network(request.network, request.tenant);
     if (!engine.volumes.has(request.volume)) {
       engine.volumes.set(request.volume, {
         labels: { ...owned, [LABELS.pod]: request.podId, [LABELS.tenant]: request.tenant },

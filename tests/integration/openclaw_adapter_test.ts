@@ -36,14 +36,31 @@ interface RunningPod {
   baseUrl: string;
 }
 
-function context(image: string, resources = openClawAdapter.defaultResources): RenderContext {
+function context(
+  image: string,
+  resources = openClawAdapter.defaultResources,
+  trustedProxies: string[] = [],
+): RenderContext {
   return {
     ref: "test/adapter",
     image,
     resources,
     token: crypto.randomUUID().replaceAll("-", ""),
     publicOrigins: ["https://agent-test.example.com"],
+    trustedProxies,
   };
+}
+
+/**
+ * The default bridge's gateway as a trusted proxy: these containers run on it, and the
+ * probe (through the published port) arrives from that address, as in a tenant network.
+ */
+async function bridgeGateway(docker: DockerClient): Promise<string[]> {
+  const bridge = await docker.networks.inspect("bridge");
+  const ipam = bridge.IPAM as { Config?: { Gateway?: string }[] } | undefined;
+  const gateway = ipam?.Config?.find((c) => c.Gateway && !c.Gateway.includes(":"))?.Gateway;
+  assert.ok(gateway, "the default bridge network has an IPv4 gateway");
+  return [`${gateway}/32`];
 }
 
 /** Parent directories first, owned like the files, so the agent can write beside them. */
@@ -160,7 +177,11 @@ async function assertBootsAndProbes(config: OpenClawConfig) {
         cause: error,
       });
     });
-    const ctx = context(OPENCLAW_IMAGE);
+    const ctx = context(
+      OPENCLAW_IMAGE,
+      openClawAdapter.defaultResources,
+      await bridgeGateway(docker),
+    );
     const parsed = openClawAdapter.configSchema.parse(config);
     const rendered = openClawAdapter.render(parsed, ctx);
     pod = await startPod(docker, rendered);

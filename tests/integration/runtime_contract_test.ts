@@ -323,6 +323,22 @@ for (const [name, make] of SUBJECTS) {
     assert.notEqual(again, id);
   });
 
+  test("ensureNetwork creates the tenant network once and gives its IPv4 gateway", async (s) => {
+    const request = podRequest(s, "network");
+    const first = await s.runtime.ensureNetwork(request.network, request.tenant);
+    assert.ok(await s.hasNetwork(request.network), "the tenant network exists");
+    assert.match(first.gateway ?? "", /^\d+\.\d+\.\d+\.1$/);
+    const [again, concurrent] = await Promise.all([
+      s.runtime.ensureNetwork(request.network, request.tenant),
+      s.runtime.ensureNetwork(request.network, request.tenant),
+    ]);
+    assert.deepEqual(again, first);
+    assert.deepEqual(concurrent, first);
+    // The pod's container joins that same network.
+    await s.runtime.createPodContainer(request);
+    assert.deepEqual(await s.runtime.ensureNetwork(request.network, request.tenant), first);
+  });
+
   test("removeVolume and removeNetwork refuse while in use, then remove, then are fine", async (s) => {
     const request = podRequest(s, "volume");
     const id = await s.runtime.createPodContainer(request);
