@@ -10,10 +10,13 @@ export async function httpGet(
   port: number,
   host: string,
   path = "/",
+  headers: Record<string, string> = {},
 ): Promise<{ status: number; body: string }> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
-    const request = `GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: agentpod-test\r\n\r\n`;
+    const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    const request =
+      `GET ${path} HTTP/1.0\r\nHost: ${host}\r\nUser-Agent: agentpod-test\r\n${extra}\r\n`;
     await conn.write(new TextEncoder().encode(request));
     const chunks: Uint8Array[] = [];
     const buffer = new Uint8Array(16 * 1024);

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { httpGet } from "../raw_http.ts";
+import { startTraefik } from "./_traefik.ts";
 import {
   createFixturePods,
   freePort,
@@ -21,18 +22,6 @@ import {
 const DOMAIN = "agents.test";
 const POLL_S = 1;
 
-async function traefikBinary(): Promise<string> {
-  const fromEnv = Deno.env.get("AGENTPOD_TRAEFIK_BIN");
-  if (fromEnv) return fromEnv;
-  const out = await new Deno.Command("bash", {
-    args: [new URL("../env/traefik.sh", import.meta.url).pathname],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  assert.ok(out.success, "tests/env/traefik.sh failed");
-  return new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!;
-}
-
 /** Creates fixture pods that answer `<tenant>/<pod>` on every path. */
 function createNamedPods(plane: Plane, tenant: string, pods: string[]): Promise<void> {
   return createFixturePods(plane, tenant, pods, (pod) => ({
@@ -42,42 +31,6 @@ function createNamedPods(plane: Plane, tenant: string, pods: string[]): Promise<
       `echo ${tenant}/${pod} > /tmp/index.html; exec httpd -f -p 8080 -h /tmp`,
     ],
   }));
-}
-
-async function startTraefik(plane: Plane, web: number, websecure: number) {
-  const result = await plane.cli(
-    "traefik",
-    "config",
-    "--web",
-    `127.0.0.1:${web}`,
-    "--websecure",
-    `127.0.0.1:${websecure}`,
-    "--poll-interval",
-    String(POLL_S),
-  );
-  assert.equal(result.code, 0, result.stderr);
-  assert.match(result.stdout, /providers:\n {2}http:/);
-  const file = `${plane.dataDir}/traefik.yml`;
-  await Deno.writeTextFile(file, result.stdout);
-  const child = new Deno.Command(await traefikBinary(), {
-    args: [`--configFile=${file}`],
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const decoder = new TextDecoder();
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    for await (const chunk of stream) log += decoder.decode(chunk);
-  };
-  const pumping = Promise.all([pump(child.stdout), pump(child.stderr)]).catch(() => {});
-  return {
-    log: () => log,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await pumping;
-    },
-  };
 }
 
 Deno.test("Traefik routes each pod host to its pod, follows changes, survives a store failure", async () => {
@@ -97,7 +50,7 @@ Deno.test("Traefik routes each pod host to its pod, follows changes, survives a 
 
       const web = freePort();
       const websecure = freePort();
-      const traefik = await startTraefik(plane, web, websecure);
+      const traefik = await startTraefik(plane, { web, websecure, pollSeconds: POLL_S });
       try {
         for (const tenant of ["acme", "mega"]) {
           for (const pod of ["one", "two"]) {
