@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts everything the test suites need: Docker Engine, a PostgreSQL 15 server on a
-# private 127.0.0.1 port, the locally built images, and a Traefik binary built from
-# the Go module proxy (cold: about 20 minutes on 2 cores; cached afterwards). Shared by `deno task test`
+# private 127.0.0.1 port, the locally built images, a Traefik binary built from
+# the Go module proxy (cold: about 20 minutes on 2 cores; cached afterwards), and Debian's
+# Chromium for the dashboard's browser tests. Shared by `deno task test`
 # and .ci/run; safe to run again (each step is skipped when already done).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -9,3 +10,4 @@ bash "$here/docker.sh"
 bash "$here/postgres.sh"
 bash "$here/images.sh"
 bash "$here/traefik.sh" >/dev/null
+bash "$here/chromium.sh"
