@@ -22,6 +22,7 @@ import { createStore } from "./providers/store/store.ts";
 import { apiRoutes, hashToken } from "./routes/api.ts";
 import { createApp } from "./routes/app.ts";
 import { runDoctor } from "./routes/doctor.ts";
+import { createDashboard } from "./routes/dashboard/mod.ts";
 import { LiveFeed } from "./routes/live_feed.ts";
 import { type TraefikPolls, traefikRoutes } from "./routes/traefik.ts";
 
@@ -145,8 +146,30 @@ export async function startControlPlane(
     const traefikSettings = { ...config.traefik, domain: config.domain };
     const polls: TraefikPolls = { count: 0 };
     let leader = false;
+    const dashboard = await createDashboard({
+      service,
+      store,
+      runtime,
+      feed,
+      adapters: listAdapters(),
+      config,
+      log,
+      adminPassword: Deno.env.get("AGENTPOD_ADMIN_PASSWORD"),
+      doctor: () =>
+        runDoctor({
+          docker,
+          db,
+          store,
+          adapters: listAdapters(),
+          config,
+          instance,
+          leader: () => leader,
+          traefikPolls: polls,
+        }),
+    });
     const app = createApp({
       log,
+      dashboard,
       readiness: { database: () => db.query("select 1"), docker: () => docker.ping() },
       traefik: traefikRoutes({
         store,

@@ -54,7 +54,7 @@ export async function probeOpenClaw(
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.pathname = "/";
   return await openClawHandshake({
-    open: () => new WebSocket(url, { headers: { "x-forwarded-for": PROBE_FORWARDED_FOR } }),
+    open: () => new DenoWebSocket(url, { headers: { "x-forwarded-for": PROBE_FORWARDED_FOR } }),
     token: context.token,
     signal,
     callerSignal: context.signal,
@@ -167,6 +167,15 @@ export function openClawHandshake(options: HandshakeOptions): Promise<ProbeResul
     };
   });
 }
+
+/**
+ * Deno's WebSocket accepts request headers as a second argument; the DOM typing of
+ * the constructor (in scope with the dashboard's JSX types) does not know it.
+ */
+const DenoWebSocket = WebSocket as unknown as new (
+  url: URL,
+  options: { headers: HeadersInit },
+) => WebSocket;
 
 // WebSocket readyState values (the same in the web API and in npm `ws`).
 const CLOSING = 2;

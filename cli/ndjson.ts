@@ -45,7 +45,10 @@ export class LineSplitter {
 /** Yields the lines of a byte stream. */
 export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   const splitter = new LineSplitter();
-  for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+  // The cast keeps this valid under the DOM lib too (the dashboard brings it in).
+  for await (
+    const chunk of body.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+  ) {
     yield* splitter.push(chunk);
   }
   yield* splitter.flush();

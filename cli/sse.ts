@@ -83,7 +83,10 @@ export class SseParser {
 /** Yields the events of an SSE byte stream. */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const parser = new SseParser();
-  for await (const chunk of body.pipeThrough(new TextDecoderStream())) {
+  // The cast keeps this valid under the DOM lib too (the dashboard brings it in).
+  for await (
+    const chunk of body.pipeThrough(new TextDecoderStream() as TransformStream<Uint8Array, string>)
+  ) {
     yield* parser.push(chunk);
   }
 }

@@ -117,6 +117,18 @@ export interface NewPodEvent {
   message: string;
 }
 
+/** A dashboard sign-in session (the cookie holds the id; only its hash is stored). */
+export interface DashboardSession {
+  /** SHA-256 hex of the session id. */
+  idHash: string;
+  /** The token every form of this session must carry. */
+  csrfToken: string;
+  /** When it was created (ISO 8601). */
+  createdAt: string;
+  /** When it stops being valid (ISO 8601). */
+  expiresAt: string;
+}
+
 /** The persistent state of the control plane. */
 export interface Store {
   /** Tenant rows. */
@@ -167,6 +179,17 @@ export interface Store {
     create(name: string, hash: string, tenant: string | null): Promise<void>;
     findByHash(hash: string): Promise<{ id: string; tenant: string | null } | undefined>;
     countAdmin(): Promise<number>;
+  };
+  /** Dashboard sessions, by SHA-256 hash of their id. */
+  sessions: {
+    create(session: { idHash: string; csrfToken: string; expiresAt: Date }): Promise<void>;
+    /** The session if it exists and has not expired at `now`. */
+    find(idHash: string, now: Date): Promise<DashboardSession | undefined>;
+    delete(idHash: string): Promise<void>;
+    /** Removes sessions expired at `now`; returns how many. */
+    deleteExpired(now: Date): Promise<number>;
+    /** Signs everybody out (the admin password changed). */
+    deleteAll(): Promise<void>;
   };
   /** Resolves when the database answers. */
   ping(): Promise<void>;

@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError } from "../../core/errors.ts";
 import type { Resources } from "../../core/adapter.ts";
 import type { Condition, DesiredState, PodPhase } from "../../core/pod.ts";
 import type {
+  DashboardSession,
   NewPod,
   NewPodEvent,
   PodEvent,
@@ -335,6 +336,43 @@ export function createStore(db: SqlDatabase): Store {
           "SELECT count(*)::int AS n FROM api_tokens WHERE tenant_id IS NULL",
         );
         return row?.n ?? 0;
+      },
+    },
+    sessions: {
+      async create(session) {
+        await db.query(
+          "INSERT INTO dashboard_sessions (id_hash, csrf_token, expires_at) VALUES ($1, $2, $3)",
+          [session.idHash, session.csrfToken, session.expiresAt.toISOString()],
+        );
+      },
+      async find(idHash, now): Promise<DashboardSession | undefined> {
+        const [row] = await db.query<
+          { id_hash: string; csrf_token: string; created_at: Date; expires_at: Date }
+        >(
+          "SELECT * FROM dashboard_sessions WHERE id_hash = $1 AND expires_at > $2",
+          [idHash, now.toISOString()],
+        );
+        return row
+          ? {
+            idHash: row.id_hash,
+            csrfToken: row.csrf_token,
+            createdAt: row.created_at.toISOString(),
+            expiresAt: row.expires_at.toISOString(),
+          }
+          : undefined;
+      },
+      async delete(idHash) {
+        await db.query("DELETE FROM dashboard_sessions WHERE id_hash = $1", [idHash]);
+      },
+      async deleteExpired(now) {
+        const rows = await db.query(
+          "DELETE FROM dashboard_sessions WHERE expires_at <= $1 RETURNING id_hash",
+          [now.toISOString()],
+        );
+        return rows.length;
+      },
+      async deleteAll() {
+        await db.query("DELETE FROM dashboard_sessions");
       },
     },
     ping: async () => {

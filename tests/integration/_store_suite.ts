@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { ConflictError, NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { SqlSession } from "../../providers/store/mod.ts";
 import { loadMigrations, MigrationError, SqlError } from "../../providers/store/mod.ts";
+import { createStore } from "../../providers/store/store.ts";
 import { migrationDir, type StoreFixture } from "./_store_fixtures.ts";
 
 /** Two tenants with one pod, one event and one token each. */
@@ -50,12 +51,39 @@ export function storeSuite(fixture: StoreFixture): void {
     );
     assert.deepEqual(tables.map((t) => t.table_name), [
       "api_tokens",
+      "dashboard_sessions",
       "pod_events",
       "pods",
       "schema_migrations",
       "settings",
       "tenants",
     ]);
+  });
+
+  test("dashboard sessions: found until they expire, deleted one by one or all", async () => {
+    await using fresh = await fixture.fresh();
+    const store = createStore(await fresh.open());
+    const now = new Date("2026-11-29T12:00:00Z");
+    const hour = 60 * 60 * 1000;
+    const a = "a".repeat(64);
+    const b = "b".repeat(64);
+    await store.sessions.create({ idHash: a, csrfToken: "t-a", expiresAt: new Date(+now + hour) });
+    await store.sessions.create({ idHash: b, csrfToken: "t-b", expiresAt: new Date(+now - 1) });
+    const found = await store.sessions.find(a, now);
+    assert.equal(found?.csrfToken, "t-a");
+    assert.equal(found?.expiresAt, new Date(+now + hour).toISOString());
+    assert.equal(await store.sessions.find(b, now), undefined, "an expired session is not found");
+    assert.equal(await store.sessions.find(a, new Date(+now + 2 * hour)), undefined);
+    assert.equal(await store.sessions.deleteExpired(now), 1);
+    await store.sessions.delete(a);
+    assert.equal(await store.sessions.find(a, now), undefined);
+    await store.sessions.create({ idHash: b, csrfToken: "t-b", expiresAt: new Date(+now + hour) });
+    await store.sessions.deleteAll();
+    assert.equal(await store.sessions.find(b, now), undefined);
+    await assert.rejects(
+      store.sessions.create({ idHash: "not-a-hash", csrfToken: "x", expiresAt: now }),
+      ValidationError,
+    );
   });
 
   test("reopening applies nothing again and keeps the data", async () => {

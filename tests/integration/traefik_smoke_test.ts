@@ -139,7 +139,11 @@ Deno.test("Traefik: HTTP provider with token routes by Host, 404s unknown hosts,
     }).spawn();
     const collect = async (stream: ReadableStream<Uint8Array>) => {
       let text = "";
-      for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+      for await (
+        const chunk of stream.pipeThrough(
+          new TextDecoderStream() as TransformStream<Uint8Array, string>,
+        )
+      ) text += chunk;
       return text;
     };
     const child = traefik;

@@ -1,0 +1,16 @@
+/**
+ * Every island by name: the server renders `<Island name="…">` markers with these
+ * names and the browser entry (`client.ts`) hydrates them from the same table.
+ * @module
+ */
+import { EventsTimeline } from "./EventsTimeline.tsx";
+import { LogTail } from "./LogTail.tsx";
+import { OverviewPods } from "./OverviewPods.tsx";
+import { PodStatus } from "./PodStatus.tsx";
+import { PodsTable } from "./PodsTable.tsx";
+
+/** Islands by name. */
+export const ISLANDS = { EventsTimeline, LogTail, OverviewPods, PodStatus, PodsTable };
+
+/** The name of an island. */
+export type IslandName = keyof typeof ISLANDS;

@@ -1,0 +1,52 @@
+/**
+ * The dashboard: server-rendered Preact pages with hydrated islands, mounted at `/`
+ * beside the API. Makes sure an admin password exists, loads the static assets, and
+ * mounts every page, form and stream; each one checks the session itself, so the API,
+ * the health probes and the Traefik endpoint are untouched by it.
+ * @module
+ */
+import { Hono } from "hono";
+import { DashboardAuth } from "./auth.ts";
+import { ensureAdminPassword } from "./password.ts";
+import { StaticAssets } from "./static_assets.ts";
+import type { DashboardContext, DashboardDeps } from "./_page.tsx";
+import { adapterRoutes } from "./adapters.tsx";
+import { liveRoutes } from "./live_routes.ts";
+import { loginRoutes } from "./login.tsx";
+import { overviewRoutes } from "./overview.tsx";
+import { podCreateRoutes } from "./pod_new.tsx";
+import { podDetailRoutes } from "./pod_detail.tsx";
+import { podListRoutes } from "./pods.tsx";
+import { settingsRoutes } from "./settings.tsx";
+import { tenantRoutes } from "./tenants.tsx";
+
+export type { DashboardDeps } from "./_page.tsx";
+
+/** Builds the dashboard routes. */
+export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
+  const now = deps.now ?? Date.now;
+  await ensureAdminPassword({
+    store: deps.store,
+    fromEnv: deps.adminPassword,
+    log: deps.log,
+    print: deps.print ?? ((line) => console.log(line)),
+    iterations: deps.passwordIterations,
+  });
+  const ctx: DashboardContext = {
+    deps,
+    auth: new DashboardAuth({ store: deps.store, now }),
+    assets: await StaticAssets.load(deps.log),
+  };
+  const app = new Hono();
+  app.get("/static/:name", (c) => ctx.assets.serve(c));
+  loginRoutes(app, ctx);
+  liveRoutes(app, ctx);
+  overviewRoutes(app, ctx);
+  tenantRoutes(app, ctx);
+  podCreateRoutes(app, ctx);
+  podListRoutes(app, ctx);
+  podDetailRoutes(app, ctx);
+  adapterRoutes(app, ctx);
+  settingsRoutes(app, ctx);
+  return app;
+}

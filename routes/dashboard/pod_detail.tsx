@@ -1,0 +1,206 @@
+/**
+ * A pod's page: facts and public URL, live status and conditions with start / stop /
+ * restart, the config (secrets masked), the events timeline and the live log tail;
+ * deletion behind a confirmation page.
+ * @module
+ */
+import type { Context, Hono } from "hono";
+import { Fragment } from "preact";
+import { AgentPodError } from "../../core/errors.ts";
+import type { DashboardSession } from "../../core/store.ts";
+import { CsrfField } from "../../components/CsrfField.tsx";
+import { Island } from "../../components/Island.tsx";
+import { formatTime } from "../../components/pod_format.ts";
+import {
+  type DashboardContext,
+  flash,
+  form,
+  friendlyError,
+  page,
+  renderPage,
+  seeOther,
+} from "./_page.tsx";
+
+const EVENTS = 50;
+const LOG_TAIL = 200;
+
+/** A config object as `[dot path, text]` rows, leaves only, in key order. */
+export function flattenConfig(value: unknown, prefix = ""): [string, string][] {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    return Object.entries(value as Record<string, unknown>).flatMap(([key, child]) =>
+      flattenConfig(child, prefix ? `${prefix}.${key}` : key)
+    );
+  }
+  return [[prefix, typeof value === "string" ? value : JSON.stringify(value)]];
+}
+
+function params(c: Context): { tenant: string; name: string; ref: string } {
+  const tenant = c.req.param("tenant") ?? "";
+  const name = c.req.param("pod") ?? "";
+  return { tenant, name, ref: `${tenant}/${name}` };
+}
+
+async function detailPage(
+  c: Context,
+  ctx: DashboardContext,
+  session: DashboardSession,
+): Promise<Response> {
+  const { service } = ctx.deps;
+  const { tenant, name, ref } = params(c);
+  const pod = await service.getPod(tenant, name);
+  const [config, events] = await Promise.all([
+    service.getConfig(tenant, name),
+    service.listEvents({ tail: EVENTS, pod: ref }),
+  ]);
+  const rows = flattenConfig(config.config);
+  return renderPage(c, ctx, session, {
+    title: ref,
+    active: "/pods",
+    body: (
+      <>
+        <div class="page-head">
+          <div>
+            <p class="crumbs">
+              <a href="/pods">Pods</a> / <a href={`/pods?tenant=${tenant}`}>{tenant}</a>
+            </p>
+            <h1 data-testid="pod-title">{ref}</h1>
+          </div>
+          <a
+            class="pod-url"
+            href={pod.url}
+            target="_blank"
+            rel="noopener noreferrer"
+            data-testid="pod-url"
+          >
+            {pod.url}
+          </a>
+        </div>
+        <div class="columns">
+          <div class="stack">
+            <Island name="PodStatus" props={{ pod, csrf: session.csrfToken }} />
+            <section class="card" aria-labelledby="config-heading">
+              <h2 id="config-heading">Configuration</h2>
+              <dl class="facts" data-testid="pod-facts">
+                <dt>Adapter</dt>
+                <dd>{pod.adapter}</dd>
+                <dt>Image</dt>
+                <dd data-testid="pod-image">
+                  <code>{pod.image}</code>
+                </dd>
+                <dt>Host port</dt>
+                <dd>127.0.0.1:{pod.hostPort}</dd>
+                <dt>Limits</dt>
+                <dd>
+                  {config.resources.memoryMB} MB, {config.resources.cpus} CPU,{" "}
+                  {config.resources.pids} processes
+                </dd>
+                <dt>Created</dt>
+                <dd>{formatTime(pod.createdAt)}</dd>
+              </dl>
+              <h3>Agent settings</h3>
+              {rows.length === 0
+                ? <p class="muted" data-testid="pod-config-empty">Defaults: nothing set.</p>
+                : (
+                  <dl class="facts" data-testid="pod-config">
+                    {rows.map(([path, text]) => (
+                      <Fragment key={path}>
+                        <dt>{path}</dt>
+                        <dd data-config={path}>
+                          <code>{text}</code>
+                        </dd>
+                      </Fragment>
+                    ))}
+                  </dl>
+                )}
+              <p class="help">
+                Secrets are shown masked. Change settings with{" "}
+                <code>agentpod config set {ref} --key … --value …</code>.
+              </p>
+            </section>
+          </div>
+          <section class="card" aria-labelledby="events-heading">
+            <h2 id="events-heading">Events</h2>
+            <Island name="EventsTimeline" props={{ events, pod: ref, limit: EVENTS }} />
+          </section>
+        </div>
+        <section class="card" aria-labelledby="logs-heading">
+          <h2 id="logs-heading">Logs</h2>
+          <Island name="LogTail" props={{ pod: ref, podId: pod.id, tail: LOG_TAIL }} />
+          <noscript>
+            <p class="muted">
+              The live log needs JavaScript; <code>agentpod pod logs {ref}</code> shows it too.
+            </p>
+          </noscript>
+        </section>
+      </>
+    ),
+  });
+}
+
+/** Mounts `/pods/:tenant/:pod` and its actions. */
+export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
+  const { service } = ctx.deps;
+  app.get("/pods/:tenant/:pod", page(ctx, (c, session) => detailPage(c, ctx, session)));
+
+  const lifecycle = (
+    action: string,
+    run: (tenant: string, name: string) => Promise<unknown>,
+    done: string,
+  ) =>
+    app.post(
+      `/pods/:tenant/:pod/${action}`,
+      form(ctx, async (c) => {
+        const { tenant, name, ref } = params(c);
+        try {
+          await run(tenant, name);
+          flash(c, "ok", `${done} pod "${ref}"`);
+        } catch (error) {
+          if (!(error instanceof AgentPodError)) throw error;
+          flash(c, "error", friendlyError(error, ctx.deps.log));
+        }
+        return seeOther(c, `/pods/${tenant}/${name}`);
+      }),
+    );
+  lifecycle("start", (t, n) => service.setRunning(t, n, true), "Starting");
+  lifecycle("stop", (t, n) => service.setRunning(t, n, false), "Stopping");
+  lifecycle("restart", (t, n) => service.restartPod(t, n), "Restarted");
+
+  app.get(
+    "/pods/:tenant/:pod/delete",
+    page(ctx, async (c, session) => {
+      const { tenant, name, ref } = params(c);
+      await service.getPod(tenant, name);
+      return renderPage(c, ctx, session, {
+        title: `Delete ${ref}`,
+        active: "/pods",
+        body: (
+          <section class="card narrow" aria-labelledby="confirm-heading">
+            <h1 id="confirm-heading">Delete pod "{ref}"?</h1>
+            <p>
+              Its container and its volume (the agent's state) are removed, and its route goes. This
+              cannot be undone.
+            </p>
+            <form method="post" action={`/pods/${ref}/delete`} data-testid="confirm-form">
+              <CsrfField token={session.csrfToken} />
+              <div class="actions">
+                <button type="submit" class="button danger" data-testid="confirm-delete">
+                  Delete pod
+                </button>
+                <a class="button" href={`/pods/${ref}`} data-testid="cancel">Cancel</a>
+              </div>
+            </form>
+          </section>
+        ),
+      });
+    }),
+  );
+  app.post(
+    "/pods/:tenant/:pod/delete",
+    form(ctx, async (c) => {
+      const { tenant, name, ref } = params(c);
+      await service.deletePod(tenant, name);
+      flash(c, "ok", `Pod "${ref}" is being deleted`);
+      return seeOther(c, `/pods?tenant=${tenant}`);
+    }),
+  );
+}

@@ -1,0 +1,528 @@
+/**
+ * The dashboard's routes through `app.request()`, on a real store (PGlite) with the
+ * in-memory runtime: sign-in (wrong password, right password, rate limit), sessions,
+ * CSRF, redirects to the sign-in page, forms whose errors show at the field and create
+ * nothing, the live stream, and that the API and probes are untouched by it.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { adapterById, listAdapters } from "../../adapters/mod.ts";
+import { parseServerConfig } from "../../core/config.ts";
+import type { Logger } from "../../core/logger.ts";
+import { Reconciler } from "../../core/reconciler.ts";
+import { ControlPlaneService } from "../../core/service.ts";
+import { createSecretBox } from "../../providers/secrets.ts";
+import { createStore } from "../../providers/store/store.ts";
+import { createApp } from "../../routes/app.ts";
+import { createDashboard } from "../../routes/dashboard/mod.ts";
+import { LiveFeed } from "../../routes/live_feed.ts";
+import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+import { pgliteFixture } from "./_store_fixtures.ts";
+
+const PASSWORD = "s3cret-admin-password";
+const quiet: Logger = { info() {}, warn() {}, error() {} };
+
+/** A browser's cookie jar, just enough for these tests. */
+class Jar {
+  readonly cookies = new Map<string, string>();
+  take(res: Response): void {
+    for (const line of res.headers.getSetCookie()) {
+      const [pair = ""] = line.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value === "" || /max-age=0/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+  }
+  header(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+  }
+}
+
+async function setup() {
+  const fresh = await pgliteFixture.fresh();
+  const db = await fresh.open();
+  const store = createStore(db);
+  const runtime = new MemoryRuntime();
+  const secrets = await createSecretBox(new Uint8Array(32).fill(7));
+  const pending: Promise<unknown>[] = [];
+  const reconciler = new Reconciler({
+    store,
+    runtime,
+    adapterById,
+    secrets,
+    routing: { domain: "example.com" },
+    now: Date.now,
+    schedule: () => () => {},
+    log: quiet,
+  }, { orphanGraceMs: 60_000 });
+  const feed = new LiveFeed();
+  const service = new ControlPlaneService({
+    store,
+    runtime,
+    reconciler,
+    secrets,
+    adapterById,
+    routing: { domain: "example.com" },
+    portRange: { from: 23000, to: 23999 },
+    isPortFree: () => Promise.resolve(true),
+    newToken: () => crypto.randomUUID(),
+    usage: () => undefined,
+    background: (work) => void pending.push(work.catch(() => {})),
+  });
+  const printed: string[] = [];
+  const deps = {
+    service,
+    store,
+    runtime,
+    feed,
+    adapters: listAdapters(),
+    config: parseServerConfig({ AGENTPOD_DATA_DIR: "/tmp/unused" }),
+    log: quiet,
+    adminPassword: PASSWORD,
+    passwordIterations: 1_000,
+    print: (line: string) => printed.push(line),
+    doctor: () =>
+      Promise.resolve({
+        ok: true,
+        instance: "test",
+        checks: [
+          { name: "docker", ok: true, message: "Engine 28" },
+          { name: "traefik", ok: true, message: "last polled 2 s ago (4 polls since start)" },
+        ],
+      }),
+  };
+  const app = createApp({ log: quiet, readiness: {}, dashboard: await createDashboard(deps) });
+  const request = (path: string, init: RequestInit = {}, jar?: Jar, peer = "10.0.0.1") => {
+    const headers = new Headers(init.headers);
+    if (jar && jar.cookies.size) headers.set("cookie", jar.header());
+    return app.request(path, { ...init, headers }, { remoteAddr: { hostname: peer } });
+  };
+  const post = (path: string, fields: Record<string, string>, jar?: Jar, peer?: string) =>
+    request(path, { method: "POST", body: new URLSearchParams(fields) }, jar, peer);
+  /** Opens the sign-in page: the jar gets its CSRF cookie; returns the form's token. */
+  const loginForm = async (jar: Jar, peer?: string) => {
+    const res = await request("/login", {}, jar, peer);
+    jar.take(res);
+    return /name="_csrf" value="([^"]+)"/.exec(await res.text())![1]!;
+  };
+  const signIn = async (peer?: string) => {
+    const jar = new Jar();
+    const csrf = await loginForm(jar, peer);
+    const res = await post("/login", { _csrf: csrf, password: PASSWORD, next: "/" }, jar, peer);
+    assert.equal(res.status, 303);
+    jar.take(res);
+    const page = await request("/tenants", {}, jar);
+    const token = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    return { jar, csrf: token };
+  };
+  return {
+    app,
+    store,
+    runtime,
+    feed,
+    service,
+    deps,
+    printed,
+    request,
+    post,
+    loginForm,
+    signIn,
+    settle: async () => {
+      while (pending.length) await pending.shift();
+    },
+    close: async () => {
+      await fresh[Symbol.asyncDispose]();
+    },
+  };
+}
+
+Deno.test("dashboard routes", async (t) => {
+  const env = await setup();
+  const { request, post } = env;
+  try {
+    await t.step("pages without a session redirect to the sign-in page with next", async () => {
+      for (const [path, next] of [["/", "/"], ["/pods?tenant=acme", "/pods?tenant=acme"]]) {
+        const res = await request(path!);
+        assert.equal(res.status, 303);
+        assert.equal(res.headers.get("location"), `/login?next=${encodeURIComponent(next!)}`);
+      }
+      assert.equal((await request("/live")).status, 401);
+      assert.equal((await request("/live/pods")).status, 401);
+      assert.equal((await request("/pods/acme/web/logs")).status, 401);
+    });
+
+    await t.step("the sign-in page carries a CSRF token and sets its cookie", async () => {
+      const res = await request("/login?next=/pods");
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      assert.match(html, /<input type="password" id="password" name="password"/);
+      assert.match(html, /name="next" value="\/pods"/);
+      assert.match(res.headers.get("set-cookie") ?? "", /agentpod_login_csrf=.*HttpOnly/);
+      assert.match(res.headers.get("content-security-policy") ?? "", /frame-ancestors 'none'/);
+    });
+
+    await t.step("a wrong password shows an error and sets no session", async () => {
+      const jar = new Jar();
+      const csrf = await env.loginForm(jar, "10.9.9.9");
+      const res = await post("/login", { _csrf: csrf, password: "nope" }, jar, "10.9.9.9");
+      assert.equal(res.status, 401);
+      assert.match(await res.text(), /data-testid="login-error">Wrong password</);
+      assert.ok(!res.headers.getSetCookie().some((c) => c.startsWith("agentpod_session=")));
+    });
+
+    await t.step(
+      "the right password sets an HttpOnly session cookie and goes to next",
+      async () => {
+        const jar = new Jar();
+        const csrf = await env.loginForm(jar);
+        const res = await post("/login", { _csrf: csrf, password: PASSWORD, next: "/pods" }, jar);
+        assert.equal(res.status, 303);
+        assert.equal(res.headers.get("location"), "/pods");
+        const cookie = res.headers.getSetCookie().find((c) => c.startsWith("agentpod_session="))!;
+        assert.match(cookie, /HttpOnly/);
+        assert.match(cookie, /SameSite=Lax/);
+        assert.match(cookie, /Path=\//);
+        assert.doesNotMatch(cookie, /Secure/);
+        jar.take(res);
+        const page = await request("/pods", {}, jar);
+        assert.equal(page.status, 200);
+        assert.match(await page.text(), /data-testid="pods-empty"/);
+      },
+    );
+
+    await t.step("behind an https proxy the session cookie is Secure", async () => {
+      const jar = new Jar();
+      const headers = { "x-forwarded-proto": "https" };
+      const form = await request("/login", { headers }, jar, "10.0.0.3");
+      jar.take(form);
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1]!;
+      const res = await request(
+        "/login",
+        {
+          method: "POST",
+          headers,
+          body: new URLSearchParams({ _csrf: csrf, password: PASSWORD }),
+        },
+        jar,
+        "10.0.0.3",
+      );
+      assert.equal(res.status, 303);
+      assert.match(res.headers.getSetCookie().join("\n"), /agentpod_session=[^\n]*Secure/);
+    });
+
+    await t.step("next never leaves the dashboard", async () => {
+      const jar = new Jar();
+      const csrf = await env.loginForm(jar, "10.0.0.4");
+      const res = await post(
+        "/login",
+        {
+          _csrf: csrf,
+          password: PASSWORD,
+          next: "//evil.example/",
+        },
+        jar,
+        "10.0.0.4",
+      );
+      assert.equal(res.headers.get("location"), "/");
+    });
+
+    await t.step("a sign-in post without the form's CSRF token is refused", async () => {
+      const res = await post("/login", { password: PASSWORD }, undefined, "10.0.0.5");
+      assert.equal(res.status, 403);
+      assert.ok(!res.headers.getSetCookie().some((c) => c.startsWith("agentpod_session=")));
+    });
+
+    await t.step(
+      "after 5 failures a minute, an address gets 429, even with the password",
+      async () => {
+        const jar = new Jar();
+        const peer = "10.7.7.7";
+        const csrf = await env.loginForm(jar, peer);
+        for (let i = 0; i < 5; i++) {
+          const res = await post("/login", { _csrf: csrf, password: `wrong${i}` }, jar, peer);
+          assert.equal(res.status, 401);
+        }
+        const limited = await post("/login", { _csrf: csrf, password: PASSWORD }, jar, peer);
+        assert.equal(limited.status, 429);
+        assert.ok(Number(limited.headers.get("retry-after")) > 0);
+        assert.match(await limited.text(), /Too many failed sign-ins from your address/);
+        assert.ok(!limited.headers.getSetCookie().some((c) => c.startsWith("agentpod_session=")));
+        // Another address is not affected.
+        const other = new Jar();
+        const otherCsrf = await env.loginForm(other, "10.7.7.8");
+        const ok = await post(
+          "/login",
+          { _csrf: otherCsrf, password: PASSWORD },
+          other,
+          "10.7.7.8",
+        );
+        assert.equal(ok.status, 303);
+      },
+    );
+
+    const { jar, csrf } = await env.signIn();
+
+    await t.step("a form post without the session's CSRF token changes nothing", async () => {
+      for (const token of [undefined, "forged"]) {
+        const fields: Record<string, string> = { id: "evil" };
+        if (token) fields._csrf = token;
+        const res = await post("/tenants", fields, jar);
+        assert.equal(res.status, 403);
+        assert.match(await res.text(), /This form has expired/);
+      }
+      assert.deepEqual(await env.store.tenants.list(), []);
+    });
+
+    await t.step(
+      "creating a tenant: an invalid id shows at the field, a good one redirects",
+      async () => {
+        const bad = await post("/tenants", { _csrf: csrf, id: "Not Valid" }, jar);
+        assert.equal(bad.status, 422);
+        const html = await bad.text();
+        assert.match(
+          html,
+          /data-testid="field-error" data-field="id">Invalid tenant id &quot;Not Valid&quot;/,
+        );
+        assert.match(
+          html,
+          /id="tenant-id" name="id"[^>]*value="Not Valid"[^>]*aria-invalid="true"/,
+        );
+        assert.deepEqual(await env.store.tenants.list(), []);
+
+        const res = await post("/tenants", { _csrf: csrf, id: "acme", name: "Acme Inc" }, jar);
+        assert.equal(res.status, 303);
+        assert.equal(res.headers.get("location"), "/tenants");
+        jar.take(res);
+        const page = await request("/tenants", {}, jar);
+        jar.take(page);
+        const text = await page.text();
+        assert.match(text, /data-testid="flash" data-kind="ok">Tenant &quot;acme&quot; created/);
+        assert.match(text, /data-testid="tenant-row" data-tenant="acme"/);
+        const again = await post("/tenants", { _csrf: csrf, id: "acme" }, jar);
+        assert.equal(again.status, 409);
+        assert.match(
+          await again.text(),
+          /Tenant &quot;acme&quot; already exists|Tenant "acme" already exists/,
+        );
+      },
+    );
+
+    await t.step("the create-pod form is generated from the adapter's schema", async () => {
+      const choose = await request("/pods/new", {}, jar);
+      assert.match(await choose.text(), /id="adapter-openclaw" name="adapter" value="openclaw"/);
+      const res = await request("/pods/new?adapter=openclaw&tenant=acme", {}, jar);
+      const html = await res.text();
+      assert.match(html, /<option value="acme" selected>acme<\/option>/);
+      assert.match(html, /id="config-agentName" name="config.agentName"/);
+      assert.match(
+        html,
+        /<input type="password" id="config-providers-anthropic-apiKey" name="config.providers.anthropic.apiKey"/,
+      );
+      assert.match(html, /<textarea id="config-personality"/);
+    });
+
+    await t.step("an invalid config value shows at its field and creates nothing", async () => {
+      const res = await post("/pods/new", {
+        _csrf: csrf,
+        adapter: "openclaw",
+        tenant: "acme",
+        name: "agent",
+        "config.agentName": "Ada",
+        "config.model": "not a model",
+        "config.providers.anthropic.apiKey": "sk-secret-value",
+      }, jar);
+      assert.equal(res.status, 422);
+      const html = await res.text();
+      assert.match(
+        html,
+        /data-testid="field-error" data-field="config.model">Expected provider\/model</,
+      );
+      assert.match(html, /name="config.model"[^>]*value="not a model"/);
+      assert.match(html, /name="config.agentName"[^>]*value="Ada"/);
+      assert.ok(!html.includes("sk-secret-value"), "a secret is never echoed back");
+      assert.deepEqual(await env.service.listPods("acme"), []);
+    });
+
+    await t.step("unreadable values and bad names show at their fields too", async () => {
+      const res = await post("/pods/new", {
+        _csrf: csrf,
+        adapter: "generic",
+        tenant: "acme",
+        name: "Bad_Name",
+        image: "agentpod-fixture:1",
+        "config.port": "eighty",
+        "resources.memoryMB": "12",
+      }, jar);
+      assert.equal(res.status, 422);
+      const html = await res.text();
+      assert.match(html, /data-field="config.port">Expected a whole number</);
+      assert.match(html, /data-field="name">Invalid pod name: /);
+      const small = await post("/pods/new", {
+        _csrf: csrf,
+        adapter: "generic",
+        tenant: "acme",
+        name: "web",
+        image: "agentpod-fixture:1",
+        "resources.memoryMB": "12",
+      }, jar);
+      assert.equal(small.status, 422);
+      assert.match(
+        await small.text(),
+        /data-field="resources.memoryMB">Invalid memory limit 12 MB/,
+      );
+      assert.deepEqual(await env.service.listPods("acme"), []);
+    });
+
+    await t.step("a valid form creates the pod and shows its page", async () => {
+      const res = await post("/pods/new", {
+        _csrf: csrf,
+        adapter: "generic",
+        tenant: "acme",
+        name: "web",
+        image: "agentpod-fixture:1",
+        "config.port": "8080",
+        "config.env": "API_KEY=abc123",
+      }, jar);
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get("location"), "/pods/acme/web");
+      jar.take(res);
+      await env.settle();
+      const [pod] = await env.service.listPods("acme");
+      assert.equal(pod?.pod, "acme/web");
+      const page = await request("/pods/acme/web", {}, jar);
+      jar.take(page);
+      const html = await page.text();
+      assert.equal(page.status, 200);
+      assert.match(html, /data-testid="pod-status" data-status="running"/);
+      assert.match(html, /data-island="PodStatus"/);
+      assert.match(html, /data-config="env"><code>\*\*\*\*\*\*\*\*</);
+      assert.ok(!html.includes("abc123"), "config secrets are masked");
+      const list = await request("/pods", {}, jar);
+      assert.match(
+        await list.text(),
+        /data-testid="pod-row" data-pod="acme\/web" data-status="running"/,
+      );
+    });
+
+    await t.step("stop and delete go through CSRF-checked forms", async () => {
+      const stop = await post("/pods/acme/web/stop", { _csrf: csrf }, jar);
+      assert.equal(stop.status, 303);
+      await env.settle();
+      assert.equal((await env.service.getPod("acme", "web")).status, "stopped");
+      const forged = await post("/pods/acme/web/delete", { _csrf: "x" }, jar);
+      assert.equal(forged.status, 403);
+      const confirm = await request("/pods/acme/web/delete", {}, jar);
+      assert.match(await confirm.text(), /data-testid="confirm-delete"/);
+      const del = await post("/pods/acme/web/delete", { _csrf: csrf }, jar);
+      assert.equal(del.status, 303);
+      await env.settle();
+      assert.deepEqual(await env.service.listPods("acme"), []);
+      const gone = await request("/pods/acme/web", {}, jar);
+      assert.equal(gone.status, 404);
+      assert.match(
+        await gone.text(),
+        /Pod "acme\/web" does not exist|Pod &quot;acme\/web&quot; does not exist/,
+      );
+    });
+
+    await t.step("the live stream needs a session and carries pod changes", async () => {
+      const res = await request("/live", {}, jar);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("content-type"), "text/event-stream");
+      const reader = res.body!.pipeThrough(
+        new TextDecoderStream() as TransformStream<Uint8Array, string>,
+      )
+        .getReader();
+      assert.match((await reader.read()).value ?? "", /: connected/);
+      env.feed.publishPod({ id: "x", deleted: true });
+      assert.match(
+        (await reader.read()).value ?? "",
+        /event: pod\ndata: {"id":"x","deleted":true}/,
+      );
+      await reader.cancel();
+      const snapshot = await request("/live/pods", {}, jar);
+      assert.deepEqual(await snapshot.json(), []);
+    });
+
+    await t.step("overview shows the doctor checks; static assets are served", async () => {
+      const res = await request("/", {}, jar);
+      const html = await res.text();
+      assert.match(html, /data-check="traefik" data-ok="true"/);
+      assert.match(html, /last polled 2 s ago/);
+      assert.match(html, /data-testid="count-total"/);
+      const css = await request("/static/styles.css", { headers: { "accept-encoding": "gzip" } });
+      assert.equal(css.status, 200);
+      assert.equal(css.headers.get("content-encoding"), "gzip");
+      assert.equal((await request("/static/nope.js")).status, 404);
+    });
+
+    await t.step("the API and the probes do not use the dashboard session", async () => {
+      assert.equal((await request("/healthz")).status, 200);
+      const unknown = await request("/no/such/page");
+      assert.equal(unknown.status, 404);
+    });
+
+    await t.step("signing out deletes the session", async () => {
+      const res = await post("/logout", { _csrf: csrf }, jar);
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get("location"), "/login");
+      const stale = new Jar();
+      stale.cookies.set("agentpod_session", jar.cookies.get("agentpod_session")!);
+      const after = await request("/", {}, stale);
+      assert.equal(after.status, 303);
+    });
+
+    await t.step(
+      "the env password wins: a change replaces the hash and signs everyone out",
+      async () => {
+        const other = await env.signIn("10.0.0.20");
+        assert.equal((await request("/", {}, other.jar)).status, 200);
+        const { ensureAdminPassword } = await import("../../routes/dashboard/password.ts");
+        const printed: string[] = [];
+        const args = { store: env.store, log: quiet, print: (l: string) => printed.push(l) };
+        assert.equal(
+          await ensureAdminPassword({ ...args, fromEnv: PASSWORD, iterations: 1_000 }),
+          "kept",
+        );
+        assert.equal(
+          await ensureAdminPassword({ ...args, fromEnv: "new-one", iterations: 1_000 }),
+          "from-env",
+        );
+        assert.equal((await request("/", {}, other.jar)).status, 303);
+        assert.equal(await ensureAdminPassword({ ...args, fromEnv: undefined }), "kept");
+        assert.deepEqual(printed, []);
+      },
+    );
+  } finally {
+    await env.close();
+  }
+});
+
+Deno.test("a generated password is printed once and stored only as a hash", async () => {
+  const fresh = await pgliteFixture.fresh();
+  try {
+    const store = createStore(await fresh.open());
+    const { ensureAdminPassword, PASSWORD_SETTING, verifyPassword } = await import(
+      "../../routes/dashboard/password.ts"
+    );
+    const printed: string[] = [];
+    const args = {
+      store,
+      log: quiet,
+      fromEnv: undefined,
+      print: (l: string) => printed.push(l),
+      iterations: 1_000,
+    };
+    assert.equal(await ensureAdminPassword(args), "generated");
+    assert.equal(await ensureAdminPassword(args), "kept");
+    assert.equal(printed.length, 1);
+    const password = /password (\S+) \(shown once/.exec(printed[0]!)![1]!;
+    const stored = await store.settings.get<{ hash: string }>(PASSWORD_SETTING);
+    assert.ok(!JSON.stringify(stored).includes(password));
+    assert.equal(await verifyPassword(password, stored as never), true);
+  } finally {
+    await fresh[Symbol.asyncDispose]();
+  }
+});
