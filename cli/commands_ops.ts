@@ -4,13 +4,14 @@
  * @module
  */
 import type { Command } from "commander";
-import type { PodEvent } from "./api_types.ts";
+import { parseCliValue, parseConfigPath } from "../core/config_patch.ts";
+import type { PodEvent, PodView } from "./api_types.ts";
 import type { CliContext, FormatOptions } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import { columnWidths, formatTime, orDash, renderJson, renderRow, renderTable } from "./format.ts";
 import { readSse } from "./sse.ts";
 import { podPath, podRef, tenantId, wholeNumber, withFormat } from "./options.ts";
-import { untilAborted } from "./commands_pod.ts";
+import { readConfig, untilAborted } from "./commands_pod.ts";
 
 interface DoctorReport {
   ok: boolean;
@@ -177,7 +178,7 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
       }
     });
 
-  const config = program.command("config").description("Read pod configuration");
+  const config = program.command("config").description("Read and change pod configuration");
   withFormat(config.command("get <tenant/pod>"))
     .description("Print a pod's adapter config (secrets masked)")
     .action(async (address: string, options: FormatOptions) => {
@@ -193,7 +194,79 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
           : `Pod:     ${answer.pod}\nAdapter: ${answer.adapter}\n\n${renderJson(answer.config)}`,
       );
     });
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  withFormat(config.command("set <tenant/pod>"))
+    .description(
+      "Change a pod's adapter config and apply it (hot reload, restart or recreate, as the adapter needs)",
+    )
+    .option(
+      "--key <path>",
+      "dot path to set, e.g. providers.anthropic.apiKey (repeatable)",
+      collect,
+    )
+    .option("--value <value>", "value for the --key at the same position; JSON or text", collect)
+    .option("--unset <path>", "dot path to remove (repeatable)", collect)
+    .option("--config <file>", "JSON document merged into the config (null removes a key)")
+    .action(async (
+      address: string,
+      options: FormatOptions & {
+        key?: string[];
+        value?: string[];
+        unset?: string[];
+        config?: string;
+      },
+    ) => {
+      const ref = podRef(address);
+      const keys = options.key ?? [];
+      const values = options.value ?? [];
+      if (keys.length !== values.length) {
+        throw new CliError(
+          ExitCode.usage,
+          `Each --key needs a --value (got ${keys.length} key(s), ${values.length} value(s))`,
+        );
+      }
+      for (const key of [...keys, ...(options.unset ?? [])]) {
+        try {
+          parseConfigPath(key);
+        } catch (error) {
+          throw new CliError(ExitCode.usage, (error as Error).message);
+        }
+      }
+      if (keys.length === 0 && !options.unset?.length && options.config === undefined) {
+        throw new CliError(
+          ExitCode.usage,
+          "Nothing to change: give --key and --value, --unset or --config",
+        );
+      }
+      const body = {
+        ...(options.config === undefined ? {} : { merge: await readConfig(options.config) }),
+        set: keys.map((path, i) => ({ path, value: parseCliValue(values[i]!) })),
+        unset: options.unset ?? [],
+      };
+      const client = await ctx.client();
+      const answer = await client.request<{ pod: PodView; effect: string; changed: string[] }>(
+        "PATCH",
+        `${podPath(ref)}/config`,
+        { body },
+      );
+      if (options.format === "json") return await ctx.out(renderJson(answer));
+      await ctx.out(
+        answer.changed.length === 0
+          ? `Pod ${answer.pod.pod}: config unchanged`
+          : `Pod ${answer.pod.pod}: changed ${answer.changed.join(", ")} (${
+            EFFECT_TEXT[answer.effect] ?? answer.effect
+          })`,
+      );
+    });
 }
+
+const EFFECT_TEXT: Record<string, string> = {
+  none: "nothing to apply",
+  "hot-reload": "files rewritten; the agent reloads them",
+  restart: "container restarted",
+  recreate: "container recreated",
+};
 
 interface EventsOptions extends FormatOptions {
   tail: number;

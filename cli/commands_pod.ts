@@ -224,7 +224,8 @@ function logLine(entry: LogEntry, timestamps: boolean): string {
   return (timestamps && entry.time ? `${entry.time} ` : "") + text + "\n";
 }
 
-async function readConfig(path: string): Promise<Record<string, unknown>> {
+/** Reads a JSON object from a file, with CLI errors naming it. */
+export async function readConfig(path: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);

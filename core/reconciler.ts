@@ -6,11 +6,12 @@
  * store and runtime; time only through the injected clock and scheduler.
  * @module
  */
-import type { AgentAdapter } from "./adapter.ts";
+import type { AgentAdapter, ConfigChangeEffect } from "./adapter.ts";
 import { KeyedLock, TaskLimit } from "./concurrency.ts";
 import { type ActionSteps, executeAction } from "./reconcile_actions.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
+import { tenantNetworkName } from "./naming.ts";
 import { type Action, type DesiredPod, type ObservedContainer, planReconcile } from "./planner.ts";
 import { type PodPhase, setCondition } from "./pod.ts";
 import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from "./render.ts";
@@ -188,6 +189,44 @@ export class Reconciler {
       );
       if (actions.length === 0) return await this.#syncStatus(stateOf(pod), observed);
       await this.#apply(actions, pod, observed);
+    });
+  }
+
+  /**
+   * Applies a stored config change to the pod's container the way its adapter asks:
+   * `recreate` is an ordinary pass (the container spec, and so its hash, changed);
+   * `hot-reload` rewrites the files in the volume; `restart` rewrites them and restarts
+   * the container. Without a container there is nothing to do: files are written when
+   * it is created.
+   */
+  applyConfig(podId: string, effect: ConfigChangeEffect): Promise<void> {
+    if (effect === "none") return Promise.resolve();
+    if (effect === "recreate") return this.reconcilePod(podId);
+    return this.#locks.run(podId, async () => {
+      const pod = await this.#deps.store.pods.getById(podId);
+      const containerId = pod?.status.containerId;
+      if (!pod || !containerId || pod.spec.desiredState === "deleted") return;
+      const { runtime } = this.#deps;
+      const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
+      const { request } = await this.#render(pod, network.gateway);
+      await runtime.writeFiles(containerId, request.spec.volumePath, request.files);
+      const running = pod.spec.desiredState === "running" && pod.status.phase === "running";
+      if (effect === "restart" && running) {
+        this.expectExit(containerId);
+        await runtime.stop(containerId, this.#options.stopTimeoutSeconds);
+        await runtime.start(containerId);
+        this.#noteStarted(pod.id);
+      }
+      await this.#setStatus(pod, { observedGeneration: pod.generation });
+      await this.#event(
+        pod,
+        "Normal",
+        "ConfigApplied",
+        effect === "restart" && running
+          ? "Config files rewritten; container restarted"
+          : "Config files rewritten; the agent reloads them",
+      );
+      this.#deps.onPodChanged?.(pod.id, effect === "restart" && running ? "started" : "status");
     });
   }
 

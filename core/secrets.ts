@@ -26,7 +26,8 @@ export const SECRET_MASK = "********";
 
 type Json = Record<string, unknown>;
 
-function getPath(obj: Json, path: string): unknown {
+/** The value at a dot path (`a.b.c`), or undefined. */
+export function getPath(obj: Json, path: string): unknown {
   let node: unknown = obj;
   for (const key of path.split(".")) {
     if (!node || typeof node !== "object") return undefined;
@@ -35,7 +36,8 @@ function getPath(obj: Json, path: string): unknown {
   return node;
 }
 
-function withPath(obj: Json, path: string, value: unknown): Json {
+/** A copy of `obj` with the dot path set to `value` (removed when undefined). */
+export function withPath(obj: Json, path: string, value: unknown): Json {
   const [head, ...rest] = path.split(".") as [string, ...string[]];
   const copy: Json = { ...obj };
   if (rest.length === 0) {

@@ -4,7 +4,13 @@
  * the store, runtime and secret box are injected.
  * @module
  */
-import type { AgentAdapter, Resources } from "./adapter.ts";
+import type { AgentAdapter, ConfigChangeEffect, Resources } from "./adapter.ts";
+import {
+  applyConfigPatch,
+  changedPaths,
+  type ConfigPatch,
+  keepMaskedSecrets,
+} from "./config_patch.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
 import { parsePodRef, parseTenantId } from "./ids.ts";
 import { containerName, tenantNetworkName } from "./naming.ts";
@@ -13,7 +19,13 @@ import { allocateHostPort, type PortRange } from "./ports.ts";
 import type { PlannedAction, Reconciler } from "./reconciler.ts";
 import { podHost, type RoutingSettings } from "./render.ts";
 import type { ContainerRuntime, ContainerUsage } from "./runtime.ts";
-import { maskSensitive, type PodSecrets, type SecretBox, splitSensitive } from "./secrets.ts";
+import {
+  maskSensitive,
+  mergeSensitive,
+  type PodSecrets,
+  type SecretBox,
+  splitSensitive,
+} from "./secrets.ts";
 import type { PodEvent, PodRecord, Store, Tenant } from "./store.ts";
 
 /** A pod as the API and CLI show it (field names of PRODUCT.md). */
@@ -52,6 +64,23 @@ export interface CreatePodInput {
   /** Limits; the adapter's defaults fill the gaps. */
   resources?: Partial<Resources>;
 }
+
+/** What a config change did. */
+export interface ConfigUpdate {
+  /** The pod afterwards. */
+  pod: PodView;
+  /** What applying it took. */
+  effect: ConfigChangeEffect;
+  /** Dot paths that changed (empty: nothing to do). */
+  changed: string[];
+}
+
+const EFFECT_WORDS: Record<ConfigChangeEffect, string> = {
+  none: "nothing to apply",
+  "hot-reload": "files rewritten, the agent reloads them",
+  restart: "files rewritten, container restarted",
+  recreate: "container recreated",
+};
 
 /** What the service works with. */
 export interface ServiceDeps {
@@ -301,6 +330,66 @@ export class ControlPlaneService {
       image: pod.spec.image,
       resources: pod.spec.resources,
       config: maskSensitive(pod.spec.config, secrets?.values ?? {}),
+    };
+  }
+
+  /**
+   * Changes a pod's config: applies `patch` to the current config (secrets included),
+   * validates it with the adapter's schema, stores it (secrets sealed) and applies it
+   * the way the adapter says a change needs (nothing, hot reload, restart, recreate).
+   * Secrets sent back as the mask keep their value. Changed paths go into an event,
+   * never values.
+   */
+  async updateConfig(tenant: string, name: string, patch: ConfigPatch): Promise<ConfigUpdate> {
+    const pod = await this.#pod(tenant, name);
+    if (pod.spec.desiredState === "deleted") {
+      throw new ConflictError(`Pod "${tenant}/${name}" is being deleted`);
+    }
+    const adapter = this.#d.adapterById(pod.spec.adapter);
+    const secrets = pod.secrets
+      ? await this.#d.secrets.open<PodSecrets>(pod.secrets)
+      : { token: this.#d.newToken(), values: {} };
+    const current = mergeSensitive(pod.spec.config, secrets.values);
+    const next = keepMaskedSecrets(
+      applyConfigPatch(current, patch),
+      current,
+      adapter.sensitiveFields,
+    );
+    const parsed = adapter.configSchema.safeParse(next);
+    if (!parsed.success) {
+      throw new ValidationError(`Invalid config for adapter "${adapter.id}"`, {
+        details: parsed.error.issues.map((i) => ({ path: i.path.join("."), message: i.message })),
+      });
+    }
+    const after = parsed.data as Record<string, unknown>;
+    const before = adapter.configSchema.safeParse(current);
+    const changed = changedPaths(
+      before.success ? before.data as Record<string, unknown> : current,
+      after,
+    );
+    if (changed.length === 0) return { pod: this.view(pod), effect: "none", changed };
+    const effect = before.success ? adapter.onConfigChange(before.data, after) : "recreate";
+    const { plain, values } = splitSensitive(after, adapter.sensitiveFields);
+    const updated = await this.#d.store.pods.updateSpec(pod.id, pod.generation, {
+      config: plain,
+      secrets: await this.#d.secrets.seal({ token: secrets.token, values }),
+    });
+    const secret = new Set(adapter.sensitiveFields);
+    await this.#d.store.events.append({
+      tenant,
+      podId: pod.id,
+      podName: name,
+      type: "Normal",
+      reason: "ConfigChanged",
+      message: `Config changed (${
+        changed.map((p) => secret.has(p) ? `${p} (secret)` : p).join(", ")
+      }): ${EFFECT_WORDS[effect]}`,
+    });
+    await this.#d.reconciler.applyConfig(pod.id, effect);
+    return {
+      pod: this.view((await this.#d.store.pods.getById(pod.id)) ?? updated),
+      effect,
+      changed,
     };
   }
 

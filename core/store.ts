@@ -156,6 +156,15 @@ export interface Store {
     getMany(ids: string[]): Promise<PodRecord[]>;
     /** Sets the desired state and bumps the generation. */
     setDesiredState(id: string, state: DesiredState): Promise<PodRecord>;
+    /**
+     * Replaces spec fields (config without secrets, sealed secrets, image) and bumps the
+     * generation, if the generation is still `expectedGeneration` (ConflictError if not).
+     */
+    updateSpec(
+      id: string,
+      expectedGeneration: number,
+      changes: { config?: Record<string, unknown>; secrets?: Uint8Array; image?: string },
+    ): Promise<PodRecord>;
     /** Writes status fields (reconciler only). */
     updateStatus(id: string, update: StatusUpdate): Promise<void>;
     /** Deletes the row once its container and volume are gone. */

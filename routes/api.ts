@@ -130,6 +130,11 @@ export function apiRoutes(deps: ApiDeps): Hono {
     async (c) => c.json(await service.getConfig(c.req.param("tenant"), c.req.param("pod"))),
   );
 
+  api.patch("/tenants/:tenant/pods/:pod/config", async (c) => {
+    const body = parse(API_SCHEMAS.patchConfig, await jsonBody(c), "config change");
+    return c.json(await service.updateConfig(c.req.param("tenant"), c.req.param("pod"), body));
+  });
+
   api.get("/tenants/:tenant/pods/:pod/logs", async (c) => {
     const query = parse(API_SCHEMAS.logsQuery, c.req.query(), "query");
     const pod = await service.podRecord(c.req.param("tenant"), c.req.param("pod"));

@@ -27,6 +27,14 @@ export const API_SCHEMAS = {
       pids: z.number().int().optional(),
     }).strict().optional(),
   }).strict(),
+  patchConfig: z.object({
+    merge: z.record(z.string(), z.unknown()).optional().describe(
+      "A document merged into the config (RFC 7396: null removes a key)",
+    ),
+    set: z.array(z.object({ path: z.string().min(1), value: z.unknown() }).strict()).optional()
+      .describe("Values set at dot paths (providers.anthropic.apiKey)"),
+    unset: z.array(z.string().min(1)).optional().describe("Dot paths removed"),
+  }).strict(),
   logsQuery: z.object({
     tail: z.coerce.number().int().min(0).max(100_000).optional(),
     follow: flag.optional(),
@@ -123,6 +131,15 @@ export function openApiDocument(): Record<string, unknown> {
       "/tenants/{tenant}/pods/{pod}/config": {
         parameters: params(pod),
         get: { summary: "Pod config, secrets masked", responses: { 200: ok("Config") } },
+        patch: {
+          summary: "Change a pod's config (merge, set, unset) and apply it",
+          requestBody: json(API_SCHEMAS.patchConfig),
+          responses: {
+            200: ok("{pod, effect, changed}"),
+            400: ok("Invalid"),
+            409: ok("Changed meanwhile or being deleted"),
+          },
+        },
       },
       "/tenants/{tenant}/pods/{pod}/logs": {
         parameters: params({ ...pod, tail: "query", follow: "query", timestamps: "query" }),
@@ -161,6 +178,7 @@ export function openApiDocument(): Record<string, unknown> {
             web: "query",
             websecure: "query",
             pollInterval: "query",
+            trustedIps: "query",
           }),
           responses: { 200: ok("{endpoint, yaml}") },
         },

@@ -238,6 +238,31 @@ export function createStore(db: SqlDatabase): Store {
         if (!row) throw new NotFoundError(`Pod "${id}" does not exist`);
         return toPod(row);
       },
+      async updateSpec(id, expectedGeneration, changes) {
+        const [row] = await db.query<PodRow>(
+          `UPDATE pods SET config = COALESCE($3::jsonb, config), secrets = COALESCE($4, secrets),
+             image = COALESCE($5, image), generation = generation + 1, updated_at = now()
+           WHERE id = $1 AND generation = $2 AND desired_state <> 'deleted' RETURNING *`,
+          [
+            id,
+            expectedGeneration,
+            changes.config === undefined ? null : JSON.stringify(changes.config),
+            changes.secrets ?? null,
+            changes.image ?? null,
+          ],
+        );
+        if (row) return toPod(row);
+        const [current] = await db.query<{ generation: number; desired_state: string }>(
+          `SELECT generation, desired_state FROM pods WHERE id = $1`,
+          [id],
+        );
+        if (!current) throw new NotFoundError(`Pod "${id}" does not exist`);
+        throw new ConflictError(
+          current.desired_state === "deleted"
+            ? "The pod is being deleted"
+            : "The pod changed meanwhile; read it again and retry",
+        );
+      },
       async updateStatus(id, update: StatusUpdate) {
         const sets: string[] = [];
         const params: SqlValue[] = [id];

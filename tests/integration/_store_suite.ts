@@ -86,6 +86,47 @@ export function storeSuite(fixture: StoreFixture): void {
     );
   });
 
+  test("pods.updateSpec: replaces config, secrets and image, bumps the generation, refuses stale writes", async () => {
+    await using fresh = await fixture.fresh();
+    const store = createStore(await fresh.open());
+    await store.tenants.create("acme", "Acme");
+    const pod = await store.pods.create({
+      tenant: "acme",
+      name: "web",
+      adapter: "generic",
+      image: "busybox:1",
+      config: { port: 8080 },
+      secrets: new Uint8Array([1, 2, 3]),
+      resources: { memoryMB: 256, cpus: 0.5, pids: 256 },
+      hostPort: 20001,
+    });
+    const updated = await store.pods.updateSpec(pod.id, pod.generation, {
+      config: { port: 9090, env: { A: "1" } },
+      secrets: new Uint8Array([4, 5]),
+    });
+    assert.equal(updated.generation, pod.generation + 1);
+    assert.deepEqual(updated.spec.config, { port: 9090, env: { A: "1" } });
+    assert.deepEqual([...updated.secrets!], [4, 5]);
+    assert.equal(updated.spec.image, "busybox:1", "fields not given are kept");
+    const imaged = await store.pods.updateSpec(pod.id, updated.generation, { image: "busybox:2" });
+    assert.equal(imaged.spec.image, "busybox:2");
+    assert.deepEqual(imaged.spec.config, { port: 9090, env: { A: "1" } });
+    // A writer that read generation 1 loses against the one that wrote generation 2.
+    await assert.rejects(
+      store.pods.updateSpec(pod.id, pod.generation, { config: {} }),
+      ConflictError,
+    );
+    const deleting = await store.pods.setDesiredState(pod.id, "deleted");
+    await assert.rejects(
+      store.pods.updateSpec(pod.id, deleting.generation, { config: {} }),
+      { name: "ConflictError", message: "The pod is being deleted" },
+    );
+    await assert.rejects(
+      store.pods.updateSpec(crypto.randomUUID(), 1, { config: {} }),
+      NotFoundError,
+    );
+  });
+
   test("reopening applies nothing again and keeps the data", async () => {
     await using fresh = await fixture.fresh();
     const first = await fresh.open();
