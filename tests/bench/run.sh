@@ -18,3 +18,4 @@ run "Idle memory with 50 pods" tests/bench/idle_rss.ts
 run "pod create vs openclaw fleet create" tests/bench/create_vs_fleet.ts
 run "Traefik endpoint with 1,000 pods" tests/bench/traefik_endpoint.ts
 run "pod create to first request through Traefik" tests/bench/traefik_first_request.ts
+run "Dashboard render, JS size and live latency" tests/bench/dashboard.ts
