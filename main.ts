@@ -139,6 +139,7 @@ export async function startControlPlane(
       newToken,
       usage: (podId) => usage.get(podId),
       background,
+      onPodChanged: (podId) => background(publishPod(podId)),
     });
 
     await ensureAdminToken(store, config.dataDir, log);

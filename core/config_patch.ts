@@ -9,8 +9,10 @@ import { getPath, SECRET_MASK, withPath } from "./secrets.ts";
 
 type Json = Record<string, unknown>;
 
-/** A change to a config. Applied in order: merge, then sets, then unsets. */
+/** A change to a config. Applied in order: replace, merge, sets, unsets. */
 export interface ConfigPatch {
+  /** The whole new config (a form that shows every field). */
+  replace?: Json;
   /** A document merged into the config (RFC 7396). */
   merge?: Json;
   /** Values set at dot paths. */
@@ -60,7 +62,8 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 
 /** Applies `patch` to `config`; neither is modified. */
 export function applyConfigPatch(config: Json, patch: ConfigPatch): Json {
-  let next = patch.merge === undefined ? config : mergePatch(config, patch.merge) as Json;
+  let next = patch.replace ?? config;
+  if (patch.merge !== undefined) next = mergePatch(next, patch.merge) as Json;
   for (const { path, value } of patch.set ?? []) {
     next = withPath(next, parseConfigPath(path), value);
   }

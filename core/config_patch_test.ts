@@ -33,6 +33,13 @@ Deno.test("applyConfigPatch() merges, then sets dot paths, then unsets, dropping
   assert.deepEqual(config, { model: "a/b", providers: { anthropic: { apiKey: "k" } } });
 });
 
+Deno.test("applyConfigPatch() with replace starts from the given document", () => {
+  assert.deepEqual(
+    applyConfigPatch({ model: "a/b", agentName: "X" }, { replace: { model: "c/d" } }),
+    { model: "c/d" },
+  );
+});
+
 Deno.test("parseConfigPath() refuses what is not a dot path", () => {
   assert.equal(parseConfigPath("providers.anthropic.apiKey"), "providers.anthropic.apiKey");
   for (const bad of ["", ".a", "a.", "a..b", "a b", "a/b"]) {

@@ -99,6 +99,8 @@ export interface ServiceDeps {
   usage(podId: string): ContainerUsage | undefined;
   /** Runs reconcile work in the background (errors are logged by the caller). */
   background(work: Promise<unknown>): void;
+  /** Tells listeners (the live feed) that a user's write changed a pod. */
+  onPodChanged?(podId: string): void;
 }
 
 /** Turns a stored pod into its view. */
@@ -251,6 +253,7 @@ export class ControlPlaneService {
       reason: "Created",
       message: `Pod created (${adapter.id}, ${pod.spec.image}, port ${hostPort})`,
     });
+    this.#d.onPodChanged?.(pod.id);
     this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
     return this.view(pod);
   }
@@ -259,6 +262,7 @@ export class ControlPlaneService {
   async deletePod(tenant: string, name: string): Promise<PodView> {
     const pod = await this.#pod(tenant, name);
     const updated = await this.#d.store.pods.setDesiredState(pod.id, "deleted");
+    this.#d.onPodChanged?.(pod.id);
     if (pod.status.containerId) this.#d.reconciler.expectExit(pod.status.containerId);
     this.#d.background(
       this.#d.reconciler.reconcilePod(pod.id).then(() => this.#d.reconciler.reconcilePod(pod.id)),
@@ -277,6 +281,7 @@ export class ControlPlaneService {
       pod.id,
       running ? "running" : "stopped",
     );
+    this.#d.onPodChanged?.(pod.id);
     this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
     return this.view(updated);
   }
@@ -385,6 +390,7 @@ export class ControlPlaneService {
         changed.map((p) => secret.has(p) ? `${p} (secret)` : p).join(", ")
       }): ${EFFECT_WORDS[effect]}`,
     });
+    this.#d.onPodChanged?.(pod.id);
     await this.#d.reconciler.applyConfig(pod.id, effect);
     return {
       pod: this.view((await this.#d.store.pods.getById(pod.id)) ?? updated),

@@ -28,6 +28,9 @@ export const API_SCHEMAS = {
     }).strict().optional(),
   }).strict(),
   patchConfig: z.object({
+    replace: z.record(z.string(), z.unknown()).optional().describe(
+      "The whole new config (secrets given as ******** keep their value)",
+    ),
     merge: z.record(z.string(), z.unknown()).optional().describe(
       "A document merged into the config (RFC 7396: null removes a key)",
     ),

@@ -6,7 +6,18 @@
  */
 import type { Context, Hono } from "hono";
 import { Fragment } from "preact";
-import { AgentPodError } from "../../core/errors.ts";
+import type { AgentAdapter } from "../../core/adapter.ts";
+import { AgentPodError, ValidationError } from "../../core/errors.ts";
+import { getPath, SECRET_MASK, withPath } from "../../core/secrets.ts";
+import { SchemaFields } from "../../components/SchemaFields.tsx";
+import { adapterJsonSchema, errorsOf } from "./pod_new.tsx";
+import {
+  configToFormValues,
+  formFields,
+  type FormNode,
+  formToConfig,
+  schemaToForm,
+} from "./schema_form.ts";
 import type { DashboardSession } from "../../core/store.ts";
 import { CsrfField } from "../../components/CsrfField.tsx";
 import { Island } from "../../components/Island.tsx";
@@ -22,6 +33,13 @@ import {
 } from "./_page.tsx";
 
 const EVENTS = 50;
+
+const EFFECT_TEXT: Record<string, string> = {
+  none: "nothing to apply",
+  "hot-reload": "the agent reloads its files",
+  restart: "container restarted",
+  recreate: "container recreated",
+};
 const LOG_TAIL = 200;
 
 /** A config object as `[dot path, text]` rows, leaves only, in key order. */
@@ -40,10 +58,34 @@ function params(c: Context): { tenant: string; name: string; ref: string } {
   return { tenant, name, ref: `${tenant}/${name}` };
 }
 
+/** The config form's fields: the adapter's schema, secrets saying how to keep them. */
+function settingsForm(adapter: AgentAdapter, config: Record<string, unknown>): FormNode[] {
+  const mark = (nodes: FormNode[]): FormNode[] =>
+    nodes.map((node) => {
+      if (node.kind === "group") return { ...node, children: mark(node.children) };
+      if (!node.sensitive) return node;
+      const set = getPath(config, node.path) !== undefined;
+      const keep = set
+        ? "Set. Leave blank to keep it; type a new value to replace it."
+        : "Not set.";
+      return { ...node, description: [node.description, keep].filter(Boolean).join(" ") };
+    });
+  return mark(schemaToForm(adapterJsonSchema(adapter), { sensitive: adapter.sensitiveFields }));
+}
+
+/** What the config form shows after a failed save. */
+interface SettingsState {
+  values: Record<string, string | undefined>;
+  errors: Record<string, string>;
+  formError?: string;
+}
+
 async function detailPage(
   c: Context,
   ctx: DashboardContext,
   session: DashboardSession,
+  settings?: SettingsState,
+  status = 200,
 ): Promise<Response> {
   const { service } = ctx.deps;
   const { tenant, name, ref } = params(c);
@@ -53,9 +95,13 @@ async function detailPage(
     service.listEvents({ tail: EVENTS, pod: ref }),
   ]);
   const rows = flattenConfig(config.config);
+  const adapter = ctx.deps.adapters.find((a) => a.id === pod.adapter);
+  const nodes = adapter ? settingsForm(adapter, config.config) : [];
+  const state = settings ?? { values: configToFormValues(nodes, config.config), errors: {} };
   return renderPage(c, ctx, session, {
     title: ref,
     active: "/pods",
+    status,
     body: (
       <>
         <div class="page-head">
@@ -112,8 +158,36 @@ async function detailPage(
                     ))}
                   </dl>
                 )}
+              {nodes.length > 0 && pod.desiredState !== "deleted" && (
+                <details class="edit-settings" open={settings !== undefined}>
+                  <summary data-testid="edit-settings">Edit settings</summary>
+                  <form
+                    method="post"
+                    action={`/pods/${ref}/config`}
+                    data-testid="config-form"
+                    novalidate
+                  >
+                    <CsrfField token={session.csrfToken} />
+                    {state.formError && (
+                      <p class="flash flash-error" role="alert" data-testid="form-error">
+                        {state.formError}
+                      </p>
+                    )}
+                    <SchemaFields nodes={nodes} state={state} />
+                    <p class="help">
+                      Saving applies the change as the agent needs: files it reloads are rewritten
+                      in place; a new key or token recreates the container.
+                    </p>
+                    <div class="actions">
+                      <button type="submit" class="button primary" data-testid="save-config">
+                        Save settings
+                      </button>
+                    </div>
+                  </form>
+                </details>
+              )}
               <p class="help">
-                Secrets are shown masked. Change settings with{" "}
+                Secrets are shown masked. The CLI does the same with{" "}
                 <code>agentpod config set {ref} --key … --value …</code>.
               </p>
             </section>
@@ -161,6 +235,49 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
         return seeOther(c, `/pods/${tenant}/${name}`);
       }),
     );
+  app.post(
+    "/pods/:tenant/:pod/config",
+    form(ctx, async (c, session, fields) => {
+      const { tenant, name, ref } = params(c);
+      const pod = await service.getPod(tenant, name);
+      const adapter = ctx.deps.adapters.find((a) => a.id === pod.adapter);
+      if (!adapter) throw new ValidationError(`Unknown adapter "${pod.adapter}"`);
+      const current = (await service.getConfig(tenant, name)).config;
+      const nodes = settingsForm(adapter, current);
+      const reading = formToConfig(adapterJsonSchema(adapter), nodes, fields);
+      const again = (state: Omit<SettingsState, "values">, status: number) =>
+        detailPage(c, ctx, session, { values: fields, ...state }, status);
+      if (Object.keys(reading.errors).length > 0) return again({ errors: reading.errors }, 422);
+      // A secret left blank keeps its value: the service restores what is sent masked.
+      let replace = reading.config;
+      for (const field of formFields(nodes)) {
+        if (field.sensitive && getPath(replace, field.path) === undefined) {
+          if (getPath(current, field.path) !== undefined) {
+            replace = withPath(replace, field.path, SECRET_MASK);
+          }
+        }
+      }
+      try {
+        const result = await service.updateConfig(tenant, name, { replace });
+        flash(
+          c,
+          "ok",
+          result.changed.length === 0
+            ? "No settings changed"
+            : `Saved ${result.changed.join(", ")} of "${ref}" (${EFFECT_TEXT[result.effect]})`,
+        );
+      } catch (error) {
+        if (error instanceof ValidationError) {
+          const names = new Set(formFields(nodes).map((f) => f.name));
+          return again(errorsOf(error, names), 422);
+        }
+        if (!(error instanceof AgentPodError)) throw error;
+        return again({ errors: {}, formError: friendlyError(error, ctx.deps.log) }, 409);
+      }
+      return seeOther(c, `/pods/${tenant}/${name}`);
+    }),
+  );
+
   lifecycle("start", (t, n) => service.setRunning(t, n, true), "Starting");
   lifecycle("stop", (t, n) => service.setRunning(t, n, false), "Stopping");
   lifecycle("restart", (t, n) => service.restartPod(t, n), "Restarted");

@@ -205,7 +205,7 @@ async function podForm(
 }
 
 /** Where a service error belongs in the form: a field name, or "" for the whole form. */
-function errorsOf(
+export function errorsOf(
   error: ValidationError,
   fieldNames: Set<string>,
 ): { errors: Record<string, string>; formError?: string } {

@@ -292,3 +292,42 @@ export function formToConfig(
   const config = build(nodes);
   return { config, errors };
 }
+
+/**
+ * The inputs' values for an existing config, by field name (the reverse of
+ * `formToConfig`). Secrets are left out: they are never written into a page.
+ */
+export function configToFormValues(
+  nodes: readonly FormNode[],
+  config: Record<string, unknown>,
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const field of formFields(nodes)) {
+    if (field.sensitive) continue;
+    let value: unknown = config;
+    for (const key of field.path.split(".")) {
+      value = value && typeof value === "object"
+        ? (value as Record<string, unknown>)[key]
+        : undefined;
+    }
+    if (value === undefined || value === null) continue;
+    switch (field.kind) {
+      case "checkbox":
+        if (value === true) values[field.name] = "true";
+        break;
+      case "list":
+        values[field.name] = Array.isArray(value) ? value.map(String).join("\n") : String(value);
+        break;
+      case "map":
+        values[field.name] = Object.entries(value as Record<string, unknown>)
+          .map(([k, v]) => `${k}=${v}`).join("\n");
+        break;
+      case "json":
+        values[field.name] = JSON.stringify(value, null, 2);
+        break;
+      default:
+        values[field.name] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+  }
+  return values;
+}

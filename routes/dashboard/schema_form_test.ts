@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { genericAdapter, openClawAdapter } from "../../adapters/mod.ts";
 import { adapterJsonSchema } from "./pod_new.tsx";
 import {
+  configToFormValues,
   formFields,
   type FormGroup,
   formToConfig,
@@ -145,6 +146,44 @@ Deno.test("formToConfig() reports what it cannot read, by field name", () => {
   );
   assert.deepEqual(formToConfig(schema, form, { "config.mode": "c" }).errors, {
     "config.mode": "Pick one of the choices",
+  });
+});
+
+Deno.test("configToFormValues() fills the inputs of a config, never a secret, and reads back the same", () => {
+  const nodes = schemaToForm(openclaw, { sensitive: openClawAdapter.sensitiveFields });
+  const config = {
+    agentName: "Aria",
+    model: "anthropic/claude-opus-4-6",
+    personality: "Calm.\nPrecise.",
+    providers: { anthropic: { apiKey: "sk-secret" } },
+  };
+  const values = configToFormValues(nodes, config);
+  assert.deepEqual(values, {
+    "config.agentName": "Aria",
+    "config.model": "anthropic/claude-opus-4-6",
+    "config.personality": "Calm.\nPrecise.",
+  });
+  const back = formToConfig(openclaw, nodes, values);
+  assert.deepEqual(back, {
+    config: {
+      agentName: "Aria",
+      model: "anthropic/claude-opus-4-6",
+      personality: "Calm.\nPrecise.",
+    },
+    errors: {},
+  });
+  const genericNodes = schemaToForm(generic, { sensitive: genericAdapter.sensitiveFields });
+  const genericValues = configToFormValues(genericNodes, {
+    port: 9090,
+    command: ["/bin/httpd", "-f"],
+    env: { A: "1" },
+  });
+  assert.equal(genericValues["config.port"], "9090");
+  assert.equal(genericValues["config.command"], "/bin/httpd\n-f");
+  assert.equal(genericValues["config.env"], undefined, "env is a secret of the generic adapter");
+  assert.deepEqual(formToConfig(generic, genericNodes, genericValues).config, {
+    port: 9090,
+    command: ["/bin/httpd", "-f"],
   });
 });
 

@@ -473,6 +473,42 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
         await assertNoSecret(pods);
       });
 
+      await t.step("the settings form renames the agent in place; the secret stays", async () => {
+        const container = `agentpod-${OPENCLAW_POD.replace("/", "-")}`;
+        const before = (await dockerCli("inspect", "-f", "{{.Id}}", container)).stdout.trim();
+        await detail.locator("[data-testid=edit-settings]").click();
+        assert.equal(await detail.inputValue("#config-agentName"), "Concierge");
+        assert.equal(await detail.inputValue("#config-providers-anthropic-apiKey"), "");
+        await detail.fill("#config-agentName", "Front Desk");
+        await Promise.all([
+          detail.waitForURL(url(`/pods/${OPENCLAW_POD}`)),
+          detail.click("[data-testid=save-config]"),
+        ]);
+        const flash = detail.locator("[data-testid=flash][data-kind=ok]");
+        assert.match(await flash.innerText(), /Saved agentName .*reloads its files/);
+        assert.equal(
+          await detail.locator('[data-testid=pod-config] dd[data-config="agentName"]').innerText(),
+          "Front Desk",
+        );
+        assert.equal(
+          await detail.locator(
+            '[data-testid=pod-config] dd[data-config="providers.anthropic.apiKey"]',
+          )
+            .innerText(),
+          "********",
+        );
+        const after = (await dockerCli("inspect", "-f", "{{.Id}}", container)).stdout.trim();
+        assert.equal(after, before, "a hot reload keeps the container");
+        const live = await dockerCli(
+          "exec",
+          container,
+          "cat",
+          "/home/node/.openclaw/openclaw.json",
+        );
+        assert.match(live.stdout, /"name": "Front Desk"/);
+        await assertNoSecret(detail);
+      });
+
       await t.step("screenshots, the dark scheme and the phone layout", async () => {
         const shotPage = await context.newPage();
         await goto(shotPage, url("/"));

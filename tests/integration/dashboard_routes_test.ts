@@ -406,6 +406,57 @@ Deno.test("dashboard routes", async (t) => {
       );
     });
 
+    await t.step(
+      "the settings form edits the config, keeps a blank secret, errors at the field",
+      async () => {
+        const page = await (await request("/pods/acme/web", {}, jar)).text();
+        assert.match(page, /data-testid="config-form"/);
+        assert.match(page, /id="config-port"[^>]*value="8080"/);
+        assert.ok(!page.includes("abc123"), "the secret is not in the form");
+        const bad = await post("/pods/acme/web/config", {
+          _csrf: csrf,
+          "config.port": "eighty",
+          "config.env": "",
+        }, jar);
+        assert.equal(bad.status, 422);
+        assert.match(
+          await bad.text(),
+          /data-testid="field-error" data-field="config\.port">Expected a whole number/,
+        );
+        const outOfRange = await post(
+          "/pods/acme/web/config",
+          { _csrf: csrf, "config.port": "0" },
+          jar,
+        );
+        assert.equal(outOfRange.status, 422);
+        assert.match(await outOfRange.text(), /data-field="config\.port"/);
+        assert.equal((await env.service.getConfig("acme", "web")).config.port, 8080, "unchanged");
+        const forged = await post("/pods/acme/web/config", { "config.port": "9090" }, jar);
+        assert.equal(forged.status, 403);
+        const saved = await post("/pods/acme/web/config", {
+          _csrf: csrf,
+          "config.port": "9090",
+          "config.healthPath": "/index.html",
+          "config.env": "",
+        }, jar);
+        assert.equal(saved.status, 303);
+        await env.settle();
+        const record = await env.service.podRecord("acme", "web");
+        assert.equal(record.spec.config.port, 9090);
+        assert.equal(record.spec.config.healthPath, "/index.html");
+        const shown = await env.service.getConfig("acme", "web");
+        assert.equal(shown.config.env, "********", "the blank secret kept its value");
+        const events = await env.service.listEvents({ tail: 5, pod: "acme/web" });
+        const changed = events.find((e) => e.reason === "ConfigChanged");
+        assert.match(
+          changed?.message ?? "",
+          /^Config changed \(healthPath, port\): container recreated$/,
+        );
+        assert.ok(events.some((e) => e.reason === "Recreated"), JSON.stringify(events));
+        assert.ok(!JSON.stringify(events).includes("abc123"));
+      },
+    );
+
     await t.step("stop and delete go through CSRF-checked forms", async () => {
       const stop = await post("/pods/acme/web/stop", { _csrf: csrf }, jar);
       assert.equal(stop.status, 303);
