@@ -20,7 +20,13 @@ import { type BrowserSession, saveScreenshot, withBrowser } from "./_browser.ts"
 
 const PASSWORD = "correct horse battery staple";
 const FAKE_KEY = "sk-ant-e2e-FAKE-0123456789abcdef";
-const SCREENSHOTS = new URL("../../docs/screenshots/", import.meta.url).pathname;
+/**
+ * Where screenshots go: `AGENTPOD_SCREENSHOT_DIR` (docs/screenshots to refresh the
+ * README's), else a temporary directory, so a test run leaves the work tree clean.
+ */
+const SCREENSHOT_DIR = Deno.env.get("AGENTPOD_SCREENSHOT_DIR") ??
+  await Deno.makeTempDir({ prefix: "agentpod-screenshots-" });
+const SCREENSHOTS = SCREENSHOT_DIR.endsWith("/") ? SCREENSHOT_DIR : `${SCREENSHOT_DIR}/`;
 const OPENCLAW_POD = "northwind/concierge";
 
 /** One recorded change of a watched value, with the browser's `Date.now()`. */
@@ -544,6 +550,13 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
         await assertNoSecret(shotPage);
         await saveScreenshot(shotPage, `${SCREENSHOTS}pod-detail.png`, { fullPage: true });
         await shotPage.close();
+        for (const name of ["overview", "pods", "pods-dark", "pods-phone", "pod-detail"]) {
+          const png = await Deno.readFile(`${SCREENSHOTS}${name}.png`);
+          assert.deepEqual([...png.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47], `${name}.png is a PNG`);
+        }
+        if (!Deno.env.get("AGENTPOD_SCREENSHOT_DIR")) {
+          await Deno.remove(SCREENSHOT_DIR, { recursive: true });
+        }
       });
 
       await t.step("stop → stopped live, start → running live", async () => {
