@@ -147,6 +147,17 @@ export async function startControlPlane(
     const traefikSettings = { ...config.traefik, domain: config.domain };
     const polls: TraefikPolls = { count: 0 };
     let leader = false;
+    const doctor = () =>
+      runDoctor({
+        docker,
+        db,
+        store,
+        adapters: listAdapters(),
+        config,
+        instance,
+        leader: () => leader,
+        traefikPolls: polls,
+      });
     const dashboard = await createDashboard({
       service,
       store,
@@ -156,17 +167,7 @@ export async function startControlPlane(
       config,
       log,
       adminPassword: Deno.env.get("AGENTPOD_ADMIN_PASSWORD"),
-      doctor: () =>
-        runDoctor({
-          docker,
-          db,
-          store,
-          adapters: listAdapters(),
-          config,
-          instance,
-          leader: () => leader,
-          traefikPolls: polls,
-        }),
+      doctor,
     });
     const app = createApp({
       log,
@@ -187,17 +188,7 @@ export async function startControlPlane(
         store,
         feed,
         adapters: listAdapters(),
-        doctor: () =>
-          runDoctor({
-            docker,
-            db,
-            store,
-            adapters: listAdapters(),
-            config,
-            instance,
-            leader: () => leader,
-            traefikPolls: polls,
-          }),
+        doctor,
         traefikStatic: (options) =>
           traefikStaticConfig({ ...options, token: traefikToken, settings: config.traefik }),
       }),

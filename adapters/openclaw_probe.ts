@@ -182,7 +182,7 @@ const CLOSING = 2;
 const CLOSED = 3;
 
 /** The `connect` request of protocol v4, as a probe client (FACTS.md). */
-function connectRequest(id: string, token: string): Record<string, unknown> {
+export function connectRequest(id: string, token: string): Record<string, unknown> {
   return {
     type: "req",
     id,

@@ -123,20 +123,7 @@ try {
   await using session = await openPage();
   const { page } = session;
   await page.goto(`${plane.url}/login?next=/pods?tenant=bench`);
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${plane.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${await plane.token()}`,
-        "content-type": "application/json",
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return JSON.parse(text);
-  };
-  await api("POST", "/tenants", { id: "bench" });
+  await plane.api("POST", "/tenants", { id: "bench" });
   await page.fill("#password", PASSWORD);
   await page.click("[data-testid=login-submit]");
   await page.waitForSelector("html[data-live=connected]");
@@ -164,7 +151,7 @@ try {
   for (let i = 0; i < TRIALS; i++) {
     const pod = `bench/p${i}`;
     const start = Date.now();
-    await api("POST", "/tenants/bench/pods", {
+    await plane.api("POST", "/tenants/bench/pods", {
       name: `p${i}`,
       adapter: "generic",
       image: "agentpod-fixture:1",
@@ -191,10 +178,10 @@ try {
     sseEventMs: percentiles(sse),
     rowVisibleMs: percentiles(dom),
   }));
-  for (let i = 0; i < TRIALS; i++) await api("DELETE", `/tenants/bench/pods/p${i}`);
+  for (let i = 0; i < TRIALS; i++) await plane.api("DELETE", `/tenants/bench/pods/p${i}`);
   await waitFor(
     "bench pods gone",
-    async () => (await api("GET", "/pods?tenant=bench")).length === 0,
+    async () => (await plane.api<unknown[]>("GET", "/pods?tenant=bench")).length === 0,
     60_000,
     200,
   );

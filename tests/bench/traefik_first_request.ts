@@ -39,20 +39,6 @@ async function gatewayToken(container: string): Promise<string> {
   return JSON.parse(new TextDecoder().decode(out.stdout)).gateway.auth.token;
 }
 
-async function api(plane: Plane, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${plane.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${await plane.token()}`,
-      "content-type": "application/json",
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
-
 async function series(plane: Plane, web: number, adapter: "generic" | "openclaw") {
   const first: number[] = [];
   const hello: number[] = [];
@@ -60,7 +46,7 @@ async function series(plane: Plane, web: number, adapter: "generic" | "openclaw"
     const name = `${adapter === "generic" ? "fx" : "oc"}${i}`;
     const host = `${name}.bench.${DOMAIN}`;
     const start = performance.now();
-    await api(plane, "POST", "/tenants/bench/pods", {
+    await plane.api("POST", "/tenants/bench/pods", {
       name,
       adapter,
       ...(adapter === "generic" ? { image: "agentpod-fixture:1" } : {}),
@@ -97,11 +83,11 @@ async function series(plane: Plane, web: number, adapter: "generic" | "openclaw"
       );
       hello.push(performance.now() - start);
     }
-    await api(plane, "DELETE", `/tenants/bench/pods/${name}`);
+    await plane.api("DELETE", `/tenants/bench/pods/${name}`);
     await waitFor(
       "pod gone",
       async () => {
-        const pods = await api(plane, "GET", "/pods?tenant=bench");
+        const pods = await plane.api<unknown[]>("GET", "/pods?tenant=bench");
         return pods.length === 0;
       },
       60_000,

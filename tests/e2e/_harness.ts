@@ -165,6 +165,21 @@ export class Plane {
     return (await Deno.readTextFile(`${this.dataDir}/admin-token`)).trim();
   }
 
+  /** Calls `/api/v1<path>` with the admin token; throws with status and body on an error. */
+  async api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.url}/api/v1${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${await this.token()}`,
+        "content-type": "application/json",
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return JSON.parse(text) as T;
+  }
+
   /** This plane's instance id (the label on its containers), from `doctor`. */
   async instance(): Promise<string> {
     const res = await fetch(`${this.url}/api/v1/doctor`, {

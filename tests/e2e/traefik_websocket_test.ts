@@ -13,7 +13,7 @@
  */
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
+import { connectRequest, openClawHandshake } from "../../adapters/openclaw_probe.ts";
 import { httpGet } from "../raw_http.ts";
 import {
   createFixturePods,
@@ -96,20 +96,7 @@ function holdSession(url: string, token: string, holdMs: number) {
       socket.on("message", (data: unknown) => {
         const frame = JSON.parse(String(data));
         if (frame.type === "event" && frame.event === "connect.challenge") {
-          socket.send(JSON.stringify({
-            type: "req",
-            id: connectId,
-            method: "connect",
-            params: {
-              minProtocol: 4,
-              maxProtocol: 4,
-              client: { id: "openclaw-probe", version: "1.0.0", platform: "linux", mode: "probe" },
-              role: "operator",
-              scopes: [],
-              caps: [],
-              auth: { token },
-            },
-          }));
+          socket.send(JSON.stringify(connectRequest(connectId, token)));
         } else if (frame.type === "res" && frame.id === connectId) {
           hello = frame.ok === true && frame.payload?.type === "hello-ok";
           if (!hello) return socket.close(1000, "connect refused");
