@@ -343,12 +343,24 @@ export class ControlPlaneService {
    * validates it with the adapter's schema, stores it (secrets sealed) and applies it
    * the way the adapter says a change needs (nothing, hot reload, restart, recreate).
    * Secrets sent back as the mask keep their value. Changed paths go into an event,
-   * never values.
+   * never values. With `expectGeneration`, a pod changed since (another editor) is a
+   * ConflictError rather than a silent overwrite.
    */
-  async updateConfig(tenant: string, name: string, patch: ConfigPatch): Promise<ConfigUpdate> {
+  async updateConfig(
+    tenant: string,
+    name: string,
+    patch: ConfigPatch,
+    options: { expectGeneration?: number } = {},
+  ): Promise<ConfigUpdate> {
     const pod = await this.#pod(tenant, name);
     if (pod.spec.desiredState === "deleted") {
       throw new ConflictError(`Pod "${tenant}/${name}" is being deleted`);
+    }
+    const expected = options.expectGeneration;
+    if (expected !== undefined && expected !== pod.generation) {
+      throw new ConflictError(
+        `Pod "${tenant}/${name}" changed since this was read (generation ${expected}, now ${pod.generation}): reload and try again`,
+      );
     }
     const adapter = this.#d.adapterById(pod.spec.adapter);
     const secrets = pod.secrets

@@ -56,6 +56,8 @@ export interface DashboardDeps {
   passwordIterations?: number;
   /** Milliseconds since the epoch (default `Date.now`). */
   now?: () => number;
+  /** How often an open stream checks that its session still exists (default 15 s). */
+  streamSessionCheckMs?: number;
 }
 
 /** Dependencies plus the dashboard's own parts, handed to every route module. */

@@ -67,8 +67,17 @@ export function clientAddress(c: Context): string {
 
 /** A local path to go back to after signing in; anything else becomes `/`. */
 export function safeNext(next: string | undefined): string {
-  if (!next || !next.startsWith("/") || next.startsWith("//") || next.startsWith("/\\")) return "/";
-  return next;
+  // Browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil.example` would
+  // leave the site: refuse control characters and backslashes, then require that the
+  // path resolves to this origin.
+  if (!next || !next.startsWith("/") || /[\x00-\x1f\x7f\\]/.test(next)) return "/";
+  const base = "http://agentpod.invalid";
+  try {
+    const url = new URL(next, base);
+    return url.origin === base ? url.pathname + url.search + url.hash : "/";
+  } catch {
+    return "/";
+  }
 }
 
 /** Sessions, CSRF and sign-in for the dashboard. */
@@ -123,9 +132,11 @@ export class DashboardAuth {
     if (!check.allowed) {
       return { ok: false, reason: "limited", retryAfterSeconds: check.retryAfterSeconds };
     }
+    // Counted before the slow check, so parallel attempts cannot all pass `check`;
+    // a success clears the count.
+    this.#limiter.fail(client, now);
     const stored = await this.#store.settings.get<PasswordHash>(PASSWORD_SETTING);
     if (!stored || !await verifyPassword(password, stored)) {
-      this.#limiter.fail(client, now);
       return { ok: false, reason: "password" };
     }
     this.#limiter.succeed(client);

@@ -5,7 +5,8 @@
  * then `line`s, then `end` when the container stops).
  * @module
  */
-import type { Hono } from "hono";
+import type { Context, Hono } from "hono";
+import type { DashboardSession } from "../../core/store.ts";
 import { type DashboardContext, live } from "./_page.tsx";
 
 const HEARTBEAT_MS = 15_000;
@@ -16,11 +17,31 @@ function boundedInt(value: string | undefined, fallback: number, max: number): n
   return Number.isInteger(n) && n >= 0 ? Math.min(n, max) : fallback;
 }
 
+/**
+ * Aborts when the client goes away or its session ends (sign-out, expiry, a new admin
+ * password): a stream opened with a session must not outlive it. Checked every heartbeat.
+ */
+function whileSignedIn(c: Context, ctx: DashboardContext, session: DashboardSession): AbortSignal {
+  const abort = new AbortController();
+  const timer = setInterval(async () => {
+    const now = new Date((ctx.deps.now ?? Date.now)());
+    const still = await ctx.deps.store.sessions.find(session.idHash, now).catch(() => null);
+    if (!still) abort.abort();
+  }, ctx.deps.streamSessionCheckMs ?? HEARTBEAT_MS);
+  const stop = () => {
+    clearInterval(timer);
+    abort.abort();
+  };
+  c.req.raw.signal.addEventListener("abort", stop, { once: true });
+  abort.signal.addEventListener("abort", () => clearInterval(timer), { once: true });
+  return abort.signal;
+}
+
 /** Mounts `/live`, `/live/*` and the log stream. */
 export function liveRoutes(app: Hono, ctx: DashboardContext): void {
   const { service, feed, runtime } = ctx.deps;
 
-  app.get("/live", live(ctx, (c) => feed.sseResponse(c.req.raw.signal)));
+  app.get("/live", live(ctx, (c, session) => feed.sseResponse(whileSignedIn(c, ctx, session))));
   app.get(
     "/live/pods",
     live(ctx, async (c) => c.json(await service.listPods(c.req.query("tenant") || undefined))),
@@ -46,12 +67,14 @@ export function liveRoutes(app: Hono, ctx: DashboardContext): void {
 
   app.get(
     "/pods/:tenant/:pod/logs",
-    live(ctx, async (c) => {
+    live(ctx, async (c, session) => {
       const pod = await service.podRecord(c.req.param("tenant") ?? "", c.req.param("pod") ?? "");
       const tail = boundedInt(c.req.query("tail"), 200, MAX_TAIL);
       const containerId = pod.status.containerId;
       const abort = new AbortController();
-      c.req.raw.signal.addEventListener("abort", () => abort.abort(), { once: true });
+      whileSignedIn(c, ctx, session).addEventListener("abort", () => abort.abort(), {
+        once: true,
+      });
       const encoder = new TextEncoder();
       const message = (event: string, data: unknown) =>
         encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

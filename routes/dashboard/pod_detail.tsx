@@ -168,6 +168,7 @@ async function detailPage(
                     novalidate
                   >
                     <CsrfField token={session.csrfToken} />
+                    <input type="hidden" name="generation" value={String(pod.generation)} />
                     {state.formError && (
                       <p class="flash flash-error" role="alert" data-testid="form-error">
                         {state.formError}
@@ -258,7 +259,10 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
         }
       }
       try {
-        const result = await service.updateConfig(tenant, name, { replace });
+        const generation = Number(fields.generation);
+        const result = await service.updateConfig(tenant, name, { replace }, {
+          expectGeneration: Number.isInteger(generation) ? generation : undefined,
+        });
         flash(
           c,
           "ok",

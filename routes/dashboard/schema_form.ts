@@ -209,7 +209,8 @@ function readField(
     // An untouched optional box stays absent, so it does not conjure up its section.
     return field.required || field.defaultValue !== undefined ? { value: false } : {};
   }
-  const text = raw ?? "";
+  // Browsers submit textarea line breaks as CRLF; configs keep LF.
+  const text = (raw ?? "").replace(/\r\n?/g, "\n");
   if (field.kind !== "password" && text.trim() === "") return {};
   if (field.kind === "password" && text === "") return {};
   switch (field.kind) {

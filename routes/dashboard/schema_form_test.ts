@@ -187,6 +187,12 @@ Deno.test("configToFormValues() fills the inputs of a config, never a secret, an
   });
 });
 
+Deno.test("formToConfig() turns a browser's CRLF line breaks into LF", () => {
+  const nodes = schemaToForm(openclaw, { sensitive: openClawAdapter.sensitiveFields });
+  const read = formToConfig(openclaw, nodes, { "config.personality": "Calm.\r\nPrecise.\r\n" });
+  assert.equal(read.config.personality, "Calm.\nPrecise.\n");
+});
+
 Deno.test("humanize() makes a label of a key", () => {
   assert.equal(humanize("healthPath"), "Health path");
   assert.equal(humanize("api_key"), "Api key");

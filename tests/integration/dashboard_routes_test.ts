@@ -82,6 +82,7 @@ async function setup() {
     log: quiet,
     adminPassword: PASSWORD,
     passwordIterations: 1_000,
+    streamSessionCheckMs: 100,
     print: (line: string) => printed.push(line),
     doctor: () =>
       Promise.resolve({
@@ -262,6 +263,37 @@ Deno.test("dashboard routes", async (t) => {
       },
     );
 
+    await t.step(
+      "parallel sign-in attempts count before the slow check: 5 tries, not 20",
+      async () => {
+        const jar = new Jar();
+        const peer = "10.7.7.9";
+        const csrf = await env.loginForm(jar, peer);
+        const answers = await Promise.all(
+          Array.from(
+            { length: 20 },
+            (_, i) => post("/login", { _csrf: csrf, password: `guess${i}` }, jar, peer),
+          ),
+        );
+        for (const res of answers) {
+          await res.body?.cancel();
+        }
+        const statuses = answers.map((r) => r.status);
+        assert.equal(statuses.filter((s) => s === 401).length, 5, statuses.join(","));
+        assert.equal(statuses.filter((s) => s === 429).length, 15);
+      },
+    );
+
+    await t.step("a sign-in page with a next that leaves the site goes home instead", async () => {
+      const { jar } = await env.signIn();
+      for (const next of ["/\t/evil.example", "//evil.example", "/\\evil.example"]) {
+        const res = await request(`/login?next=${encodeURIComponent(next)}`, {}, jar);
+        await res.body?.cancel();
+        assert.equal(res.status, 303, next);
+        assert.equal(res.headers.get("location"), "/", next);
+      }
+    });
+
     const { jar, csrf } = await env.signIn();
 
     await t.step("a form post without the session's CSRF token changes nothing", async () => {
@@ -431,6 +463,15 @@ Deno.test("dashboard routes", async (t) => {
         assert.equal(outOfRange.status, 422);
         assert.match(await outOfRange.text(), /data-field="config\.port"/);
         assert.equal((await env.service.getConfig("acme", "web")).config.port, 8080, "unchanged");
+        assert.match(page, /name="generation" value="1"/);
+        const stale = await post("/pods/acme/web/config", {
+          _csrf: csrf,
+          generation: "0",
+          "config.port": "7070",
+        }, jar);
+        assert.equal(stale.status, 409);
+        assert.match(await stale.text(), /changed since this was read \(generation 0, now 1\)/);
+        assert.equal((await env.service.getConfig("acme", "web")).config.port, 8080, "unchanged");
         const forged = await post("/pods/acme/web/config", { "config.port": "9090" }, jar);
         assert.equal(forged.status, 403);
         const saved = await post("/pods/acme/web/config", {
@@ -515,7 +556,13 @@ Deno.test("dashboard routes", async (t) => {
       assert.equal(unknown.status, 404);
     });
 
-    await t.step("signing out deletes the session", async () => {
+    await t.step("signing out deletes the session and ends its open streams", async () => {
+      const stream = await request("/live", {}, jar);
+      assert.equal(stream.status, 200);
+      const reader = stream.body!.pipeThrough(
+        new TextDecoderStream() as TransformStream<Uint8Array, string>,
+      ).getReader();
+      assert.match((await reader.read()).value ?? "", /: connected/);
       const res = await post("/logout", { _csrf: csrf }, jar);
       assert.equal(res.status, 303);
       assert.equal(res.headers.get("location"), "/login");
@@ -523,6 +570,15 @@ Deno.test("dashboard routes", async (t) => {
       stale.cookies.set("agentpod_session", jar.cookies.get("agentpod_session")!);
       const after = await request("/", {}, stale);
       assert.equal(after.status, 303);
+      // The stream opened with that session closes at its next check (100 ms here).
+      const ended = await Promise.race([
+        (async () => {
+          while (!(await reader.read()).done) { /* drain */ }
+          return "closed";
+        })(),
+        new Promise((r) => setTimeout(() => r("still open"), 3_000)),
+      ]);
+      assert.equal(ended, "closed");
     });
 
     await t.step(
