@@ -245,18 +245,21 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
         unset: options.unset ?? [],
       };
       const client = await ctx.client();
-      const answer = await client.request<{ pod: PodView; effect: string; changed: string[] }>(
+      const answer = await client.request<
+        { pod: PodView; effect: string; changed: string[]; warning?: string }
+      >(
         "PATCH",
         `${podPath(ref)}/config`,
         { body },
       );
       if (options.format === "json") return await ctx.out(renderJson(answer));
+      if (answer.warning) await ctx.err(`Warning: ${answer.warning}\n`);
       await ctx.out(
         answer.changed.length === 0
-          ? `Pod ${answer.pod.pod}: config unchanged`
+          ? `Pod ${answer.pod.pod}: config unchanged\n`
           : `Pod ${answer.pod.pod}: changed ${answer.changed.join(", ")} (${
             EFFECT_TEXT[answer.effect] ?? answer.effect
-          })`,
+          })\n`,
       );
     });
 }

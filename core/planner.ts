@@ -15,6 +15,10 @@ export interface DesiredPod {
   desiredState: "running" | "stopped" | "deleted";
   /** Hash of the container the pod needs now. */
   specHash: string;
+  /** Hash of the config files the pod needs now; undefined when not known yet. */
+  filesHash?: string;
+  /** Hash of the files last written into its volume ('' unknown). */
+  writtenFilesHash?: string;
 }
 
 /** Container states as the engine reports them. */
@@ -49,6 +53,7 @@ export type Action =
   | { kind: "start"; podId: string; containerId: string; reason: string }
   | { kind: "stop"; podId: string; containerId: string; reason: string }
   | { kind: "recreate"; podId: string; containerId: string; reason: string }
+  | { kind: "write-files"; podId: string; containerId: string; reason: string }
   | { kind: "remove"; podId: string; containerId: string; reason: string }
   | { kind: "finalize"; podId: string; reason: string }
   | { kind: "remove-orphan"; containerId: string; name: string; reason: string };
@@ -138,13 +143,27 @@ function planPod(pod: DesiredPod, containers: ObservedContainer[]): Action[] {
       containerId: keep.id,
       reason: `Container spec changed (${keep.specHash} → ${pod.specHash})`,
     });
-  } else if (!ALIVE.has(keep.state)) {
-    actions.push({
-      kind: "start",
-      podId: pod.id,
-      containerId: keep.id,
-      reason: `Container is ${keep.state}`,
-    });
+  } else {
+    // Same container spec: the config files may still be out of date (a hot-reloadable
+    // change, a failed earlier write, files rendered by an older AgentPod).
+    if (pod.filesHash !== undefined && pod.filesHash !== pod.writtenFilesHash) {
+      actions.push({
+        kind: "write-files",
+        podId: pod.id,
+        containerId: keep.id,
+        reason: pod.writtenFilesHash
+          ? `Config files changed (${pod.writtenFilesHash} → ${pod.filesHash})`
+          : "Config files were never recorded as written",
+      });
+    }
+    if (!ALIVE.has(keep.state)) {
+      actions.push({
+        kind: "start",
+        podId: pod.id,
+        containerId: keep.id,
+        reason: `Container is ${keep.state}`,
+      });
+    }
   }
   return actions;
 }

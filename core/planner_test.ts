@@ -48,6 +48,29 @@ Deno.test("plan() recreates a container whose spec hash changed", () => {
   assert.deepEqual(kinds([pod({ specHash: "h2" })], [container()]), ["recreate:c1"]);
 });
 
+Deno.test("plan() rewrites out-of-date config files of a kept container, before starting it", () => {
+  const files = { filesHash: "f2", writtenFilesHash: "f1" };
+  assert.deepEqual(kinds([pod(files)], [container()]), ["write-files:c1"]);
+  assert.deepEqual(kinds([pod(files)], [container({ state: "exited" })]), [
+    "write-files:c1",
+    "start:c1",
+  ]);
+  // Never recorded (a pod from before files were tracked): written once.
+  assert.deepEqual(kinds([pod({ filesHash: "f1", writtenFilesHash: "" })], [container()]), [
+    "write-files:c1",
+  ]);
+  // Up to date, or not known yet: nothing.
+  assert.deepEqual(kinds([pod({ filesHash: "f1", writtenFilesHash: "f1" })], [container()]), []);
+  assert.deepEqual(kinds([pod({ writtenFilesHash: "f1" })], [container()]), []);
+  // A recreate writes the files anyway; a stopped pod gets them when it starts.
+  assert.deepEqual(kinds([pod({ ...files, specHash: "h2" })], [container()]), ["recreate:c1"]);
+  assert.deepEqual(kinds([pod({ ...files, desiredState: "stopped" })], [container()]), [
+    "stop:c1",
+  ]);
+  const [action] = planReconcile([pod(files)], [container()], NOW, OPTIONS);
+  assert.equal(action?.reason, "Config files changed (f1 → f2)");
+});
+
 Deno.test("plan() stops the container of a stopped pod and leaves a stopped one alone", () => {
   assert.deepEqual(kinds([pod({ desiredState: "stopped" })], [container()]), ["stop:c1"]);
   assert.deepEqual(kinds([pod({ desiredState: "stopped" })], [container({ state: "exited" })]), []);

@@ -64,6 +64,8 @@ export interface PodStatus {
   restartCount: number;
   /** The last error, as a sentence. */
   lastError: string | null;
+  /** Fingerprint of the config files last written into the volume ('' unknown). */
+  filesHash: string;
 }
 
 /** A pod as stored. */

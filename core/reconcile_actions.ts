@@ -1,6 +1,6 @@
 /**
- * The steps of each reconcile action (create, recreate, start, stop, remove, finalize,
- * remove-orphan): engine calls, status writes and events, in the order that keeps the
+ * The steps of each reconcile action (create, recreate, write-files, start, stop,
+ * remove, finalize, remove-orphan): engine calls, status writes and events, in the order that keeps the
  * story true. Called by the reconciler under the pod's lock; I/O only through `steps`.
  * @module
  */
@@ -19,11 +19,10 @@ export interface ActionSteps {
   log: Logger;
   now(): number;
   stopTimeoutSeconds: number;
-  /**
-   * Renders a pod (cached per generation); with its tenant network's gateway, the
-   * files as the container gets them.
-   */
-  render(pod: PodRecord, gateway?: string | null): Promise<RenderedPodRequest>;
+  /** Renders a pod (cached per generation and tenant gateway). */
+  render(pod: PodRecord): Promise<RenderedPodRequest>;
+  /** Notes a tenant network's gateway (the files trust it as a proxy). */
+  learnGateway(tenant: string, gateway: string | null): void;
   /** Writes status and mirrors it on `pod`. */
   setStatus(pod: PodRecord, update: StatusUpdate): Promise<void>;
   /** Records an event about `pod`. */
@@ -65,7 +64,8 @@ export async function executeAction(
       const recovering = steps.takeCrashed(pod.id) || pod.status.containerId !== null;
       await steps.setStatus(pod, { phase: "creating" });
       const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
-      const { request } = await steps.render(pod, network.gateway);
+      steps.learnGateway(pod.tenant, network.gateway);
+      const { request, filesHash } = await steps.render(pod);
       const id = await runtime.createPodContainer(request);
       await steps.setStatus(pod, { containerId: id });
       await runtime.start(id);
@@ -75,6 +75,7 @@ export async function executeAction(
         containerId: id,
         observedGeneration: pod.generation,
         lastError: null,
+        filesHash,
         ...(recovering && action.kind === "create"
           ? { restartCount: pod.status.restartCount + 1 }
           : {}),
@@ -86,6 +87,25 @@ export async function executeAction(
         : "Started";
       await steps.event(pod, "Normal", reason, `Container ${request.containerName} started`);
       steps.changed(pod.id, "started");
+      return;
+    }
+    case "write-files": {
+      const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
+      steps.learnGateway(pod.tenant, network.gateway);
+      const { request, filesHash } = await steps.render(pod);
+      await runtime.writeFiles(action.containerId, request.spec.volumePath, request.files);
+      await steps.setStatus(pod, {
+        filesHash,
+        observedGeneration: pod.generation,
+        lastError: null,
+      });
+      await steps.event(
+        pod,
+        "Normal",
+        "ConfigApplied",
+        "Config files rewritten in the volume; the agent reloads them",
+      );
+      steps.changed(pod.id, "status");
       return;
     }
     case "start": {

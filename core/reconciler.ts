@@ -87,7 +87,13 @@ interface Backoff {
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #options: ReconcilerOptions;
-  readonly #rendered = new Map<string, { generation: number; result: RenderedPodRequest }>();
+  /** Renders by pod, with the generation and tenant gateway they were made for. */
+  readonly #rendered = new Map<
+    string,
+    { generation: number; gateway: string | null | undefined; result: RenderedPodRequest }
+  >();
+  /** Gateways of tenant networks (by tenant) seen by this process. */
+  readonly #gateways = new Map<string, string | null>();
   readonly #locks = new KeyedLock();
   readonly #backoff = new Map<string, Backoff>();
   /** Container ids we are stopping or removing ourselves: their exit is no crash. */
@@ -116,17 +122,15 @@ export class Reconciler {
       this.#deps.store.pods.listStates(),
       this.#deps.runtime.listPodContainers(),
     ]);
-    const stale = states.filter((s) =>
-      s.desiredState !== "deleted" && this.#rendered.get(s.id)?.generation !== s.generation
-    );
+    await this.#learnGateways(states, observed);
+    const stale = states.filter((s) => s.desiredState !== "deleted" && !this.#isFresh(s));
     const records = new Map(
       (await this.#deps.store.pods.getMany(stale.map((s) => s.id))).map((p) => [p.id, p]),
     );
     const desired: DesiredPod[] = [];
     for (const state of states) {
       const pod = records.get(state.id);
-      const fresh = this.#rendered.get(state.id)?.generation === state.generation;
-      if (state.desiredState !== "deleted" && !pod && !fresh) continue; // deleted meanwhile
+      if (state.desiredState !== "deleted" && !pod && !this.#isFresh(state)) continue; // gone
       try {
         desired.push(await this.#desired(state, pod));
       } catch (error) {
@@ -153,10 +157,15 @@ export class Reconciler {
     await Promise.all([
       ...[...byPod.entries()].map(([key, list]) =>
         this.#limit.run(() =>
-          this.#locks.run(
-            key,
-            () => this.#apply(list, records.get(key), observedByPod.get(key) ?? []),
-          )
+          this.#locks.run(key, async () => {
+            const planned = records.get(key);
+            // Planned from records read before the lock: if the pod changed meanwhile
+            // (a config write, another trigger), acting now could undo it; the change
+            // triggered its own reconcile, and the next pass sees the rest.
+            const current = planned && await this.#deps.store.pods.getById(key);
+            if (planned && (!current || current.generation !== planned.generation)) return;
+            await this.#apply(list, current ?? undefined, observedByPod.get(key) ?? []);
+          })
         )
       ),
       ...states.filter((s) => !byPod.has(s.id)).map((s) =>
@@ -193,40 +202,31 @@ export class Reconciler {
   }
 
   /**
-   * Applies a stored config change to the pod's container the way its adapter asks:
-   * `recreate` is an ordinary pass (the container spec, and so its hash, changed);
-   * `hot-reload` rewrites the files in the volume; `restart` rewrites them and restarts
-   * the container. Without a container there is nothing to do: files are written when
-   * it is created.
+   * Applies a stored config change the way its adapter asks. `hot-reload` and
+   * `recreate` are an ordinary pass: the files' hash or the container's hash changed,
+   * so the planner rewrites the files or recreates the container (and a failure is
+   * retried by later passes). `restart` also restarts the container afterwards.
    */
-  applyConfig(podId: string, effect: ConfigChangeEffect): Promise<void> {
-    if (effect === "none") return Promise.resolve();
-    if (effect === "recreate") return this.reconcilePod(podId);
-    return this.#locks.run(podId, async () => {
+  async applyConfig(podId: string, effect: ConfigChangeEffect): Promise<void> {
+    if (effect === "none") {
+      // Nothing to do to the container: the new generation is observed as it is.
+      return await this.#locks.run(podId, async () => {
+        const pod = await this.#deps.store.pods.getById(podId);
+        if (pod) await this.#setStatus(pod, { observedGeneration: pod.generation });
+      });
+    }
+    await this.reconcilePod(podId);
+    if (effect !== "restart") return;
+    await this.#locks.run(podId, async () => {
       const pod = await this.#deps.store.pods.getById(podId);
       const containerId = pod?.status.containerId;
-      if (!pod || !containerId || pod.spec.desiredState === "deleted") return;
-      const { runtime } = this.#deps;
-      const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
-      const { request } = await this.#render(pod, network.gateway);
-      await runtime.writeFiles(containerId, request.spec.volumePath, request.files);
-      const running = pod.spec.desiredState === "running" && pod.status.phase === "running";
-      if (effect === "restart" && running) {
-        this.expectExit(containerId);
-        await runtime.stop(containerId, this.#options.stopTimeoutSeconds);
-        await runtime.start(containerId);
-        this.#noteStarted(pod.id);
-      }
-      await this.#setStatus(pod, { observedGeneration: pod.generation });
-      await this.#event(
-        pod,
-        "Normal",
-        "ConfigApplied",
-        effect === "restart" && running
-          ? "Config files rewritten; container restarted"
-          : "Config files rewritten; the agent reloads them",
-      );
-      this.#deps.onPodChanged?.(pod.id, effect === "restart" && running ? "started" : "status");
+      if (!pod || !containerId || pod.spec.desiredState !== "running") return;
+      this.expectExit(containerId);
+      await this.#deps.runtime.stop(containerId, this.#options.stopTimeoutSeconds);
+      await this.#deps.runtime.start(containerId);
+      this.#noteStarted(pod.id);
+      await this.#event(pod, "Normal", "Restarted", "Container restarted for a config change");
+      this.#deps.onPodChanged?.(pod.id, "started");
     });
   }
 
@@ -277,26 +277,56 @@ export class Reconciler {
     if (state.desiredState === "deleted") {
       return { id: state.id, ref, desiredState: "deleted", specHash: "" };
     }
-    const cached = this.#rendered.get(state.id);
-    const rendered = cached && cached.generation === state.generation
-      ? cached.result
+    const rendered = this.#isFresh(state)
+      ? this.#rendered.get(state.id)!.result
       : await this.#render(pod!);
     return {
       id: state.id,
       ref,
       desiredState: state.desiredState,
       specHash: rendered.request.specHash,
+      // Files trust the tenant gateway: until it is known their hash is not either.
+      filesHash: this.#gateways.has(state.tenant) ? rendered.filesHash : undefined,
+      writtenFilesHash: state.filesHash,
     };
   }
 
+  /** Whether the cached render is for this generation and the tenant's known gateway. */
+  #isFresh(state: PodState): boolean {
+    const cached = this.#rendered.get(state.id);
+    return cached !== undefined && cached.generation === state.generation &&
+      cached.gateway === this.#gateways.get(state.tenant);
+  }
+
   /**
-   * Renders a pod; cached per generation so an idle pass decrypts nothing. With a
-   * `gateway` (creating a container) it renders afresh and caches nothing: only the
-   * files differ, and the hash the planner compares does not cover them.
+   * Learns the gateways of tenants that have containers and are not known yet (after a
+   * start of the control plane): one engine call per tenant, once per process.
    */
-  async #render(pod: PodRecord, gateway?: string | null): Promise<RenderedPodRequest> {
+  async #learnGateways(states: PodState[], observed: ObservedContainer[]): Promise<void> {
+    const withContainer = new Set(observed.map((c) => c.podId));
+    const tenants = new Set(
+      states.filter((s) =>
+        s.desiredState === "running" && withContainer.has(s.id) && !this.#gateways.has(s.tenant)
+      ).map((s) => s.tenant),
+    );
+    for (const tenant of tenants) {
+      try {
+        const network = await this.#deps.runtime.ensureNetwork(tenantNetworkName(tenant), tenant);
+        this.#gateways.set(tenant, network.gateway);
+      } catch (error) {
+        this.#deps.log.warn("tenant network unavailable", { tenant, error: errorMessage(error) });
+      }
+    }
+  }
+
+  /**
+   * Renders a pod; cached per generation and tenant gateway, so an idle pass decrypts
+   * nothing. The files trust the gateway the reconciler knows for the tenant.
+   */
+  async #render(pod: PodRecord): Promise<RenderedPodRequest> {
+    const gateway = this.#gateways.get(pod.tenant);
     const cached = this.#rendered.get(pod.id);
-    if (gateway === undefined && cached && cached.generation === pod.generation) {
+    if (cached && cached.generation === pod.generation && cached.gateway === gateway) {
       return cached.result;
     }
     const secrets = pod.secrets
@@ -309,7 +339,7 @@ export class Reconciler {
       this.#deps.routing,
       gateway ?? null,
     );
-    if (gateway === undefined) this.#rendered.set(pod.id, { generation: pod.generation, result });
+    this.#rendered.set(pod.id, { generation: pod.generation, gateway, result });
     return result;
   }
 
@@ -347,7 +377,8 @@ export class Reconciler {
       log: this.#deps.log,
       now: this.#deps.now,
       stopTimeoutSeconds: this.#options.stopTimeoutSeconds,
-      render: (pod, gateway) => this.#render(pod, gateway),
+      render: (pod) => this.#render(pod),
+      learnGateway: (tenant, gateway) => void this.#gateways.set(tenant, gateway),
       setStatus: (pod, update) => this.#setStatus(pod, update),
       event: (pod, type, reason, message) => this.#event(pod, type, reason, message),
       expectExit: (id) => this.expectExit(id),
@@ -462,6 +493,7 @@ function stateOf(pod: PodRecord): PodState {
     containerId: pod.status.containerId,
     hostPort: pod.hostPort,
     adapter: pod.spec.adapter,
+    filesHash: pod.status.filesHash,
   };
 }
 

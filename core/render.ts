@@ -30,12 +30,14 @@ export function podOrigins(tenant: string, pod: string, routing: RoutingSettings
   return [`https://${host}`, `http://${host}`];
 }
 
-/** A rendered pod: what to create, and its fingerprint. */
+/** A rendered pod: what to create, and its fingerprints. */
 export interface RenderedPodRequest {
   /** The runtime request. */
   request: PodContainerRequest;
   /** Files for config changes. */
   files: RenderedFile[];
+  /** Fingerprint of the files (paths, contents, modes, owners). */
+  filesHash: string;
 }
 
 /**
@@ -79,8 +81,8 @@ export function renderPodRequest(
     hostPort: pod.hostPort,
     spec: rendered.container,
   };
-  // Files are not hashed: the agent may rewrite them (OpenClaw does), and config
-  // changes are applied by onConfigChange, not by recreating.
+  // Files are not in the container's hash: a change to them is applied by rewriting
+  // them in the volume (their own hash, kept in the pod's status), not by recreating.
   const hash = specHash({
     spec: base.spec,
     hostPort: base.hostPort,
@@ -88,5 +90,9 @@ export function renderPodRequest(
     network: base.network,
     volume: base.volume,
   });
-  return { request: { ...base, specHash: hash, files: rendered.files }, files: rendered.files };
+  return {
+    request: { ...base, specHash: hash, files: rendered.files },
+    files: rendered.files,
+    filesHash: specHash(rendered.files),
+  };
 }

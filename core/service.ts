@@ -11,7 +11,7 @@ import {
   type ConfigPatch,
   keepMaskedSecrets,
 } from "./config_patch.ts";
-import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
+import { ConflictError, errorMessage, NotFoundError, ValidationError } from "./errors.ts";
 import { parsePodRef, parseTenantId } from "./ids.ts";
 import { containerName, tenantNetworkName } from "./naming.ts";
 import { findCondition, type Pod } from "./pod.ts";
@@ -73,6 +73,8 @@ export interface ConfigUpdate {
   effect: ConfigChangeEffect;
   /** Dot paths that changed (empty: nothing to do). */
   changed: string[];
+  /** Set when the change is stored but could not be applied yet (it is retried). */
+  warning?: string;
 }
 
 const EFFECT_WORDS: Record<ConfigChangeEffect, string> = {
@@ -403,11 +405,25 @@ export class ControlPlaneService {
       }): ${EFFECT_WORDS[effect]}`,
     });
     this.#d.onPodChanged?.(pod.id);
-    await this.#d.reconciler.applyConfig(pod.id, effect);
+    // Stored: from here on the change is level-triggered (the planner compares hashes),
+    // so a failure to apply it now is reported, not thrown, and later passes retry it.
+    let failure: string | undefined;
+    try {
+      await this.#d.reconciler.applyConfig(pod.id, effect);
+    } catch (error) {
+      failure = errorMessage(error);
+    }
+    const now = (await this.#d.store.pods.getById(pod.id)) ?? updated;
+    const applied = failure === undefined && now.status.observedGeneration >= now.generation;
     return {
-      pod: this.view((await this.#d.store.pods.getById(pod.id)) ?? updated),
+      pod: this.view(now),
       effect,
       changed,
+      ...(applied || pod.spec.desiredState !== "running" ? {} : {
+        warning: `Saved, but not applied yet: ${
+          failure ?? now.status.lastError ?? "the reconciler retries"
+        }`,
+      }),
     };
   }
 

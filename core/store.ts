@@ -45,6 +45,8 @@ export interface PodState {
   hostPort: number;
   /** Adapter id. */
   adapter: string;
+  /** Fingerprint of the files last written into the volume ('' unknown). */
+  filesHash: string;
 }
 
 /** What creating a pod stores. */
@@ -81,6 +83,8 @@ export interface StatusUpdate {
   lastError?: string | null;
   /** The generation this status reflects. */
   observedGeneration?: number;
+  /** Fingerprint of the files just written into the volume. */
+  filesHash?: string;
 }
 
 /** A recorded event. */

@@ -38,6 +38,7 @@ interface PodRow {
   host_port: number;
   restart_count: number;
   last_error: string | null;
+  files_hash: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -64,6 +65,7 @@ function toPod(row: PodRow): PodRecord {
       containerId: row.container_id,
       restartCount: row.restart_count,
       lastError: row.last_error,
+      filesHash: row.files_hash,
     },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -200,9 +202,10 @@ export function createStore(db: SqlDatabase): Store {
           container_id: string | null;
           host_port: number;
           adapter: string;
+          files_hash: string;
         }>(
           `SELECT id, tenant_id, name, generation, desired_state, phase, container_id, host_port,
-             adapter FROM pods`,
+             adapter, files_hash FROM pods`,
         );
         return rows.map((r) => ({
           id: r.id,
@@ -214,6 +217,7 @@ export function createStore(db: SqlDatabase): Store {
           containerId: r.container_id,
           hostPort: r.host_port,
           adapter: r.adapter,
+          filesHash: r.files_hash,
         }));
       },
       async routesVersion() {
@@ -277,6 +281,7 @@ export function createStore(db: SqlDatabase): Store {
         if (update.containerId !== undefined) set("container_id", update.containerId);
         if (update.restartCount !== undefined) set("restart_count", update.restartCount);
         if (update.lastError !== undefined) set("last_error", update.lastError);
+        if (update.filesHash !== undefined) set("files_hash", update.filesHash);
         if (update.observedGeneration !== undefined) {
           set("observed_generation", update.observedGeneration);
         }

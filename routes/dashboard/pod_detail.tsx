@@ -265,8 +265,10 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
         });
         flash(
           c,
-          "ok",
-          result.changed.length === 0
+          result.warning ? "error" : "ok",
+          result.warning
+            ? result.warning
+            : result.changed.length === 0
             ? "No settings changed"
             : `Saved ${result.changed.join(", ")} of "${ref}" (${EFFECT_TEXT[result.effect]})`,
         );

@@ -62,6 +62,18 @@ Deno.test("config set: hot reload in place, recreate for a new key, secrets mask
     const afterReload = await healthy(plane);
     assert.equal(afterReload.generation, first.generation + 1);
 
+    const table = await plane.cli(
+      "config",
+      "set",
+      "acme/agent",
+      "--key",
+      "agentName",
+      "--value",
+      "Bea",
+    );
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(table.stdout, "Pod acme/agent: config unchanged\n");
+
     // Bad input: nothing changes, clear errors, non-zero exits.
     const badModel = await plane.cli(
       "config",

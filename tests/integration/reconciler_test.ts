@@ -18,6 +18,7 @@ import { createStore } from "../../providers/store/store.ts";
 import { MemoryRuntime } from "../fakes/memory_runtime.ts";
 
 const FIXTURE = "agentpod-fixture:1";
+const OPENCLAW = "agentpod/openclaw:2026.9.6";
 const quiet: Logger = { info() {}, warn() {}, error() {} };
 
 /** A runtime whose `start` can be made to fail, as a broken image or host would. */
@@ -37,7 +38,7 @@ async function setup() {
   const db = await openDatabase({ dataDir: dir });
   const store = createStore(db);
   let now = Date.parse("2026-11-29T00:00:00Z");
-  const runtime = new FlakyRuntime({ now: () => now });
+  const runtime = new FlakyRuntime({ now: () => now, images: [FIXTURE, OPENCLAW] });
   const timers: { at: number; fn: () => void }[] = [];
   const pending: Promise<unknown>[] = [];
   const secrets = await createSecretBox(new Uint8Array(32).fill(1));
@@ -68,11 +69,23 @@ async function setup() {
     usage: () => undefined,
     background: (work) => void pending.push(work),
   });
+  const newReconciler = () =>
+    new Reconciler({
+      store,
+      runtime,
+      adapterById,
+      secrets,
+      routing: { domain: "example.com" },
+      now: () => now,
+      schedule: () => () => {},
+      log: quiet,
+    }, { orphanGraceMs: 60_000 });
   return {
     store,
     runtime,
     reconciler,
     service,
+    newReconciler,
     settle: async () => {
       while (pending.length) await pending.shift();
     },
@@ -218,6 +231,58 @@ Deno.test("reconciler on a real store with fake time", async (t) => {
       assert.deepEqual(plan, []);
       assert.equal(runtime.totalCalls(), 1);
       assert.equal(runtime.calls.listPodContainers, 1);
+    });
+
+    await t.step(
+      "OpenClaw files trust the tenant gateway; a lost files record is rewritten once",
+      async () => {
+        const view = await service.createPod("acme", { name: "oc", adapter: "openclaw" });
+        await env.settle();
+        const pod = await store.pods.get("acme", "oc");
+        const containerId = pod.status.containerId!;
+        const json = JSON.parse(runtime.readFile(containerId, "openclaw.json")!.content);
+        assert.match(json.gateway.trustedProxies[0], /^172\.\d+\.0\.1\/32$/);
+        assert.notEqual(pod.status.filesHash, "");
+        // A pod from before files were tracked, or whose last write failed.
+        await store.pods.updateStatus(view.id, { filesHash: "" });
+        const plan = await reconciler.reconcileAll();
+        assert.deepEqual(plan.map((a) => `${a.kind} ${a.pod}`), ["write-files acme/oc"]);
+        const after = await store.pods.get("acme", "oc");
+        assert.equal(after.status.filesHash, pod.status.filesHash);
+        assert.equal(after.status.containerId, containerId, "the same container");
+        const events = await service.listEvents({ tail: 3, pod: "acme/oc" });
+        assert.equal(events.at(-1)?.reason, "ConfigApplied");
+        runtime.resetCalls();
+        assert.deepEqual(await reconciler.reconcileAll(), []);
+        assert.equal(runtime.totalCalls(), 1);
+      },
+    );
+
+    await t.step("a config change the agent hot-reloads rewrites the files in place", async () => {
+      const before = await store.pods.get("acme", "oc");
+      const result = await service.updateConfig("acme", "oc", {
+        set: [{ path: "agentName", value: "Bea" }],
+      });
+      assert.equal(result.effect, "hot-reload");
+      assert.equal(result.warning, undefined);
+      const after = await store.pods.get("acme", "oc");
+      assert.equal(after.status.containerId, before.status.containerId);
+      assert.equal(after.status.observedGeneration, after.generation);
+      assert.notEqual(after.status.filesHash, before.status.filesHash);
+      const json = JSON.parse(
+        runtime.readFile(after.status.containerId!, "openclaw.json")!.content,
+      );
+      assert.equal(json.agents.entries.main.name, "Bea");
+    });
+
+    await t.step("a restarted control plane learns each tenant's gateway once", async () => {
+      const fresh = env.newReconciler();
+      runtime.resetCalls();
+      assert.deepEqual(await fresh.reconcileAll(), []);
+      assert.equal(runtime.calls.ensureNetwork, 1, "one tenant, one lookup");
+      runtime.resetCalls();
+      assert.deepEqual(await fresh.reconcileAll(), []);
+      assert.equal(runtime.totalCalls(), 1);
     });
   } finally {
     await env.close();
