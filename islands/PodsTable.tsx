@@ -68,7 +68,7 @@ export function PodsTable(props: PodsTableProps) {
             <th scope="col">Health</th>
             <th scope="col" class="num">CPU</th>
             <th scope="col" class="num">Memory</th>
-            <th scope="col" class="num">Restarts</th>
+            <th scope="col" class="num hide-narrow">Restarts</th>
             <th scope="col" class="hide-narrow">Adapter</th>
           </tr>
         </thead>
@@ -82,7 +82,10 @@ export function PodsTable(props: PodsTableProps) {
             {list.map((pod) => (
               <tr key={pod.id} data-testid="pod-row" data-pod={pod.pod} data-status={pod.status}>
                 <td>
-                  <a href={`/pods/${pod.tenant}/${pod.name}`} data-testid="pod-link">{pod.pod}</a>
+                  <a href={`/pods/${pod.tenant}/${pod.name}`} data-testid="pod-link">
+                    <span class="pod-tenant">{pod.tenant}/</span>
+                    {pod.name}
+                  </a>
                 </td>
                 <td>
                   <StatusBadge status={pod.status} />
@@ -92,7 +95,7 @@ export function PodsTable(props: PodsTableProps) {
                 </td>
                 <td class="num" data-testid="cpu">{formatCpu(pod.cpu)}</td>
                 <td class="num" data-testid="memory">{formatMemory(pod.memoryMB)}</td>
-                <td class="num">{pod.restarts}</td>
+                <td class="num hide-narrow">{pod.restarts}</td>
                 <td class="hide-narrow">{pod.adapter}</td>
               </tr>
             ))}

@@ -70,6 +70,7 @@ export function safeNext(next: string | undefined): string {
   // Browsers drop tabs and newlines and read `\` as `/`, so `/\t/evil.example` would
   // leave the site: refuse control characters and backslashes, then require that the
   // path resolves to this origin.
+  // deno-lint-ignore no-control-regex -- control characters are exactly what it must find
   if (!next || !next.startsWith("/") || /[\x00-\x1f\x7f\\]/.test(next)) return "/";
   const base = "http://agentpod.invalid";
   try {

@@ -540,6 +540,11 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
           "[document.documentElement.scrollWidth, window.innerWidth]",
         );
         assert.ok(scrollWidth <= innerWidth, `phone: scrollWidth ${scrollWidth} > ${innerWidth}`);
+        // The pods table fits too: status, health, CPU and memory are visible without scrolling.
+        const [tableWidth, wrapWidth] = await shotPage.evaluate<[number, number]>(
+          "(() => { const w = document.querySelector('.table-wrap'); return [w.scrollWidth, w.clientWidth]; })()",
+        );
+        assert.ok(tableWidth <= wrapWidth, `phone: pods table ${tableWidth} > ${wrapWidth}`);
         await saveScreenshot(shotPage, `${SCREENSHOTS}pods-phone.png`);
         // The pod page without the "created" flash, whole, so its config and log show.
         await shotPage.setViewportSize({ width: 1280, height: 800 });
