@@ -4,7 +4,7 @@
  * @module
  */
 import type { Command } from "commander";
-import { parseCliValue, parseConfigPath } from "../core/config_patch.ts";
+import { describeConfigEffect, parseCliValue, parseConfigPath } from "../core/config_patch.ts";
 import type { PodEvent, PodView } from "./api_types.ts";
 import type { CliContext, FormatOptions } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
@@ -258,18 +258,11 @@ export function registerOpsCommands(program: Command, ctx: CliContext): void {
         answer.changed.length === 0
           ? `Pod ${answer.pod.pod}: config unchanged\n`
           : `Pod ${answer.pod.pod}: changed ${answer.changed.join(", ")} (${
-            EFFECT_TEXT[answer.effect] ?? answer.effect
+            describeConfigEffect(answer.effect)
           })\n`,
       );
     });
 }
-
-const EFFECT_TEXT: Record<string, string> = {
-  none: "nothing to apply",
-  "hot-reload": "files rewritten; the agent reloads them",
-  restart: "container restarted",
-  recreate: "container recreated",
-};
 
 interface EventsOptions extends FormatOptions {
   tail: number;

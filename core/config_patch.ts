@@ -4,6 +4,7 @@
  * 7396: objects merge, `null` removes, anything else replaces). Pure.
  * @module
  */
+import type { ConfigChangeEffect } from "./adapter.ts";
 import { ValidationError } from "./errors.ts";
 import { getPath, SECRET_MASK, withPath } from "./secrets.ts";
 
@@ -111,4 +112,16 @@ function dropEmptyObjects(value: unknown): unknown {
     result[key] = cleaned;
   }
   return result;
+}
+
+const EFFECT_WORDS: Record<ConfigChangeEffect, string> = {
+  none: "nothing to apply",
+  "hot-reload": "files rewritten, the agent reloads them",
+  restart: "files rewritten, container restarted",
+  recreate: "container recreated",
+};
+
+/** What applying a config change did, in words (events, CLI, dashboard). */
+export function describeConfigEffect(effect: string): string {
+  return EFFECT_WORDS[effect as ConfigChangeEffect] ?? effect;
 }

@@ -9,6 +9,7 @@ import {
   applyConfigPatch,
   changedPaths,
   type ConfigPatch,
+  describeConfigEffect,
   keepMaskedSecrets,
 } from "./config_patch.ts";
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from "./errors.ts";
@@ -76,13 +77,6 @@ export interface ConfigUpdate {
   /** Set when the change is stored but could not be applied yet (it is retried). */
   warning?: string;
 }
-
-const EFFECT_WORDS: Record<ConfigChangeEffect, string> = {
-  none: "nothing to apply",
-  "hot-reload": "files rewritten, the agent reloads them",
-  restart: "files rewritten, container restarted",
-  recreate: "container recreated",
-};
 
 /** What the service works with. */
 export interface ServiceDeps {
@@ -402,7 +396,7 @@ export class ControlPlaneService {
       reason: "ConfigChanged",
       message: `Config changed (${
         changed.map((p) => secret.has(p) ? `${p} (secret)` : p).join(", ")
-      }): ${EFFECT_WORDS[effect]}`,
+      }): ${describeConfigEffect(effect)}`,
     });
     this.#d.onPodChanged?.(pod.id);
     // Stored: from here on the change is level-triggered (the planner compares hashes),

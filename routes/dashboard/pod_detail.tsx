@@ -7,6 +7,7 @@
 import type { Context, Hono } from "hono";
 import { Fragment } from "preact";
 import type { AgentAdapter } from "../../core/adapter.ts";
+import { describeConfigEffect } from "../../core/config_patch.ts";
 import { AgentPodError, ValidationError } from "../../core/errors.ts";
 import { getPath, SECRET_MASK, withPath } from "../../core/secrets.ts";
 import { SchemaFields } from "../../components/SchemaFields.tsx";
@@ -34,12 +35,6 @@ import {
 
 const EVENTS = 50;
 
-const EFFECT_TEXT: Record<string, string> = {
-  none: "nothing to apply",
-  "hot-reload": "the agent reloads its files",
-  restart: "container restarted",
-  recreate: "container recreated",
-};
 const LOG_TAIL = 200;
 
 /** A config object as `[dot path, text]` rows, leaves only, in key order. */
@@ -270,7 +265,9 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
             ? result.warning
             : result.changed.length === 0
             ? "No settings changed"
-            : `Saved ${result.changed.join(", ")} of "${ref}" (${EFFECT_TEXT[result.effect]})`,
+            : `Saved ${result.changed.join(", ")} of "${ref}" (${
+              describeConfigEffect(result.effect)
+            })`,
         );
       } catch (error) {
         if (error instanceof ValidationError) {

@@ -491,7 +491,7 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
           detail.click("[data-testid=save-config]"),
         ]);
         const flash = detail.locator("[data-testid=flash][data-kind=ok]");
-        assert.match(await flash.innerText(), /Saved agentName .*reloads its files/);
+        assert.match(await flash.innerText(), /Saved agentName .*the agent reloads them\)/);
         assert.equal(
           await detail.locator('[data-testid=pod-config] dd[data-config="agentName"]').innerText(),
           "Front Desk",
