@@ -22,7 +22,7 @@ export interface ActionSteps {
   /** Renders a pod (cached per generation and tenant gateway). */
   render(pod: PodRecord): Promise<RenderedPodRequest>;
   /** Notes a tenant network's gateway (the files trust it as a proxy). */
-  learnGateway(tenant: string, gateway: string | null): void;
+  learnGateway(tenant: string, gateway: string): void;
   /** Writes status and mirrors it on `pod`. */
   setStatus(pod: PodRecord, update: StatusUpdate): Promise<void>;
   /** Records an event about `pod`. */

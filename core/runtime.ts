@@ -70,10 +70,11 @@ export interface TenantNetwork {
   /** Engine id. */
   id: string;
   /**
-   * The network's gateway address (`172.23.0.1`): traffic that reaches a pod through a
-   * port published on the host arrives from it. Null when the engine does not say.
+   * The network's IPv4 gateway address (`172.23.0.1`): traffic that reaches a pod through
+   * a port published on the host arrives from it. Always known: a runtime that cannot
+   * determine it fails `ensureNetwork` with a message that says why.
    */
-  gateway: string | null;
+  gateway: string;
 }
 
 /** A container engine as the reconciler uses it. */

@@ -22,6 +22,8 @@ export type { ImageInspect, ImageRef, ImageSummary, PullProgress } from "./image
 export { type LogLine, type LogOptions } from "./logs.ts";
 export { NetworkApi } from "./networks.ts";
 export type { Network, NetworkCreateRequest } from "./networks.ts";
+export { lookupNetworkGateway, resolveGateway } from "./network_gateway.ts";
+export type { GatewaySource, IpamPool } from "./network_gateway.ts";
 export { type Filters, labelFilters } from "./query.ts";
 export { cpuPercent, memoryBytes, summarizeStats } from "./stats.ts";
 export type { ContainerStats, StatsSummary } from "./stats.ts";

@@ -26,6 +26,7 @@ import type {
 import type { DockerClient } from "./client.ts";
 import type { ContainerCreateRequest } from "./container_types.ts";
 import type { Network } from "./networks.ts";
+import { lookupNetworkGateway } from "./network_gateway.ts";
 import { summarizeStats } from "./stats.ts";
 
 const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
@@ -252,7 +253,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   async #findOrCreateNetwork(name: string, tenant: string): Promise<TenantNetwork> {
     const existing = await this.#networksNamed(name);
-    if (existing[0]) return tenantNetwork(existing[0]);
+    if (existing[0]) return await this.#tenantNetwork(existing[0]);
     try {
       const created = await this.#docker.networks.create({
         Name: name,
@@ -262,12 +263,12 @@ export class DockerRuntime implements ContainerRuntime {
           [LABELS.tenant]: tenant,
         },
       });
-      return tenantNetwork(await this.#docker.networks.inspect(created.Id));
+      return await this.#tenantNetwork(await this.#docker.networks.inspect(created.Id));
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const raced = await this.#networksNamed(name); // another process made it meanwhile
       if (!raced[0]) throw error;
-      return tenantNetwork(raced[0]);
+      return await this.#tenantNetwork(raced[0]);
     }
   }
 
@@ -279,16 +280,14 @@ export class DockerRuntime implements ContainerRuntime {
       .sort((a, b) => Number(this.#isOurs(b)) - Number(this.#isOurs(a)));
   }
 
+  async #tenantNetwork(network: Network): Promise<TenantNetwork> {
+    const { gateway } = await lookupNetworkGateway(this.#docker, network);
+    return { id: network.Id, gateway };
+  }
+
   #isOurs(network: { Labels: Record<string, string> | null }): boolean {
     return network.Labels?.[LABELS.instance] === this.#instance;
   }
-}
-
-/** Id and IPv4 gateway of a network as the engine lists or inspects it. */
-function tenantNetwork(network: Network): TenantNetwork {
-  const ipam = network.IPAM as { Config?: { Gateway?: string }[] | null } | undefined;
-  const gateway = ipam?.Config?.map((c) => c.Gateway).find((g) => g && !g.includes(":"));
-  return { id: network.Id, gateway: gateway ?? null };
 }
 
 async function ignoreNotFound(work: Promise<unknown>): Promise<void> {

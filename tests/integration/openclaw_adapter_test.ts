@@ -17,6 +17,7 @@ import {
 import {
   createDockerClient,
   type DockerClient,
+  lookupNetworkGateway,
   readTar,
   type TarInput,
 } from "../../providers/docker/mod.ts";
@@ -56,10 +57,8 @@ function context(
  * probe (through the published port) arrives from that address, as in a tenant network.
  */
 async function bridgeGateway(docker: DockerClient): Promise<string[]> {
-  const bridge = await docker.networks.inspect("bridge");
-  const ipam = bridge.IPAM as { Config?: { Gateway?: string }[] } | undefined;
-  const gateway = ipam?.Config?.find((c) => c.Gateway && !c.Gateway.includes(":"))?.Gateway;
-  assert.ok(gateway, "the default bridge network has an IPv4 gateway");
+  // The product's own lookup: a fresh daemon lists the bridge with no Gateway field.
+  const { gateway } = await lookupNetworkGateway(docker, await docker.networks.inspect("bridge"));
   return [`${gateway}/32`];
 }
 

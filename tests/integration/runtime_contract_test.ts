@@ -327,7 +327,7 @@ for (const [name, make] of SUBJECTS) {
     const request = podRequest(s, "network");
     const first = await s.runtime.ensureNetwork(request.network, request.tenant);
     assert.ok(await s.hasNetwork(request.network), "the tenant network exists");
-    assert.match(first.gateway ?? "", /^\d+\.\d+\.\d+\.1$/);
+    assert.match(first.gateway, /^\d+\.\d+\.\d+\.1$/);
     const [again, concurrent] = await Promise.all([
       s.runtime.ensureNetwork(request.network, request.tenant),
       s.runtime.ensureNetwork(request.network, request.tenant),
