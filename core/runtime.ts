@@ -77,10 +77,34 @@ export interface TenantNetwork {
   gateway: string;
 }
 
+/**
+ * One of our containers as the engine tracks its runs (an inspect): what crash counting
+ * and crash-loop detection read. Docker restarts a process that exits by itself (restart
+ * policy `unless-stopped`), bumping `restartCount`; a manual start resets that count to 0;
+ * `docker kill`/`stop` leave it exited. The exit code and OOM flag are those of the last
+ * exit and are cleared again by the next start.
+ */
+export interface ContainerRunState extends ObservedContainer {
+  /** Restarts by the engine's restart policy since the last manual start. */
+  restartCount: number;
+  /** Last start, ms since the epoch; null when never started. */
+  startedAt: number | null;
+  /** Last exit, ms since the epoch; null when it never exited. */
+  finishedAt: number | null;
+  /** Exit code of the last exit (0 while running after a restart). */
+  exitCode: number;
+  /** Whether the last exit was the kernel's OOM killer. */
+  oomKilled: boolean;
+}
+
 /** A container engine as the reconciler uses it. */
 export interface ContainerRuntime {
   /** Containers labelled as ours (all, or one pod's), in any state: one engine call. */
   listPodContainers(podId?: string): Promise<ObservedContainer[]>;
+  /** One of our containers with its run history; undefined when it is gone. */
+  inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined>;
+  /** Renames a container (live-safe); the new name must be free. */
+  rename(containerId: string, name: string): Promise<void>;
   /** The tenant network `name`, created (labelled with `tenant`) when missing. */
   ensureNetwork(name: string, tenant: string): Promise<TenantNetwork>;
   /** Creates network, volume (if missing) and the container, writes files; does not start. */
@@ -97,8 +121,12 @@ export interface ContainerRuntime {
   removeVolume(name: string): Promise<void>;
   /** Removes a network; fine if it is gone. */
   removeNetwork(name: string): Promise<void>;
-  /** Our containers' events, until `signal` aborts; survives engine restarts. */
-  watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent>;
+  /**
+   * Our containers' events, until `signal` aborts; survives engine restarts.
+   * `onConnected` is called each time the subscription is (re)established, so the caller
+   * can resync everything it may have missed while it was down.
+   */
+  watchEvents(signal: AbortSignal, onConnected?: () => void): AsyncIterable<RuntimeEvent>;
   /** One usage sample of a running container (about 1 s). */
   usage(containerId: string): Promise<ContainerUsage>;
   /** Log lines of a container. */
@@ -106,8 +134,11 @@ export interface ContainerRuntime {
     containerId: string,
     options: { tail?: number; follow?: boolean; timestamps?: boolean; signal?: AbortSignal },
   ): AsyncIterable<RuntimeLogLine>;
-  /** Resolves when the image is on the host, pulling it if needed; ValidationError if not. */
-  ensureImage(image: string, signal?: AbortSignal): Promise<void>;
+  /**
+   * The local image id of `image`, pulling it first if it is absent (where a registry
+   * answers); ValidationError when it is not on the host and cannot be pulled.
+   */
+  ensureImage(image: string, signal?: AbortSignal): Promise<string>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
 }

@@ -86,6 +86,11 @@ export class ContainerApi {
     await this.#t.send("POST", `${path(id)}/restart`, { query: { t: options.timeout } });
   }
 
+  /** Renames a container (running or not); a taken name throws `ConflictError`. */
+  async rename(id: string, name: string): Promise<void> {
+    await this.#t.send("POST", `${path(id)}/rename`, { query: { name } });
+  }
+
   /** Removes a container; `force` kills it first, `volumes` drops its anonymous volumes. */
   async remove(id: string, options: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     await this.#t.send("DELETE", path(id), {

@@ -7,10 +7,14 @@
  */
 import { AgentPodError, DockerApiError, UnavailableError } from "../../core/errors.ts";
 
-/** Opens one subscription starting at `since` (engine format) and yields raw JSON lines. */
+/**
+ * Opens one subscription starting at `since` (engine format) and yields raw JSON lines;
+ * calls `onOpen` once the engine has accepted it (before any line).
+ */
 export type ConnectEvents = (
   since: string | undefined,
   signal?: AbortSignal,
+  onOpen?: () => void,
 ) => AsyncIterable<string>;
 
 /** Why a watch is reconnecting; passed to `onReconnect` for logging. */
@@ -35,6 +39,8 @@ export interface WatchTuning {
   maxDelayMs?: number;
   /** Called before each reconnect wait. */
   onReconnect?: (info: ReconnectInfo) => void;
+  /** Called each time a subscription is established (the first and every reconnect). */
+  onConnected?: () => void;
   /** Wall clock in ms, used only to resume when no event has been seen yet. */
   now?: () => number;
 }
@@ -89,7 +95,7 @@ export async function* watchEventLines(
   while (!signal?.aborted) {
     let error: unknown;
     try {
-      for await (const raw of connect(since, signal)) {
+      for await (const raw of connect(since, signal, tuning.onConnected)) {
         if (recent.has(raw)) continue;
         remember(recent, raw);
         const nano = timeNanoOf(raw);

@@ -74,14 +74,14 @@ export class EventApi {
    * doubling to 5 s by default) and resumes where it left off. Stops on abort.
    */
   async *watch(options: EventWatchOptions = {}): AsyncGenerator<DockerEvent> {
-    const connect = (since: string | undefined, signal?: AbortSignal) =>
-      this.#lines({ filters: options.filters, since, signal });
+    const connect = (since: string | undefined, signal?: AbortSignal, onOpen?: () => void) =>
+      this.#lines({ filters: options.filters, since, signal }, onOpen);
     for await (const raw of watchEventLines(connect, options)) {
       yield JSON.parse(raw) as DockerEvent;
     }
   }
 
-  async *#lines(options: EventStreamOptions): AsyncGenerator<string> {
+  async *#lines(options: EventStreamOptions, onOpen?: () => void): AsyncGenerator<string> {
     let response: Response;
     try {
       response = await this.#t.request("GET", "/events", {
@@ -92,6 +92,7 @@ export class EventApi {
       if (options.signal?.aborted) return;
       throw error;
     }
+    onOpen?.();
     yield* this.#t.lines(response, options.signal);
   }
 }

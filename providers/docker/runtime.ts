@@ -16,6 +16,7 @@ import type { RenderedFile } from "../../core/adapter.ts";
 import { LABELS, podLabels } from "../../core/naming.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
 import type {
+  ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
   PodContainerRequest,
@@ -100,6 +101,38 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
+  async inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined> {
+    let row;
+    try {
+      row = await this.#docker.containers.inspect(containerId);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+    const labels = row.Config.Labels ?? {};
+    const podId = labels[LABELS.pod];
+    if (!podId || labels[LABELS.instance] !== this.#instance) return undefined;
+    return {
+      id: row.Id,
+      name: row.Name.replace(/^\//, ""),
+      podId,
+      specHash: labels[LABELS.specHash] ?? "",
+      state: row.State.Status as ContainerState,
+      createdAt: Date.parse(row.Created),
+      restartCount: row.RestartCount,
+      startedAt: engineTime(row.State.StartedAt),
+      finishedAt: engineTime(row.State.FinishedAt),
+      exitCode: row.State.ExitCode,
+      oomKilled: row.State.OOMKilled,
+    };
+  }
+
+  /** @inheritdoc */
+  async rename(containerId: string, name: string): Promise<void> {
+    await this.#docker.containers.rename(containerId, name);
+  }
+
+  /** @inheritdoc */
   async createPodContainer(request: PodContainerRequest): Promise<string> {
     const { id: networkId } = await this.ensureNetwork(request.network, request.tenant);
     await this.#docker.volumes.create({
@@ -172,10 +205,13 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  async *watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
+  async *watchEvents(signal: AbortSignal, onConnected?: () => void): AsyncIterable<RuntimeEvent> {
     const events = this.#docker.events.watch({
       filters: { type: ["container"], label: [this.#owned], event: WATCHED_ACTIONS },
       signal,
+      // An engine restart takes seconds; a short ceiling finds it back within a second.
+      maxDelayMs: 1_000,
+      onConnected,
     });
     for await (const event of events) {
       const podId = event.Actor.Attributes[LABELS.pod];
@@ -213,15 +249,15 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  async ensureImage(image: string, signal?: AbortSignal): Promise<void> {
+  async ensureImage(image: string, signal?: AbortSignal): Promise<string> {
     try {
-      await this.#docker.images.inspect(image);
-      return;
+      return (await this.#docker.images.inspect(image)).Id;
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
     }
     try {
       await this.#docker.images.pull(image, { signal });
+      return (await this.#docker.images.inspect(image)).Id;
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
       throw new ValidationError(
@@ -288,6 +324,13 @@ export class DockerRuntime implements ContainerRuntime {
   #isOurs(network: { Labels: Record<string, string> | null }): boolean {
     return network.Labels?.[LABELS.instance] === this.#instance;
   }
+}
+
+/** An engine timestamp in ms; null for Go's zero time (never happened). */
+function engineTime(value: string | undefined): number | null {
+  if (!value || value.startsWith("0001-")) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
 }
 
 async function ignoreNotFound(work: Promise<unknown>): Promise<void> {

@@ -3,10 +3,14 @@
  * on a real engine (tests/integration/runtime_contract_test.ts runs one suite against
  * both). Containers have 64-hex ids and engine-wide unique names, go created → running
  * → exited, and report the same events Docker does (`start`; `kill`, `die`, `stop` on a
- * stop; `die` 137 on a kill; `destroy`). Several instances can share one engine
- * (`forInstance`), each seeing only the containers labelled with its instance id.
- * Test helpers: `kill`, `addLog`, `readFile`, `hasVolume`, `hasNetwork`, and `calls`,
- * a counter of `ContainerRuntime` method calls. It does no I/O and runs no processes.
+ * stop; `die` 137 on a kill; `destroy`). Docker's restart policy (`unless-stopped`) is
+ * modelled: a process that exits by itself (`crash`, or `exitAfter` on every start) is
+ * `restarting` for 100 ms doubling per quick exit (reset after a 10 s run), then running
+ * again with `restartCount` + 1; a manual kill or stop is never restarted, and a manual
+ * start resets the count. Several instances can share one engine (`forInstance`), each
+ * seeing only the containers labelled with its instance id. Test helpers: `kill`,
+ * `crash`, `exitAfter`, `addLog`, `readFile`, `hasVolume`, `hasNetwork`, and `calls`, a
+ * counter of `ContainerRuntime` method calls. It does no I/O and runs no processes.
  * @module
  */
 import type { RenderedFile } from "../../core/adapter.ts";
@@ -19,6 +23,7 @@ import {
 import { LABELS, podLabels } from "../../core/naming.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
 import type {
+  ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
   PodContainerRequest,
@@ -32,6 +37,8 @@ export type RuntimeMethod = keyof ContainerRuntime;
 
 const METHODS: readonly RuntimeMethod[] = [
   "listPodContainers",
+  "inspectPodContainer",
+  "rename",
   "ensureNetwork",
   "createPodContainer",
   "writeFiles",
@@ -62,7 +69,14 @@ export interface MemoryRuntimeOptions {
   usage?: ContainerUsage;
   /** Milliseconds since the epoch (default `Date.now`). */
   now?: () => number;
+  /** Runs `fn` after `ms` (default `setTimeout`); the restart policy's timer. */
+  schedule?: (fn: () => void, ms: number) => () => void;
 }
+
+/** Docker's first restart delay; it doubles per quick exit. */
+const RESTART_DELAY_MS = 100;
+/** A run at least this long resets the restart delay (Docker: 10 s). */
+const RESTART_RESET_MS = 10_000;
 
 interface MemoryContainer {
   id: string;
@@ -72,6 +86,16 @@ interface MemoryContainer {
   state: ContainerState;
   exitCode: number;
   createdAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  restartCount: number;
+  oomKilled: boolean;
+  /** The next restart delay of the policy. */
+  restartDelay: number;
+  /** Cancels the policy's pending restart or the scripted exit. */
+  cancelTimer?: () => void;
+  /** The process exits by itself this long after every start (`exitAfter`). */
+  exitAfter?: { ms: number; code: number };
   network: string;
   volume: string;
   volumePath: string;
@@ -106,11 +130,16 @@ class MemoryEngine {
   readonly listeners = new Set<(event: EngineEvent) => void>();
   readonly usage: ContainerUsage;
   readonly now: () => number;
+  readonly schedule: (fn: () => void, ms: number) => () => void;
 
   constructor(options: MemoryRuntimeOptions) {
     this.images = new Set(options.images ?? ["agentpod-fixture:1"]);
     this.usage = options.usage ?? { cpu: 1.5, memoryMB: 42 };
     this.now = options.now ?? Date.now;
+    this.schedule = options.schedule ?? ((fn, ms) => {
+      const id = setTimeout(fn, ms);
+      return () => clearTimeout(id);
+    });
   }
 
   /** By id or name, as the engine resolves them. */
@@ -130,14 +159,60 @@ class MemoryEngine {
     for (const listener of this.listeners) listener(event);
   }
 
-  /** Ends the container's process: `kill` then `die`, as Docker reports a signal. */
+  /** Ends the container's process by hand: `kill` then `die`; no policy restart. */
   terminate(container: MemoryContainer, exitCode: number): void {
+    container.cancelTimer?.();
+    container.cancelTimer = undefined;
+    const wasRunning = container.state === "running";
     container.state = "exited";
+    if (!wasRunning) return; // restarting: the policy's restart is simply cancelled
     container.exitCode = exitCode;
+    container.finishedAt = this.now();
     this.boundPorts.delete(container.hostPort);
     this.emit(container, "kill");
     this.emit(container, "die", exitCode);
     for (const wake of container.logWaiters) wake();
+  }
+
+  /** Runs the process: state, port, `start` event, and a scripted exit if any. */
+  run(container: MemoryContainer): void {
+    container.state = "running";
+    container.exitCode = 0;
+    container.oomKilled = false;
+    container.startedAt = this.now();
+    this.boundPorts.set(container.hostPort, container.id);
+    this.emit(container, "start");
+    const script = container.exitAfter;
+    if (script) {
+      container.cancelTimer = this.schedule(() => {
+        container.cancelTimer = undefined;
+        this.exit(container, script.code, false);
+      }, script.ms);
+    }
+  }
+
+  /** The process exits by itself: `die` (after `oom`), then the restart policy acts. */
+  exit(container: MemoryContainer, exitCode: number, oom: boolean): void {
+    if (container.state !== "running") return;
+    container.cancelTimer?.();
+    const ranFor = this.now() - (container.startedAt ?? this.now());
+    if (ranFor >= RESTART_RESET_MS) container.restartDelay = RESTART_DELAY_MS;
+    container.state = "restarting";
+    container.exitCode = exitCode;
+    container.oomKilled = oom;
+    container.finishedAt = this.now();
+    this.boundPorts.delete(container.hostPort);
+    if (oom) this.emit(container, "oom");
+    this.emit(container, "die", exitCode);
+    for (const wake of container.logWaiters) wake();
+    const delay = container.restartDelay;
+    container.restartDelay = Math.min(delay * 2, 60_000);
+    container.cancelTimer = this.schedule(() => {
+      container.cancelTimer = undefined;
+      if (container.state !== "restarting" || !this.containers.has(container.id)) return;
+      container.restartCount++;
+      this.run(container);
+    }, delay);
   }
 }
 
@@ -193,6 +268,45 @@ export class MemoryRuntime implements ContainerRuntime {
     }
     // Docker lists the newest first.
     return Promise.resolve(rows.reverse());
+  }
+
+  /** @inheritdoc */
+  inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined> {
+    this.calls.inspectPodContainer++;
+    const c = this.#engine.find(containerId);
+    const pod = c?.labels[LABELS.pod];
+    if (!c || !pod || !this.#owns(c)) return Promise.resolve(undefined);
+    return Promise.resolve({
+      id: c.id,
+      name: c.name,
+      podId: pod,
+      specHash: c.labels[LABELS.specHash] ?? "",
+      state: c.state,
+      createdAt: c.createdAt,
+      restartCount: c.restartCount,
+      startedAt: c.startedAt,
+      finishedAt: c.finishedAt,
+      exitCode: c.exitCode,
+      oomKilled: c.oomKilled,
+    });
+  }
+
+  /** @inheritdoc */
+  rename(containerId: string, name: string): Promise<void> {
+    this.calls.rename++;
+    return settle(() => {
+      const c = this.#engine.container(containerId);
+      if (c.name === name) return;
+      const taken = this.#engine.names.get(name);
+      if (taken) {
+        throw new ConflictError(
+          `Error when allocating new name: Conflict. The container name "/${name}" is already in use by container "${taken}"`,
+        );
+      }
+      this.#engine.names.delete(c.name);
+      this.#engine.names.set(name, c.id);
+      c.name = name;
+    });
   }
 
   /** @inheritdoc */
@@ -253,6 +367,11 @@ export class MemoryRuntime implements ContainerRuntime {
       image: spec.image,
       state: "created",
       exitCode: 0,
+      startedAt: null,
+      finishedAt: null,
+      restartCount: 0,
+      oomKilled: false,
+      restartDelay: RESTART_DELAY_MS,
       // The engine reports creation times in whole seconds.
       createdAt: Math.floor(engine.now() / 1000) * 1000,
       network: request.network,
@@ -279,16 +398,17 @@ export class MemoryRuntime implements ContainerRuntime {
     return settle(() => {
       const c = this.#engine.container(containerId);
       if (c.state === "running") return;
+      if (c.state === "restarting") c.cancelTimer?.(); // a manual start wins
       if (this.#engine.boundPorts.has(c.hostPort)) {
         throw new DockerApiError(
           500,
           `driver failed programming external connectivity on endpoint ${c.name}: Bind for 127.0.0.1:${c.hostPort} failed: port is already allocated`,
         );
       }
-      c.state = "running";
-      c.exitCode = 0;
-      this.#engine.boundPorts.set(c.hostPort, c.id);
-      this.#engine.emit(c, "start");
+      // A manual start resets the policy's count and delay, as Docker does.
+      c.restartCount = 0;
+      c.restartDelay = RESTART_DELAY_MS;
+      this.#engine.run(c);
     });
   }
 
@@ -297,6 +417,7 @@ export class MemoryRuntime implements ContainerRuntime {
     this.calls.stop++;
     return settle(() => {
       const c = this.#engine.find(containerId);
+      if (c?.state === "restarting") return this.#engine.terminate(c, SIGTERM_EXIT);
       if (c?.state !== "running") return;
       this.#engine.terminate(c, SIGTERM_EXIT);
       this.#engine.emit(c, "stop");
@@ -309,7 +430,9 @@ export class MemoryRuntime implements ContainerRuntime {
     return settle(() => {
       const c = this.#engine.find(containerId);
       if (!c) return;
-      if (c.state === "running") this.#engine.terminate(c, SIGKILL_EXIT);
+      if (c.state === "running" || c.state === "restarting") {
+        this.#engine.terminate(c, SIGKILL_EXIT);
+      }
       this.#engine.containers.delete(c.id);
       this.#engine.names.delete(c.name);
       this.#engine.emit(c, "destroy");
@@ -349,9 +472,9 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  watchEvents(signal: AbortSignal): AsyncIterable<RuntimeEvent> {
+  watchEvents(signal: AbortSignal, onConnected?: () => void): AsyncIterable<RuntimeEvent> {
     this.calls.watchEvents++;
-    return this.#watch(signal);
+    return this.#watch(signal, onConnected);
   }
 
   /** @inheritdoc */
@@ -374,10 +497,10 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  ensureImage(image: string, _signal?: AbortSignal): Promise<void> {
+  ensureImage(image: string, _signal?: AbortSignal): Promise<string> {
     this.calls.ensureImage++;
     return settle(() => {
-      if (this.#engine.images.has(image)) return;
+      if (this.#engine.images.has(image)) return imageId(image);
       const repository = image.split(":")[0];
       throw new ValidationError(
         `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${repository}`,
@@ -400,6 +523,36 @@ export class MemoryRuntime implements ContainerRuntime {
       throw new ConflictError(`Cannot kill container: ${containerId}: container is not running`);
     }
     this.#engine.terminate(c, SIGKILL_EXIT);
+  }
+
+  /**
+   * The container's process exits by itself (a crash, or the OOM killer with `oom`):
+   * Docker's restart policy brings it back after its delay.
+   */
+  crash(containerId: string, exitCode = 1, options: { oom?: boolean } = {}): void {
+    const c = this.#engine.container(containerId);
+    if (c.state !== "running") {
+      throw new ConflictError(`Cannot crash container ${containerId}: it is ${c.state}`);
+    }
+    this.#engine.exit(c, exitCode, options.oom ?? false);
+  }
+
+  /** From now on the process exits with `code` `ms` after every start (a crash loop). */
+  exitAfter(containerId: string, ms: number, code = 1): void {
+    const c = this.#engine.container(containerId);
+    c.exitAfter = { ms, code };
+    if (c.state === "running" && !c.cancelTimer) {
+      c.cancelTimer = this.#engine.schedule(() => {
+        c.cancelTimer = undefined;
+        this.#engine.exit(c, code, false);
+      }, ms);
+    }
+  }
+
+  /** Ends a crash loop set by `exitAfter` (a fixed image, say). */
+  stopExiting(containerId: string): void {
+    const c = this.#engine.container(containerId);
+    c.exitAfter = undefined;
   }
 
   /** Records a line the container's process printed. */
@@ -446,7 +599,7 @@ export class MemoryRuntime implements ContainerRuntime {
     });
   }
 
-  async *#watch(signal: AbortSignal): AsyncGenerator<RuntimeEvent> {
+  async *#watch(signal: AbortSignal, onConnected?: () => void): AsyncGenerator<RuntimeEvent> {
     const queue: RuntimeEvent[] = [];
     let wake: (() => void) | undefined;
     const listener = (event: EngineEvent) => {
@@ -464,6 +617,7 @@ export class MemoryRuntime implements ContainerRuntime {
     const onAbort = () => wake?.();
     this.#engine.listeners.add(listener);
     signal.addEventListener("abort", onAbort);
+    onConnected?.();
     try {
       while (!signal.aborted) {
         const next = queue.shift();
@@ -512,6 +666,13 @@ function settle<T>(fn: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** A stable fake image id for a reference. */
+function imageId(image: string): string {
+  let hash = 0;
+  for (const ch of image) hash = (hash * 31 + ch.charCodeAt(0)) >>> 0;
+  return `sha256:${hash.toString(16).padStart(8, "0").repeat(8)}`;
 }
 
 function randomId(): string {

@@ -46,8 +46,10 @@ interface Subject extends AsyncDisposable {
   other: ContainerRuntime;
   /** The tenant every request of this test uses. */
   tenant: string;
-  /** Kills a running container from outside, as a crash would. */
+  /** Kills a running container from outside (`docker kill`: a manual stop). */
   kill(containerId: string): Promise<void>;
+  /** Kills the agent's process inside the container: it exits by itself, as in a crash. */
+  crash(containerId: string): Promise<void>;
   /** Reads a file from the volume mounted in the container; undefined when absent. */
   readFile(containerId: string, path: string): Promise<StoredFile | undefined>;
   /** Whether the engine has the volume. */
@@ -123,6 +125,10 @@ async function dockerSubject(): Promise<Subject> {
     other: new DockerRuntime(docker, other),
     tenant,
     kill: (id) => docker.containers.kill(id),
+    async crash(id) {
+      // PID 1 is the init; kill -1 reaches every other process (the agent) but the caller.
+      await docker.exec.run(id, ["/bin/busybox", "kill", "-9", "-1"]);
+    },
     async readFile(id, path) {
       let archive: Uint8Array;
       try {
@@ -152,6 +158,7 @@ function memorySubject(): Promise<Subject> {
     other: runtime.forInstance(`${INSTANCE}-other`),
     tenant: caseTenant(),
     kill: (id) => Promise.resolve(runtime.kill(id)),
+    crash: (id) => Promise.resolve(runtime.crash(id, 137)),
     readFile(id, path) {
       const file = runtime.readFile(id, path);
       return Promise.resolve(file && { content: file.content, mode: file.mode, uid: file.uid });
@@ -173,14 +180,20 @@ async function exists(lookup: Promise<unknown>): Promise<boolean> {
 }
 
 /** Collects a runtime's events until disposed. */
-function watch(runtime: ContainerRuntime): { events: RuntimeEvent[] } & AsyncDisposable {
+function watch(
+  runtime: ContainerRuntime,
+): { events: RuntimeEvent[]; connected: () => number } & AsyncDisposable {
   const stop = new AbortController();
   const events: RuntimeEvent[] = [];
+  let connected = 0;
   const done = (async () => {
-    for await (const event of runtime.watchEvents(stop.signal)) events.push(event);
+    for await (const event of runtime.watchEvents(stop.signal, () => connected++)) {
+      events.push(event);
+    }
   })();
   return {
     events,
+    connected: () => connected,
     async [Symbol.asyncDispose]() {
       stop.abort();
       await done;
@@ -387,8 +400,8 @@ for (const [name, make] of SUBJECTS) {
     await assert.rejects(s.runtime.usage("0".repeat(64)), NotFoundError);
   });
 
-  test("ensureImage passes for the fixture and is a ValidationError for an absent image", async (s) => {
-    await s.runtime.ensureImage(IMAGE);
+  test("ensureImage gives the fixture's image id and is a ValidationError for an absent image", async (s) => {
+    assert.match(await s.runtime.ensureImage(IMAGE), /^sha256:[0-9a-f]{64}$/, "the local image id");
     await assert.rejects(
       s.runtime.ensureImage("agentpod-nonexistent:1"),
       (error) => error instanceof ValidationError && /is not on this host/.test(error.message),
@@ -422,5 +435,83 @@ for (const [name, make] of SUBJECTS) {
     assert.deepEqual(theirs.events, []);
     // Names are the engine's, not the instance's.
     await assert.rejects(s.other.createPodContainer({ ...podRequest(s, "mine") }), ConflictError);
+  });
+
+  test("a process that exits by itself is restarted by the engine: RestartCount counts it", async (s) => {
+    const request = podRequest(s, "policy");
+    const id = await s.runtime.createPodContainer(request);
+    await using watcher = watch(s.runtime);
+    await s.runtime.start(id);
+    const before = await s.runtime.inspectPodContainer(id);
+    assert.equal(before?.state, "running");
+    assert.equal(before?.restartCount, 0);
+    assert.equal(before?.finishedAt, null, "never exited yet");
+    assert.ok(before?.startedAt && Math.abs(before.startedAt - Date.now()) < 10_000);
+    await s.crash(id);
+    await waitFor(
+      "the engine's restart",
+      () => watcher.events.filter((e) => e.containerId === id && e.action === "start").length >= 2,
+      10_000,
+    );
+    const after = await s.runtime.inspectPodContainer(id);
+    assert.equal(after?.state, "running");
+    assert.equal(after?.restartCount, 1);
+    assert.ok(after!.startedAt! > before!.startedAt!, "a new StartedAt");
+    assert.ok(after!.finishedAt! >= before!.startedAt!, "FinishedAt is the crash");
+    assert.equal(after?.exitCode, 0, "the exit code is cleared by the restart");
+    const die = watcher.events.find((e) => e.containerId === id && e.action === "die");
+    assert.equal(die?.exitCode, 137, "the die event keeps the crash's code");
+  });
+
+  test("a kill is a manual stop: never restarted; a manual start resets RestartCount", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "manual"));
+    await s.runtime.start(id);
+    await s.crash(id);
+    for (let i = 0; i < 100; i++) {
+      if ((await s.runtime.inspectPodContainer(id))?.restartCount === 1) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal((await s.runtime.inspectPodContainer(id))?.restartCount, 1);
+    for (let i = 0; i < 50 && (await stateOf(s.runtime, id)) !== "running"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await s.kill(id);
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const killed = await s.runtime.inspectPodContainer(id);
+    assert.equal(killed?.state, "exited", "no policy restart after a kill");
+    assert.equal(killed?.exitCode, 137);
+    await s.runtime.start(id);
+    assert.equal((await s.runtime.inspectPodContainer(id))?.restartCount, 0);
+  });
+
+  test("inspectPodContainer: undefined for a gone or foreign container", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "inspect"));
+    const created = await s.runtime.inspectPodContainer(id);
+    assert.equal(created?.state, "created");
+    assert.equal(created?.startedAt, null);
+    assert.equal(await s.other.inspectPodContainer(id), undefined, "not another instance's");
+    await s.runtime.remove(id);
+    assert.equal(await s.runtime.inspectPodContainer(id), undefined);
+  });
+
+  test("rename keeps a running container serving under its new name; a taken name is a conflict", async (s) => {
+    const a = podRequest(s, "rename-a");
+    const b = podRequest(s, "rename-b");
+    const idA = await s.runtime.createPodContainer(a);
+    await s.runtime.createPodContainer(b);
+    await s.runtime.start(idA);
+    await s.runtime.rename(idA, `${a.containerName}.prev`);
+    const renamed = await s.runtime.inspectPodContainer(idA);
+    assert.equal(renamed?.name, `${a.containerName}.prev`);
+    assert.equal(renamed?.state, "running");
+    await assert.rejects(s.runtime.rename(idA, b.containerName), ConflictError);
+    // The old name is free again.
+    const again = await s.runtime.createPodContainer({ ...a, podId: crypto.randomUUID() });
+    assert.notEqual(again, idA);
+  });
+
+  test("watchEvents tells when its subscription is established", async (s) => {
+    await using watcher = watch(s.runtime);
+    await waitFor("the subscription", () => watcher.connected() === 1, 5_000);
   });
 }
