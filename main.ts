@@ -17,6 +17,7 @@ import { createDockerClient } from "./providers/docker/mod.ts";
 import { DockerRuntime } from "./providers/docker/runtime.ts";
 import { createLogger, type Logger } from "./providers/log.ts";
 import { createSecretBox, encodeBase64, loadSecretKey } from "./providers/secrets.ts";
+import { electLeader } from "./providers/store/leader.ts";
 import { openDatabase } from "./providers/store/mod.ts";
 import { createStore } from "./providers/store/store.ts";
 import { apiRoutes, hashToken } from "./routes/api.ts";
@@ -28,6 +29,8 @@ import { type TraefikPolls, traefikRoutes } from "./routes/traefik.ts";
 
 /** The advisory lock key of the reconciler leader ("agentpod" in ASCII). */
 const LEADER_LOCK = 0x6167656e74706f64n;
+/** Followers tell the leader which pod a user changed on this channel. */
+const POD_CHANNEL = "agentpod_pods";
 const RECONCILE_INTERVAL_MS = 30_000;
 const HEALTH_INTERVAL_MS = 10_000;
 const USAGE_INTERVAL_MS = 10_000;
@@ -93,7 +96,7 @@ export async function startControlPlane(
       );
 
     // The reconciler and the health monitor point at each other; the monitor comes second.
-    const late: { health?: HealthMonitor } = {};
+    const late: { health?: HealthMonitor; leader?: () => boolean } = {};
     const publishPod = async (podId: string) => {
       const pod = await store.pods.getById(podId);
       feed.publishPod(pod ? service.view(pod) : { id: podId, deleted: true });
@@ -107,6 +110,8 @@ export async function startControlPlane(
       now: Date.now,
       schedule,
       log,
+      isLeader: () => late.leader?.() ?? false,
+      onFollowerEnqueue: (podId) => background(db.notify(POD_CHANNEL, podId)),
       onPodChanged: (podId, change) => {
         if (change === "started") late.health?.podStarted(podId);
         if (change === "deleted") {
@@ -118,14 +123,12 @@ export async function startControlPlane(
     }, { orphanGraceMs: options.orphanGraceMs ?? config.orphanGraceMs });
     const health = late.health = new HealthMonitor({
       store,
-      runtime,
       reconciler,
       secrets,
       adapterById,
       now: Date.now,
       schedule,
       log,
-      onPodChanged: (podId) => background(publishPod(podId)),
     });
     const service = new ControlPlaneService({
       store,
@@ -146,7 +149,7 @@ export async function startControlPlane(
     const traefikToken = await sealedSetting(store, secrets, "traefik_token", newToken);
     const traefikSettings = { ...config.traefik, domain: config.domain };
     const polls: TraefikPolls = { count: 0 };
-    let leader = false;
+    const leader = () => late.leader?.() ?? false;
     const doctor = () =>
       runDoctor({
         docker,
@@ -155,7 +158,7 @@ export async function startControlPlane(
         adapters: listAdapters(),
         config,
         instance,
-        leader: () => leader,
+        leader,
         traefikPolls: polls,
       });
     const dashboard = await createDashboard({
@@ -200,17 +203,23 @@ export async function startControlPlane(
     }, app.fetch);
     cleanups.push(() => server.shutdown());
 
-    const loops = () => {
-      leader = true;
-      log.info("reconciler leader", { database: db.dialect, mode: config.reconcileMode });
+    // The leader's work: it ends (signal aborted) the moment the lease is lost.
+    const lead = (term: AbortSignal) => {
+      const signal = AbortSignal.any([term, stop.signal]);
+      log.info("reconciler loops", { database: db.dialect, mode: config.reconcileMode });
       if (config.reconcileMode === "manual") return;
+      void db.listen(POD_CHANNEL, (podId) => void reconciler.enqueue(podId, { urgent: true }))
+        .then((unlisten) => signal.addEventListener("abort", () => void unlisten()))
+        .catch((error) => log.warn("cannot listen for followers", { error: errorMessage(error) }));
       void (async () => {
         try {
-          for await (const event of runtime.watchEvents(stop.signal)) {
-            background(reconciler.handleEvent(event));
+          // Each (re)connection resyncs: events may have been missed meanwhile.
+          const onConnected = () => background(reconciler.resync());
+          for await (const event of runtime.watchEvents(signal, onConnected)) {
+            reconciler.handleEvent(event);
           }
         } catch (error) {
-          if (!stop.signal.aborted) log.error("event watch ended", { error: errorMessage(error) });
+          if (!signal.aborted) log.error("event watch ended", { error: errorMessage(error) });
         }
       })();
       const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
@@ -220,10 +229,10 @@ export async function startControlPlane(
           } catch (error) {
             log.warn(`${what} failed`, { error: errorMessage(error) });
           }
-          if (!stop.signal.aborted) cancel = schedule(tick, ms);
+          if (!signal.aborted) cancel = schedule(tick, ms);
         };
-        let cancel = schedule(tick, what === "reconcile" ? 0 : ms);
-        stop.signal.addEventListener("abort", () => cancel());
+        let cancel = schedule(tick, ms);
+        signal.addEventListener("abort", () => cancel());
       };
       every(
         options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS,
@@ -233,22 +242,9 @@ export async function startControlPlane(
       every(HEALTH_INTERVAL_MS, () => health.probeAll(), "health");
       every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");
     };
-    const lease = await db.tryAdvisoryLock(LEADER_LOCK);
-    if (lease) {
-      cleanups.push(() => lease.release());
-      loops();
-    } else {
-      log.info("another control plane leads this database; waiting");
-      const retry = async () => {
-        const next = await db.tryAdvisoryLock(LEADER_LOCK).catch(() => null);
-        if (next) {
-          cleanups.push(() => next.release());
-          loops();
-        } else if (!stop.signal.aborted) cancelRetry = schedule(retry, 5_000);
-      };
-      let cancelRetry = schedule(retry, 5_000);
-      stop.signal.addEventListener("abort", () => cancelRetry());
-    }
+    const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });
+    late.leader = election.isLeader;
+    cleanups.push(() => election.stop(), () => reconciler.stop());
 
     const url = `http://${formatHost(config.listen.hostname)}:${server.addr.port}`;
     log.info("listening", {

@@ -66,15 +66,20 @@ export function registerPodCommands(program: Command, ctx: CliContext): void {
   withFormat(pod.command("delete <tenant/pod>"))
     .description("Delete a pod with its container, volume and route")
     .option("-y, --yes", "do not ask for confirmation")
-    .action(async (address: string, options: FormatOptions & { yes?: boolean }) => {
-      const ref = podRef(address);
-      const client = await ctx.client();
-      await ctx.confirm(`Delete pod "${address}" and its data?`, options.yes);
-      const view = await client.request<PodView>("DELETE", podPath(ref));
-      await ctx.out(
-        options.format === "json" ? renderJson(view) : `Deleting pod "${view.pod}"\n`,
-      );
-    });
+    .option("--force", "kill the container at once instead of stopping it gracefully")
+    .action(
+      async (address: string, options: FormatOptions & { yes?: boolean; force?: boolean }) => {
+        const ref = podRef(address);
+        const client = await ctx.client();
+        await ctx.confirm(`Delete pod "${address}" and its data?`, options.yes);
+        const view = await client.request<PodView>("DELETE", podPath(ref), {
+          query: { force: options.force },
+        });
+        await ctx.out(
+          options.format === "json" ? renderJson(view) : `Deleting pod "${view.pod}"\n`,
+        );
+      },
+    );
 
   withFormat(pod.command("list"))
     .description("List pods, all or one tenant's")

@@ -1,16 +1,17 @@
 /**
- * The health monitor: probes running pods through their adapters, keeps the `Healthy`
- * condition, and restarts a container after N failed probes in a row (with an event).
- * "Starting" answers do not count as failures until the startup grace runs out. Right
- * after a (re)start a pod is probed every second until healthy, so recovery shows fast.
+ * The health monitor: probes running pods through their adapters and hands each verdict
+ * to the reconciler's queue, which writes the `Healthy` condition and, after N failed
+ * probes in a row, restarts the container. The monitor itself never acts on the engine
+ * and never writes status; it records the Unhealthy/Healthy events of its findings.
+ * Probes of one pod never overlap. "Starting" answers do not count as failures until the
+ * startup grace runs out. Right after a (re)start a pod is probed every second until
+ * healthy, so recovery shows fast.
  * @module
  */
 import type { AgentAdapter } from "./adapter.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { findCondition, setCondition } from "./pod.ts";
 import type { Reconciler } from "./reconciler.ts";
-import type { ContainerRuntime } from "./runtime.ts";
 import type { PodSecrets, SecretBox } from "./secrets.ts";
 import type { PodRecord, Store } from "./store.ts";
 
@@ -37,8 +38,7 @@ export const DEFAULT_HEALTH_OPTIONS: HealthOptions = {
 /** What the monitor works with. */
 export interface HealthDeps {
   store: Store;
-  runtime: ContainerRuntime;
-  reconciler: Reconciler;
+  reconciler: Pick<Reconciler, "reportHealth">;
   secrets: SecretBox;
   adapterById(id: string): AgentAdapter;
   now(): number;
@@ -69,6 +69,8 @@ export class HealthMonitor {
   readonly #healthySinceStart = new Set<string>();
   /** Pods with an Unhealthy event not yet followed by a Healthy one. */
   readonly #reported = new Set<string>();
+  /** Probes under way, by pod: a second probe of the same pod waits for this one. */
+  readonly #inFlight = new Map<string, Promise<HealthReport>>();
 
   constructor(deps: HealthDeps, options: Partial<HealthOptions> = {}) {
     this.#d = deps;
@@ -81,8 +83,16 @@ export class HealthMonitor {
     return await Promise.all(pods.map((pod) => this.probePod(pod)));
   }
 
-  /** Probes one pod, updates its condition and acts on repeated failures. */
-  async probePod(pod: PodRecord): Promise<HealthReport> {
+  /** Probes one pod and reports the verdict; shares a probe already under way. */
+  probePod(pod: PodRecord): Promise<HealthReport> {
+    const running = this.#inFlight.get(pod.id);
+    if (running) return running;
+    const probe = this.#probe(pod).finally(() => this.#inFlight.delete(pod.id));
+    this.#inFlight.set(pod.id, probe);
+    return probe;
+  }
+
+  async #probe(pod: PodRecord): Promise<HealthReport> {
     const ref = `${pod.tenant}/${pod.name}`;
     if (pod.spec.desiredState !== "running" || pod.status.phase !== "running") {
       return { pod: ref, health: null, message: `Pod is ${pod.status.phase}` };
@@ -110,22 +120,15 @@ export class HealthMonitor {
     const starting = !result.healthy && inGrace &&
       (result.starting === true || !this.#healthySinceStart.has(pod.id));
     const status = result.healthy ? "True" : starting ? "Unknown" : "False";
-    const conditions = setCondition(pod.status.conditions, {
-      type: "Healthy",
+    const verdict = {
       status,
       reason: result.healthy ? "ProbeSucceeded" : starting ? "Starting" : "ProbeFailed",
       message: result.message,
-    }, new Date(this.#d.now()));
-    const before = findCondition(pod.status, "Healthy");
-    const after = conditions.find((c) => c.type === "Healthy")!;
-    if (before?.status !== after.status || before?.message !== after.message) {
-      await this.#d.store.pods.updateStatus(pod.id, { conditions });
-      pod.status.conditions = conditions;
-      this.#d.onPodChanged?.(pod.id);
-    }
+      at: this.#d.now(),
+    } as const;
+    let restart: string | undefined;
     if (result.healthy) {
       this.#healthySinceStart.add(pod.id);
-      this.#d.reconciler.markHealthy(pod.id);
       this.#failures.delete(pod.id);
       this.#fast.get(pod.id)?.();
       this.#fast.delete(pod.id);
@@ -140,8 +143,13 @@ export class HealthMonitor {
         this.#reported.add(pod.id);
         await this.#event(pod, "Warning", "Unhealthy", result.message);
       }
-      if (failures >= this.#o.failureThreshold) await this.#restart(pod, result.message);
+      if (failures >= this.#o.failureThreshold) {
+        this.#failures.delete(pod.id);
+        restart = `Restarting after ${this.#o.failureThreshold} failed probes: ${result.message}`;
+        this.#d.log.warn("pod unhealthy, restarting", { pod: ref, message: result.message });
+      }
     }
+    this.#d.reconciler.reportHealth(pod.id, restart ? { ...verdict, restart } : verdict);
     return {
       pod: ref,
       health: result.healthy ? "ok" : starting ? "starting" : "failing",
@@ -180,22 +188,6 @@ export class HealthMonitor {
     this.#tokens.delete(podId);
     this.#healthySinceStart.delete(podId);
     this.#reported.delete(podId);
-  }
-
-  async #restart(pod: PodRecord, message: string): Promise<void> {
-    this.#failures.delete(pod.id);
-    const containerId = pod.status.containerId;
-    if (!containerId) return;
-    this.#d.log.warn("pod unhealthy, restarting", { pod: `${pod.tenant}/${pod.name}`, message });
-    await this.#event(
-      pod,
-      "Warning",
-      "UnhealthyRestart",
-      `Restarting after ${this.#o.failureThreshold} failed probes: ${message}`,
-    );
-    this.#d.reconciler.expectExit(containerId);
-    await this.#d.runtime.stop(containerId, 10);
-    await this.#d.reconciler.reconcilePod(pod.id);
   }
 
   async #event(pod: PodRecord, type: "Normal" | "Warning", reason: string, message: string) {

@@ -1,7 +1,11 @@
 /**
  * The reconcile planner: `planReconcile(desired, observed, now)` compares what the store
- * wants with the containers Docker reports and returns the actions that close the gap.
- * Pure and level-triggered: the same state gives the same plan, whatever woke us.
+ * wants with the containers Docker reports and returns the actions that close the gap;
+ * `planPod` does it for one pod. Pure and level-triggered: the same state gives the same
+ * plan, whatever woke us. A pod whose config cannot be rendered keeps its container as
+ * it is (`hold`): only containers whose pod row is gone are orphans. A failed pod (a
+ * crash loop) is left stopped until its spec changes. Duplicates go only once the kept
+ * container is alive: until then an extra may be a recreate's rollback handle.
  * @module
  */
 
@@ -19,6 +23,12 @@ export interface DesiredPod {
   filesHash?: string;
   /** Hash of the files last written into its volume ('' unknown). */
   writtenFilesHash?: string;
+  /** Why its config cannot be rendered now; its container is then left as it is. */
+  renderError?: string;
+  /** A `pod restart` not carried out yet. */
+  restartPending?: boolean;
+  /** Declared failed (a crash loop) at its current generation: left stopped. */
+  failed?: boolean;
 }
 
 /** Container states as the engine reports them. */
@@ -53,6 +63,8 @@ export type Action =
   | { kind: "start"; podId: string; containerId: string; reason: string }
   | { kind: "stop"; podId: string; containerId: string; reason: string }
   | { kind: "recreate"; podId: string; containerId: string; reason: string }
+  | { kind: "restart"; podId: string; containerId: string; reason: string }
+  | { kind: "hold"; podId: string; reason: string; retry: boolean }
   | { kind: "write-files"; podId: string; containerId: string; reason: string }
   | { kind: "remove"; podId: string; containerId: string; reason: string }
   | { kind: "finalize"; podId: string; reason: string }
@@ -100,7 +112,8 @@ export function planReconcile(
   return actions;
 }
 
-function planPod(pod: DesiredPod, containers: ObservedContainer[]): Action[] {
+/** The actions for one pod and its containers. */
+export function planPod(pod: DesiredPod, containers: readonly ObservedContainer[]): Action[] {
   if (pod.desiredState === "deleted") {
     if (containers.length === 0) {
       return [{ kind: "finalize", podId: pod.id, reason: `Pod "${pod.ref}" was deleted` }];
@@ -117,22 +130,43 @@ function planPod(pod: DesiredPod, containers: ObservedContainer[]): Action[] {
     rank(b, pod) - rank(a, pod) || b.createdAt - a.createdAt
   );
   const [keep, ...extra] = ranked;
-  const actions: Action[] = extra.map((c) => ({
-    kind: "remove" as const,
-    podId: pod.id,
-    containerId: c.id,
-    reason: `Pod "${pod.ref}" has a duplicate container "${c.name}"`,
-  }));
-  if (pod.desiredState === "stopped") {
-    if (keep && ALIVE.has(keep.state)) {
-      actions.push({
-        kind: "stop",
-        podId: pod.id,
-        containerId: keep.id,
-        reason: "Pod should be stopped",
-      });
+  const actions: Action[] = keep && ALIVE.has(keep.state) && keep.specHash === pod.specHash
+    ? extra.map((c) => ({
+      kind: "remove" as const,
+      podId: pod.id,
+      containerId: c.id,
+      reason: `Pod "${pod.ref}" has a duplicate container "${c.name}"`,
+    }))
+    : [];
+  const stopAlive = (reason: string) => {
+    for (const c of ranked) {
+      if (ALIVE.has(c.state)) {
+        actions.push({ kind: "stop", podId: pod.id, containerId: c.id, reason });
+      }
     }
+  };
+  if (pod.desiredState === "stopped") {
+    stopAlive("Pod should be stopped");
     return actions;
+  }
+  if (pod.failed) {
+    stopAlive("Pod failed (crash loop): its container is left stopped");
+    actions.push({
+      kind: "hold",
+      podId: pod.id,
+      reason: "Pod failed: restart it, change its config or upgrade it to try again",
+      retry: false,
+    });
+    return actions;
+  }
+  if (pod.renderError !== undefined) {
+    // Never let a config that stopped rendering take a running agent down.
+    return [{
+      kind: "hold",
+      podId: pod.id,
+      reason: `Config cannot be rendered, the container is kept as it is: ${pod.renderError}`,
+      retry: true, // with backoff, until the config renders again
+    }];
   }
   if (!keep) {
     actions.push({ kind: "create", podId: pod.id, reason: `Pod "${pod.ref}" has no container` });
@@ -162,6 +196,13 @@ function planPod(pod: DesiredPod, containers: ObservedContainer[]): Action[] {
         podId: pod.id,
         containerId: keep.id,
         reason: `Container is ${keep.state}`,
+      });
+    } else if (pod.restartPending) {
+      actions.push({
+        kind: "restart",
+        podId: pod.id,
+        containerId: keep.id,
+        reason: "Restart requested",
       });
     }
   }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { Resources } from "./adapter.ts";
+import type { RunRecord } from "./crash_loop.ts";
 
 /** What the user wants a pod to be. */
 export type DesiredState = "running" | "stopped" | "deleted";
@@ -48,6 +49,8 @@ export interface PodSpec {
   resources: Resources;
   /** Desired state. */
   desiredState: DesiredState;
+  /** Bumped by each `pod restart`; the reconciler restarts once per bump. */
+  restartRequested: number;
 }
 
 /** The reconciler's side of a pod. */
@@ -66,6 +69,12 @@ export interface PodStatus {
   lastError: string | null;
   /** Fingerprint of the config files last written into the volume ('' unknown). */
   filesHash: string;
+  /** The `restartRequested` the reconciler last carried out. */
+  restartObserved: number;
+  /** The container run the reconciler last saw, for counting crashes. */
+  run: RunRecord;
+  /** The generation a crash loop was declared failed at; null when not failed. */
+  failedGeneration: number | null;
 }
 
 /** A pod as stored. */

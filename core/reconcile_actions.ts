@@ -1,167 +1,174 @@
 /**
- * The steps of each reconcile action (create, recreate, write-files, start, stop,
- * remove, finalize, remove-orphan): engine calls, status writes and events, in the order that keeps the
- * story true. Called by the reconciler under the pod's lock; I/O only through `steps`.
+ * The steps of each reconcile action (create, recreate, restart, write-files, start,
+ * stop, remove, finalize, remove-orphan): engine calls and events, in the order that
+ * keeps the story true. A recreate cannot lose the pod: the image is resolved first, the
+ * old container is stopped (OpenClaw allows one gateway per state dir) and kept, renamed,
+ * as the rollback handle until the new one runs; on failure the old one runs again.
+ * Status is not written here: the reconciler writes it once, from what these report.
  * @module
  */
-import { tenantNetworkName, volumeName } from "./naming.ts";
-import type { Action, ObservedContainer } from "./planner.ts";
-import { setCondition } from "./pod.ts";
+import { ConflictError, errorMessage } from "./errors.ts";
+import type { Logger } from "./logger.ts";
+import { volumeName } from "./naming.ts";
+import type { Action } from "./planner.ts";
 import type { RenderedPodRequest } from "./render.ts";
 import type { ContainerRuntime } from "./runtime.ts";
-import type { Logger } from "./logger.ts";
-import type { NewPodEvent, PodRecord, StatusUpdate, Store } from "./store.ts";
+import type { NewPodEvent, PodRecord, Store } from "./store.ts";
 
 /** What the action steps use; the reconciler provides it. */
 export interface ActionSteps {
   runtime: ContainerRuntime;
   store: Store;
   log: Logger;
-  now(): number;
   stopTimeoutSeconds: number;
-  /** Renders a pod (cached per generation and tenant gateway). */
-  render(pod: PodRecord): Promise<RenderedPodRequest>;
-  /** Notes a tenant network's gateway (the files trust it as a proxy). */
-  learnGateway(tenant: string, gateway: string): void;
-  /** Writes status and mirrors it on `pod`. */
-  setStatus(pod: PodRecord, update: StatusUpdate): Promise<void>;
-  /** Records an event about `pod`. */
-  event(pod: PodRecord, type: NewPodEvent["type"], reason: string, message: string): Promise<void>;
-  /** Marks a container exit as ours (no crash). */
-  expectExit(containerId: string): void;
-  /** Notes that we (re)started a pod's container now. */
-  noteStarted(podId: string): void;
-  /** Whether the pod had crashed (and clears the mark). */
-  takeCrashed(podId: string): boolean;
-  /** Forgets everything about a deleted pod. */
-  forget(podId: string): void;
-  /** Tells listeners the pod changed. */
-  changed(podId: string, change: "status" | "started" | "deleted"): void;
+  /** The pod's render (create and recreate need it; absent when it cannot render). */
+  rendered?: RenderedPodRequest;
+  /** Kill at once instead of a graceful stop (`pod delete --force`). */
+  force: boolean;
+  /** The container went down by itself: a start now is a recovery. */
+  recovering: boolean;
+  /** Records an event about the pod. */
+  event(type: NewPodEvent["type"], reason: string, message: string): Promise<void>;
 }
 
-/** Applies one planned action. */
+/** What an action did, for the status the reconciler writes. */
+export interface ActionOutcome {
+  /** The pod's container is now this one (created or kept). */
+  containerId?: string;
+  /** A container of the pod was started (created, started, restarted). */
+  started?: boolean;
+  /** The files now in the volume. */
+  filesHash?: string;
+  /** The pod row is gone. */
+  finalized?: boolean;
+}
+
+/** The name a recreate gives the old container while it is the rollback handle. */
+export function rollbackName(containerName: string): string {
+  // A dot cannot occur in a pod's container name (DNS labels), so this never clashes.
+  return `${containerName}.prev`;
+}
+
+/** Applies one planned action to `pod` (undefined only for orphans). */
 export async function executeAction(
   steps: ActionSteps,
   action: Action,
   pod: PodRecord | undefined,
-  observed: ObservedContainer[],
-): Promise<void> {
+): Promise<ActionOutcome> {
   const { runtime } = steps;
   if (action.kind === "remove-orphan") {
     await runtime.remove(action.containerId);
     steps.log.info("orphan removed", { container: action.name });
-    return;
+    return {};
   }
-  if (!pod) return;
+  if (!pod) return {};
   switch (action.kind) {
-    case "create":
-    case "recreate": {
-      if (action.kind === "recreate") {
-        steps.expectExit(action.containerId);
-        await runtime.remove(action.containerId);
-      }
-      // A pod that had a container before is recovering (removed by hand, crashed).
-      const recovering = steps.takeCrashed(pod.id) || pod.status.containerId !== null;
-      await steps.setStatus(pod, { phase: "creating" });
-      const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
-      steps.learnGateway(pod.tenant, network.gateway);
-      const { request, filesHash } = await steps.render(pod);
+    case "hold":
+      return {};
+    case "create": {
+      const { request, filesHash } = need(steps.rendered, pod);
+      await runtime.ensureImage(request.spec.image);
       const id = await runtime.createPodContainer(request);
-      await steps.setStatus(pod, { containerId: id });
       await runtime.start(id);
-      steps.noteStarted(pod.id);
-      await steps.setStatus(pod, {
-        phase: "running",
-        containerId: id,
-        observedGeneration: pod.generation,
-        lastError: null,
-        filesHash,
-        ...(recovering && action.kind === "create"
-          ? { restartCount: pod.status.restartCount + 1 }
-          : {}),
-      });
-      const reason = action.kind === "recreate"
-        ? "Recreated"
-        : recovering
-        ? "Restarted"
-        : "Started";
-      await steps.event(pod, "Normal", reason, `Container ${request.containerName} started`);
-      steps.changed(pod.id, "started");
-      return;
-    }
-    case "write-files": {
-      const network = await runtime.ensureNetwork(tenantNetworkName(pod.tenant), pod.tenant);
-      steps.learnGateway(pod.tenant, network.gateway);
-      const { request, filesHash } = await steps.render(pod);
-      await runtime.writeFiles(action.containerId, request.spec.volumePath, request.files);
-      await steps.setStatus(pod, {
-        filesHash,
-        observedGeneration: pod.generation,
-        lastError: null,
-      });
       await steps.event(
-        pod,
+        "Normal",
+        steps.recovering ? "Restarted" : "Started",
+        `Container ${request.containerName} started`,
+      );
+      return { containerId: id, started: true, filesHash };
+    }
+    case "recreate":
+      return await recreate(steps, pod, action.containerId);
+    case "write-files": {
+      const { request, filesHash } = need(steps.rendered, pod);
+      await runtime.writeFiles(action.containerId, request.spec.volumePath, request.files);
+      await steps.event(
         "Normal",
         "ConfigApplied",
         "Config files rewritten in the volume; the agent reloads them",
       );
-      steps.changed(pod.id, "status");
-      return;
+      return { containerId: action.containerId, filesHash };
     }
     case "start": {
       await runtime.start(action.containerId);
-      steps.noteStarted(pod.id);
-      // A user's start of a stopped pod is a start; anything else that finds the
-      // container down after it ran is a recovery.
-      const hadRun = steps.takeCrashed(pod.id) ||
-        (pod.status.phase !== "stopped" &&
-          observed.some((c) => c.id === action.containerId && c.state !== "created"));
-      await steps.setStatus(pod, {
-        phase: "running",
-        containerId: action.containerId,
-        observedGeneration: pod.generation,
-        lastError: null,
-        ...(hadRun ? { restartCount: pod.status.restartCount + 1 } : {}),
-      });
       await steps.event(
-        pod,
         "Normal",
-        hadRun ? "Restarted" : "Started",
-        hadRun ? `Container restarted (${action.reason})` : "Container started",
+        steps.recovering ? "Restarted" : "Started",
+        steps.recovering ? `Container restarted (${action.reason})` : "Container started",
       );
-      steps.changed(pod.id, "started");
-      return;
+      return { containerId: action.containerId, started: true };
+    }
+    case "restart": {
+      await runtime.stop(action.containerId, steps.stopTimeoutSeconds);
+      await runtime.start(action.containerId);
+      await steps.event("Normal", "Restarted", `Container restarted (${action.reason})`);
+      return { containerId: action.containerId, started: true };
     }
     case "stop": {
-      await steps.setStatus(pod, { phase: "stopping" });
-      steps.expectExit(action.containerId);
       await runtime.stop(action.containerId, steps.stopTimeoutSeconds);
-      await steps.setStatus(pod, {
-        phase: "stopped",
-        observedGeneration: pod.generation,
-        conditions: setCondition(pod.status.conditions, {
-          type: "Healthy",
-          status: "Unknown",
-          reason: "Stopped",
-          message: "The pod is stopped",
-        }, new Date(steps.now())),
-      });
-      await steps.event(pod, "Normal", "Stopped", "Container stopped");
-      return;
+      await steps.event("Normal", "Stopped", "Container stopped");
+      return {};
     }
     case "remove": {
-      await steps.setStatus(pod, { phase: "deleting" });
-      steps.expectExit(action.containerId);
+      if (!steps.force) await runtime.stop(action.containerId, steps.stopTimeoutSeconds);
       await runtime.remove(action.containerId);
-      return;
+      return {};
     }
     case "finalize": {
       await runtime.removeVolume(volumeName(pod.id));
-      await steps.event(pod, "Normal", "Deleted", "Pod deleted with its container and volume");
+      await steps.event("Normal", "Deleted", "Pod deleted with its container and volume");
       await steps.store.pods.purge(pod.id);
-      steps.forget(pod.id);
-      steps.changed(pod.id, "deleted");
-      return;
+      return { finalized: true };
     }
   }
+}
+
+/**
+ * Replaces the container: image resolved before anything is touched, old container
+ * stopped and renamed (the rollback handle), new one created and started, old one
+ * removed. If the new one cannot be made or started, it is removed and the old one gets
+ * its name back and runs again; the error says so.
+ */
+async function recreate(
+  steps: ActionSteps,
+  pod: PodRecord,
+  oldId: string,
+): Promise<ActionOutcome> {
+  const { runtime } = steps;
+  const { request, filesHash } = need(steps.rendered, pod);
+  await runtime.ensureImage(request.spec.image); // a missing image fails here, harmlessly
+  const old = await runtime.inspectPodContainer(oldId);
+  const wasAlive = old !== undefined && old.state !== "exited" && old.state !== "created" &&
+    old.state !== "dead";
+  if (old) {
+    await runtime.stop(oldId, steps.stopTimeoutSeconds);
+    if (old.name !== rollbackName(request.containerName)) {
+      await runtime.rename(oldId, rollbackName(request.containerName));
+    }
+  }
+  let newId: string | undefined;
+  try {
+    newId = await runtime.createPodContainer(request);
+    await runtime.start(newId);
+  } catch (error) {
+    if (newId) await runtime.remove(newId).catch(() => {});
+    if (old) {
+      await runtime.rename(oldId, request.containerName);
+      if (wasAlive) await runtime.start(oldId);
+    }
+    throw new ConflictError(
+      `Cannot replace the container, ${
+        old && wasAlive ? "the previous one runs again" : "the previous one is kept"
+      }: ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+  if (old) await runtime.remove(oldId);
+  await steps.event("Normal", "Recreated", `Container ${request.containerName} started`);
+  return { containerId: newId, started: true, filesHash };
+}
+
+function need(rendered: RenderedPodRequest | undefined, pod: PodRecord): RenderedPodRequest {
+  if (!rendered) throw new Error(`Pod "${pod.tenant}/${pod.name}" has no render`);
+  return rendered;
 }

@@ -1,38 +1,50 @@
 /**
- * The reconciler: reads all state, plans with `planReconcile`, applies the actions and
- * writes status, like a controller-runtime controller. One action at a time per pod (a
- * per-pod lock), a bounded number of pods at once, exponential backoff per pod, and
- * three failed recoveries in a row mark a pod Failed. I/O only through the injected
- * store and runtime; time only through the injected clock and scheduler.
+ * The controller, shaped like a controller-runtime controller. Every trigger (the timer
+ * pass, a Docker event, an API write, a health verdict, a backoff expiry, a follower's
+ * notice) only adds a pod id to one work queue; `reconcile(podId)` then reads fresh
+ * desired and observed state (the container's RestartCount, StartedAt, FinishedAt, OOM
+ * flag), plans with the pure planner, applies the actions and writes status once.
+ * Decisions depend on state, never on which event woke it. Only the leader acts: a
+ * follower's queue does nothing. I/O only through the injected store and runtime; time
+ * only through the injected clock and scheduler.
  * @module
  */
 import type { AgentAdapter, ConfigChangeEffect } from "./adapter.ts";
-import { KeyedLock, TaskLimit } from "./concurrency.ts";
-import { type ActionSteps, executeAction } from "./reconcile_actions.ts";
-import { errorMessage } from "./errors.ts";
+import { assessCrashes, type CrashAssessment } from "./crash_loop.ts";
+import { errorMessage, UnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { tenantNetworkName } from "./naming.ts";
-import { type Action, type DesiredPod, type ObservedContainer, planReconcile } from "./planner.ts";
-import { type PodPhase, setCondition } from "./pod.ts";
+import {
+  type Action,
+  type DesiredPod,
+  type ObservedContainer,
+  planPod,
+  planReconcile,
+} from "./planner.ts";
+import { type ActionOutcome, executeAction } from "./reconcile_actions.ts";
+import { failureMessage, type HealthVerdict, nextStatus } from "./pod_status.ts";
 import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from "./render.ts";
-import type { ContainerRuntime, RuntimeEvent } from "./runtime.ts";
+import type { ContainerRunState, ContainerRuntime, RuntimeEvent } from "./runtime.ts";
 import type { PodSecrets, SecretBox } from "./secrets.ts";
 import type { NewPodEvent, PodRecord, PodState, Store } from "./store.ts";
+import { WorkQueue } from "./work_queue.ts";
 
 /** Tuning of the reconciler. */
 export interface ReconcilerOptions {
   /** A container of ours that belongs to no pod is removed after this long. */
   orphanGraceMs: number;
-  /** Pods acted on at once. */
+  /** Pods reconciled at once. */
   concurrency: number;
   /** Seconds a container gets to stop before it is killed. */
   stopTimeoutSeconds: number;
-  /** First retry delay after a failure; doubles per failure. */
+  /** First retry delay after a failed reconcile; doubles per failure. */
   backoffBaseMs: number;
   /** Longest retry delay. */
   backoffMaxMs: number;
-  /** Failed recoveries in a row before a pod is marked Failed. */
+  /** Quick exits in a row before a pod is declared failed (a crash loop). */
   maxRecoveryFailures: number;
+  /** An exit this soon after its start is a failed recovery. */
+  crashWindowMs: number;
 }
 
 /** Defaults that meet the product's bars (back within 30 s, alert after 3 failures). */
@@ -41,8 +53,9 @@ export const DEFAULT_RECONCILER_OPTIONS: ReconcilerOptions = {
   concurrency: 4,
   stopTimeoutSeconds: 10,
   backoffBaseMs: 1_000,
-  backoffMaxMs: 300_000,
+  backoffMaxMs: 60_000,
   maxRecoveryFailures: 3,
+  crashWindowMs: 60_000,
 };
 
 /** What the reconciler works with. */
@@ -63,6 +76,12 @@ export interface ReconcilerDeps {
   schedule(fn: () => void, ms: number): () => void;
   /** Logger. */
   log: Logger;
+  /** Whether this process may act on the engine now (holds the leader lease). */
+  isLeader?(): boolean;
+  /** A number in [0, 1) for backoff jitter. */
+  random?(): number;
+  /** On a follower, instead of acting: tell the leader that `podId` changed. */
+  onFollowerEnqueue?(podId: string): void;
   /** Called after a pod's status or events changed (live views, health kicks). */
   onPodChanged?(podId: string, change: "status" | "started" | "deleted"): void;
 }
@@ -77,218 +96,200 @@ export interface PlannedAction {
   reason: string;
 }
 
-interface Backoff {
-  failures: number;
-  notBefore: number;
-  cancel?: () => void;
-}
-
-/** Reconciles pods with containers. */
+/** Reconciles pods with containers through one work queue. */
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #options: ReconcilerOptions;
+  readonly #queue: WorkQueue<string>;
   /** Renders by pod, with the generation and tenant gateway they were made for. */
   readonly #rendered = new Map<
     string,
-    { generation: number; gateway: string | null | undefined; result: RenderedPodRequest }
+    { generation: number; gateway: string | undefined; result: RenderedPodRequest }
   >();
   /** Gateways of tenant networks (by tenant) seen by this process. */
-  readonly #gateways = new Map<string, string | null>();
-  readonly #locks = new KeyedLock();
-  readonly #backoff = new Map<string, Backoff>();
-  /** Container ids we are stopping or removing ourselves: their exit is no crash. */
-  readonly #expectedExits = new Set<string>();
-  /** When we last (re)started a pod's container, for crash-loop detection. */
-  readonly #startedAt = new Map<string, number>();
-  /** Pods that passed a health probe since we last started them. */
-  readonly #healthySinceStart = new Set<string>();
-  /** Pods whose container died unexpectedly and is not back yet. */
-  readonly #crashed = new Set<string>();
-  readonly #limit: TaskLimit;
+  readonly #gateways = new Map<string, string>();
+  /** Latest health verdict by pod, and whether it asks for a restart. */
+  readonly #health = new Map<string, HealthVerdict & { restart?: string }>();
+  /** The last exit an engine event reported by pod (its code is gone after a restart). */
+  readonly #lastExit = new Map<string, { exitCode?: number; oom: boolean }>();
+  /** Pods to delete without a graceful stop. */
+  readonly #force = new Set<string>();
 
   constructor(deps: ReconcilerDeps, options: Partial<ReconcilerOptions> = {}) {
     this.#deps = deps;
     this.#options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
-    this.#limit = new TaskLimit(this.#options.concurrency);
+    this.#queue = new WorkQueue<string>({
+      run: (podId) => this.#reconcile(podId),
+      schedule: deps.schedule,
+      random: deps.random ?? Math.random,
+      onError: (podId, error, failures) =>
+        deps.log.warn("reconcile failed", { podId, failures, error: errorMessage(error) }),
+    }, {
+      concurrency: this.#options.concurrency,
+      baseDelayMs: this.#options.backoffBaseMs,
+      maxDelayMs: this.#options.backoffMaxMs,
+      jitter: 0.2,
+    });
   }
 
   /**
-   * Plans a pass over every pod; with `dryRun` nothing is changed. An idle pass costs
-   * one light query and one engine call: full records (config, secrets) are read only
-   * for pods whose generation changed since they were rendered or that need an action.
+   * Queues a pod. `urgent` is a user's intent (create, delete, stop, start, restart, a
+   * config change): it skips a pending backoff. Resolves when a reconcile of the pod
+   * that started after this call has ended; its outcome is in the pod's status.
    */
-  async reconcileAll(options: { dryRun?: boolean } = {}): Promise<PlannedAction[]> {
+  enqueue(podId: string, options: { urgent?: boolean } = {}): Promise<void> {
+    if (!this.#leading()) {
+      this.#deps.onFollowerEnqueue?.(podId);
+      return Promise.resolve();
+    }
+    return this.#queue.add(podId, options);
+  }
+
+  /** Queues a pod as a user's intent and waits for its reconcile. */
+  reconcilePod(podId: string): Promise<void> {
+    return this.enqueue(podId, { urgent: true });
+  }
+
+  /** Marks a pod to be deleted without a graceful stop of its container. */
+  forceDelete(podId: string): void {
+    this.#force.add(podId);
+  }
+
+  /** Resolves when no reconcile is queued or running. */
+  idle(): Promise<void> {
+    return this.#queue.idle();
+  }
+
+  /** Stops taking work (shutdown). */
+  stop(): void {
+    this.#queue.stop();
+  }
+
+  /**
+   * Plans a pass over every pod from one light query and one engine call; unless
+   * `dryRun`, queues each pod that needs an action (or whose status disagrees with its
+   * container) and, when `wait`, waits for those reconciles. Pods that cannot render keep
+   * their containers (planned as `hold`); only containers of no pod are orphans.
+   */
+  async reconcileAll(
+    options: { dryRun?: boolean; wait?: boolean } = {},
+  ): Promise<PlannedAction[]> {
     const [states, observed] = await Promise.all([
       this.#deps.store.pods.listStates(),
       this.#deps.runtime.listPodContainers(),
     ]);
-    await this.#learnGateways(states, observed);
-    const stale = states.filter((s) => s.desiredState !== "deleted" && !this.#isFresh(s));
+    if (!options.dryRun && this.#leading()) await this.#learnGateways(states, observed);
+    const stale = states.filter((s) => s.desiredState === "running" && !this.#isFresh(s));
     const records = new Map(
       (await this.#deps.store.pods.getMany(stale.map((s) => s.id))).map((p) => [p.id, p]),
     );
     const desired: DesiredPod[] = [];
+    const vanished = new Set<string>();
     for (const state of states) {
-      const pod = records.get(state.id);
-      if (state.desiredState !== "deleted" && !pod && !this.#isFresh(state)) continue; // gone
-      try {
-        desired.push(await this.#desired(state, pod));
-      } catch (error) {
-        // One pod that cannot be rendered must not stop the pass for the others.
-        this.#deps.log.warn("pod cannot be rendered", {
-          pod: `${state.tenant}/${state.name}`,
-          error: errorMessage(error),
-        });
+      const record = records.get(state.id);
+      if (state.desiredState === "running" && !record && !this.#isFresh(state)) {
+        vanished.add(state.id); // deleted between the two reads: not an orphan yet
+        continue;
       }
+      desired.push(await this.#desired(state, record));
     }
-    const actions = planReconcile(desired, observed, this.#deps.now(), this.#options);
+    const actions = planReconcile(
+      desired,
+      observed.filter((c) => !vanished.has(c.podId)),
+      this.#deps.now(),
+      this.#options,
+    );
     const byId = new Map(states.map((s) => [s.id, s]));
     const planned = actions.map((a) => describe(a, byId));
     if (options.dryRun) return planned;
-
-    const byPod = new Map<string, Action[]>();
+    const keys = new Set<string>();
     for (const action of actions) {
-      const key = "podId" in action ? action.podId : `orphan:${action.containerId}`;
-      byPod.set(key, [...(byPod.get(key) ?? []), action]);
+      if (action.kind === "hold" && !action.retry) continue;
+      keys.add("podId" in action ? action.podId : orphanPodId(action, observed));
     }
-    const missing = [...byPod.keys()].filter((key) => byId.has(key) && !records.has(key));
-    for (const pod of await this.#deps.store.pods.getMany(missing)) records.set(pod.id, pod);
-    const observedByPod = groupByPod(observed);
-    await Promise.all([
-      ...[...byPod.entries()].map(([key, list]) =>
-        this.#limit.run(() =>
-          this.#locks.run(key, async () => {
-            const planned = records.get(key);
-            // Planned from records read before the lock: if the pod changed meanwhile
-            // (a config write, another trigger), acting now could undo it; the change
-            // triggered its own reconcile, and the next pass sees the rest.
-            const current = planned && await this.#deps.store.pods.getById(key);
-            if (planned && (!current || current.generation !== planned.generation)) return;
-            await this.#apply(list, current ?? undefined, observedByPod.get(key) ?? []);
-          })
-        )
-      ),
-      ...states.filter((s) => !byPod.has(s.id)).map((s) =>
-        this.#syncStatus(s, observedByPod.get(s.id) ?? [])
-      ),
-    ]);
+    for (const state of states) {
+      if (statusDisagrees(state, observed)) keys.add(state.id);
+    }
+    const runs = [...keys].map((id) => this.enqueue(id, { urgent: options.wait === true }));
+    if (options.wait) await Promise.all(runs);
     return planned;
   }
 
   /**
-   * Reconciles one pod now (after an API write or an engine event). `exited` names a
-   * container an engine event just reported dead: the engine's list can lag its own
-   * events by a moment and still say "running", so that report is believed instead.
+   * Applies a stored config change the way its adapter asks. Every effect but `none` is
+   * an ordinary reconcile (the files' or container's hash changed); `restart` has also
+   * asked for a restart in the spec (see the service).
    */
-  reconcilePod(podId: string, exited?: string): Promise<void> {
-    return this.#locks.run(podId, async () => {
-      const pod = await this.#deps.store.pods.getById(podId);
-      const observed = (await this.#deps.runtime.listPodContainers(podId)).map((c) =>
-        c.id === exited && c.state === "running" ? { ...c, state: "exited" as const } : c
-      );
-      if (!pod) {
-        // Deleted meanwhile: whatever is left is an orphan for the periodic pass.
-        return;
-      }
-      const actions = planReconcile(
-        [await this.#desired(stateOf(pod), pod)],
-        observed,
-        this.#deps.now(),
-        this.#options,
-      );
-      if (actions.length === 0) return await this.#syncStatus(stateOf(pod), observed);
-      await this.#apply(actions, pod, observed);
-    });
+  async applyConfig(podId: string, _effect: ConfigChangeEffect): Promise<void> {
+    await this.reconcilePod(podId);
+  }
+
+  /** Engine events only wake the pod; what happened is read from the engine. */
+  handleEvent(event: RuntimeEvent): void {
+    if (event.action === "die" || event.action === "oom") {
+      const previous = this.#lastExit.get(event.podId);
+      this.#lastExit.set(event.podId, {
+        exitCode: event.exitCode ?? previous?.exitCode,
+        oom: event.action === "oom" || (previous?.oom ?? false) && event.action === "die",
+      });
+    }
+    void this.enqueue(event.podId);
   }
 
   /**
-   * Applies a stored config change the way its adapter asks. `hot-reload` and
-   * `recreate` are an ordinary pass: the files' hash or the container's hash changed,
-   * so the planner rewrites the files or recreates the container (and a failure is
-   * retried by later passes). `restart` also restarts the container afterwards.
+   * After the event stream (re)connects, and at start: events may have been missed, and
+   * only an inspect shows a crash Docker healed by itself, so every pod is queued (as a
+   * user's intent would be: an engine that was away is no reason to wait out a backoff).
    */
-  async applyConfig(podId: string, effect: ConfigChangeEffect): Promise<void> {
-    if (effect === "none") {
-      // Nothing to do to the container: the new generation is observed as it is.
-      return await this.#locks.run(podId, async () => {
-        const pod = await this.#deps.store.pods.getById(podId);
-        if (pod) await this.#setStatus(pod, { observedGeneration: pod.generation });
-      });
+  async resync(): Promise<void> {
+    const [states, observed] = await Promise.all([
+      this.#deps.store.pods.listStates(),
+      this.#deps.runtime.listPodContainers(),
+    ]);
+    const ids = new Set([...states.map((s) => s.id), ...observed.map((c) => c.podId)]);
+    await Promise.all([...ids].map((id) => this.enqueue(id, { urgent: true })));
+  }
+
+  /**
+   * A health verdict: kept for the next status write, and the pod queued when it
+   * changes what the status says or asks for a restart (`restart` is the reason).
+   */
+  reportHealth(podId: string, verdict: HealthVerdict & { restart?: string }): void {
+    const previous = this.#health.get(podId);
+    this.#health.set(podId, verdict);
+    if (
+      verdict.restart || previous?.status !== verdict.status ||
+      previous?.message !== verdict.message
+    ) {
+      void this.enqueue(podId);
     }
-    await this.reconcilePod(podId);
-    if (effect !== "restart") return;
-    await this.#locks.run(podId, async () => {
-      const pod = await this.#deps.store.pods.getById(podId);
-      const containerId = pod?.status.containerId;
-      if (!pod || !containerId || pod.spec.desiredState !== "running") return;
-      this.expectExit(containerId);
-      await this.#deps.runtime.stop(containerId, this.#options.stopTimeoutSeconds);
-      await this.#deps.runtime.start(containerId);
-      this.#noteStarted(pod.id);
-      await this.#event(pod, "Normal", "Restarted", "Container restarted for a config change");
-      this.#deps.onPodChanged?.(pod.id, "started");
-    });
   }
 
-  /** Reacts to an engine event: an unexpected exit is a crash, acted on at once. */
-  async handleEvent(event: RuntimeEvent): Promise<void> {
-    if (event.action !== "die" && event.action !== "oom" && event.action !== "destroy") return;
-    // Our own stop or removal: its exit is no crash (consumed by the first report).
-    if (this.#expectedExits.delete(event.containerId)) return;
-    const pod = await this.#deps.store.pods.getById(event.podId);
-    if (!pod || pod.spec.desiredState !== "running") return;
-    if (pod.status.containerId !== null && pod.status.containerId !== event.containerId) return;
-    if (event.action === "die" || event.action === "oom") {
-      if (event.action === "die" && this.#crashed.has(pod.id)) return; // oom came first
-      this.#crashed.add(pod.id);
-      if (this.#startedAt.has(pod.id) && !this.#healthySinceStart.has(pod.id)) {
-        this.#fail(pod.id); // died before it was ever healthy: that (re)start failed
-      }
-      const how = event.action === "oom"
-        ? "was killed for running out of memory"
-        : `exited with code ${event.exitCode ?? "unknown"}`;
-      await this.#event(pod, "Warning", "Crashed", `Container ${how}`);
-      return await this.reconcilePod(pod.id, event.containerId);
-    }
-    await this.reconcilePod(pod.id);
-  }
-
-  /** Marks a container as stopping by our own hand (restart, stop, delete). */
-  expectExit(containerId: string): void {
-    this.#expectedExits.add(containerId);
-  }
-
-  /** Notes a passed health probe: the last (re)start worked, failures are forgiven. */
-  markHealthy(podId: string): void {
-    if (this.#healthySinceStart.has(podId)) return;
-    this.#healthySinceStart.add(podId);
-    this.resetBackoff(podId);
-  }
-
-  /** Forgets failures of a pod (after an explicit start or restart by a user). */
-  resetBackoff(podId: string): void {
-    this.#backoff.get(podId)?.cancel?.();
-    this.#backoff.delete(podId);
-  }
-
-  /** The planner's view of a pod: its hash from the render cache, or rendered from `pod`. */
+  /** The planner's view of a pod: its hash from the render cache, or rendered now. */
   async #desired(state: PodState, pod: PodRecord | undefined): Promise<DesiredPod> {
     const ref = `${state.tenant}/${state.name}`;
-    if (state.desiredState === "deleted") {
-      return { id: state.id, ref, desiredState: "deleted", specHash: "" };
-    }
-    const rendered = this.#isFresh(state)
-      ? this.#rendered.get(state.id)!.result
-      : await this.#render(pod!);
-    return {
+    const base = {
       id: state.id,
       ref,
       desiredState: state.desiredState,
-      specHash: rendered.request.specHash,
-      // Files trust the tenant gateway: until it is known their hash is not either.
-      filesHash: this.#gateways.has(state.tenant) ? rendered.filesHash : undefined,
-      writtenFilesHash: state.filesHash,
+      restartPending: state.restartRequested > state.restartObserved,
+      failed: state.failedGeneration !== null && state.failedGeneration === state.generation,
     };
+    if (state.desiredState !== "running") return { ...base, specHash: "" };
+    try {
+      const rendered = this.#isFresh(state)
+        ? this.#rendered.get(state.id)!.result
+        : await this.#render(pod!);
+      return {
+        ...base,
+        specHash: rendered.request.specHash,
+        // Files trust the tenant gateway: until it is known their hash is not either.
+        filesHash: this.#gateways.has(state.tenant) ? rendered.filesHash : undefined,
+        writtenFilesHash: state.filesHash,
+      };
+    } catch (error) {
+      return { ...base, specHash: "", renderError: errorMessage(error) };
+    }
   }
 
   /** Whether the cached render is for this generation and the tenant's known gateway. */
@@ -298,10 +299,7 @@ export class Reconciler {
       cached.gateway === this.#gateways.get(state.tenant);
   }
 
-  /**
-   * Learns the gateways of tenants that have containers and are not known yet (after a
-   * start of the control plane): one engine call per tenant, once per process.
-   */
+  /** Learns the gateways of tenants with running pods (once per tenant per process). */
   async #learnGateways(states: PodState[], observed: ObservedContainer[]): Promise<void> {
     const withContainer = new Set(observed.map((c) => c.podId));
     const tenants = new Set(
@@ -311,18 +309,20 @@ export class Reconciler {
     );
     for (const tenant of tenants) {
       try {
-        const network = await this.#deps.runtime.ensureNetwork(tenantNetworkName(tenant), tenant);
-        this.#gateways.set(tenant, network.gateway);
+        await this.#learnGateway(tenant);
       } catch (error) {
         this.#deps.log.warn("tenant network unavailable", { tenant, error: errorMessage(error) });
       }
     }
   }
 
-  /**
-   * Renders a pod; cached per generation and tenant gateway, so an idle pass decrypts
-   * nothing. The files trust the gateway the reconciler knows for the tenant.
-   */
+  async #learnGateway(tenant: string): Promise<void> {
+    if (this.#gateways.has(tenant)) return;
+    const network = await this.#deps.runtime.ensureNetwork(tenantNetworkName(tenant), tenant);
+    this.#gateways.set(tenant, network.gateway);
+  }
+
+  /** Renders a pod; cached per generation and tenant gateway (an idle pass decrypts nothing). */
   async #render(pod: PodRecord): Promise<RenderedPodRequest> {
     const gateway = this.#gateways.get(pod.tenant);
     const cached = this.#rendered.get(pod.id);
@@ -343,125 +343,204 @@ export class Reconciler {
     return result;
   }
 
-  async #apply(
-    actions: Action[],
-    pod: PodRecord | undefined,
-    observed: ObservedContainer[],
-  ): Promise<void> {
-    const backoff = pod ? this.#backoff.get(pod.id) : undefined;
-    if (pod && backoff && backoff.notBefore > this.#deps.now()) return; // a retry is scheduled
+  #leading(): boolean {
+    return this.#deps.isLeader?.() ?? true;
+  }
+
+  /**
+   * One reconcile of one pod: observe, count crashes, plan, act, write status. Throws
+   * (so the queue backs off) when an action failed or the config does not render.
+   */
+  async #reconcile(podId: string): Promise<void> {
+    if (!this.#leading()) return; // fenced: a follower never touches the engine
+    const { store, runtime } = this.#deps;
+    const [pod, listed] = await Promise.all([
+      store.pods.getById(podId),
+      runtime.listPodContainers(podId),
+    ]);
+    if (!pod) return await this.#removeOrphans(listed);
+    const observed = (await Promise.all(listed.map((c) => runtime.inspectPodContainer(c.id))))
+      .filter((c): c is ContainerRunState => c !== undefined);
+    const desiredState = pod.spec.desiredState;
+
+    let renderError: string | undefined;
+    let rendered: RenderedPodRequest | undefined;
+    if (desiredState === "running") {
+      try {
+        await this.#learnGateway(pod.tenant);
+        rendered = await this.#render(pod);
+      } catch (error) {
+        if (error instanceof UnavailableError) throw error;
+        renderError = errorMessage(error);
+      }
+    }
+
+    // Crashes of the container recorded last time, whoever restarted it.
+    const current = observed.find((c) => c.id === pod.status.run.containerId) ??
+      observed.find((c) => c.id === pod.status.containerId);
+    const verdict = this.#health.get(pod.id);
+    const healthyAt = verdict?.status === "True" ? verdict.at : undefined;
+    const windowMs = this.#options.crashWindowMs;
+    const crashes: CrashAssessment = desiredState === "running"
+      ? this.#withExitHint(pod.id, assessCrashes(pod.status.run, current, { windowMs, healthyAt }))
+      : { ...assessCrashes(pod.status.run, undefined, { windowMs }), recoveryFailures: 0 };
+    const clearedByUser = pod.status.failedGeneration !== null &&
+      pod.status.failedGeneration !== pod.generation;
+    if (clearedByUser) crashes.recoveryFailures = 0;
+    const failedBefore = pod.status.failedGeneration === pod.generation;
+    const failsNow = desiredState === "running" && !failedBefore &&
+      crashes.recoveryFailures >= this.#options.maxRecoveryFailures;
+    const failed = desiredState === "running" && (failedBefore || failsNow);
+
+    const desired: DesiredPod = {
+      id: pod.id,
+      ref: `${pod.tenant}/${pod.name}`,
+      desiredState,
+      specHash: rendered?.request.specHash ?? "",
+      filesHash: rendered && this.#gateways.has(pod.tenant) ? rendered.filesHash : undefined,
+      writtenFilesHash: pod.status.filesHash,
+      renderError,
+      restartPending: pod.spec.restartRequested > pod.status.restartObserved,
+      failed,
+    };
+    const actions = planPod(desired, observed);
+    const restart = verdict?.restart;
+    if (restart && !failed && desiredState === "running" && current?.state === "running") {
+      if (!actions.some((a) => a.kind !== "hold")) {
+        actions.push({ kind: "restart", podId, containerId: current.id, reason: restart });
+      }
+    }
+
+    const events: [NewPodEvent["type"], string, string][] = [];
+    const event = (type: NewPodEvent["type"], reason: string, message: string) => {
+      events.push([type, reason, message]);
+      return Promise.resolve();
+    };
+    if (crashes.crashes > 0) {
+      event("Warning", crashes.oomKilled ? "OOMKilled" : "Crashed", crashMessage(crashes, current));
+    }
+    if (failsNow) event("Warning", "RecoveryFailed", failureMessage(crashes));
+    if (clearedByUser) event("Normal", "FailureCleared", "The pod's spec changed: trying again");
+
+    let outcome: ActionOutcome = {};
+    let actionError: string | undefined;
+    let thrown: unknown;
+    const force = this.#force.has(pod.id);
     for (const action of actions) {
       try {
-        await executeAction(this.#steps(), action, pod, observed);
+        if (action.kind === "restart" && restart) {
+          this.#health.delete(pod.id);
+          await event("Warning", "UnhealthyRestart", restart);
+        }
+        const result = await executeAction(
+          {
+            runtime,
+            store,
+            log: this.#deps.log,
+            stopTimeoutSeconds: force ? 0 : this.#options.stopTimeoutSeconds,
+            rendered,
+            force,
+            recovering: crashes.crashes > 0 || (!current && pod.status.containerId !== null),
+            event,
+          },
+          action,
+          pod,
+        );
+        outcome = { ...outcome, ...result };
       } catch (error) {
+        thrown = error;
+        actionError = errorMessage(error);
         this.#deps.log.warn("reconcile action failed", {
           action: action.kind,
-          pod: pod ? `${pod.tenant}/${pod.name}` : undefined,
-          error: errorMessage(error),
+          pod: `${pod.tenant}/${pod.name}`,
+          error: actionError,
         });
-        if (!pod) continue;
-        await this.#deps.store.pods.updateStatus(pod.id, { lastError: errorMessage(error) });
-        const failures = this.#fail(pod.id);
-        if (failures === this.#options.maxRecoveryFailures) await this.#markFailed(pod, error);
-        this.#deps.onPodChanged?.(pod.id, "status");
-        return;
+        break;
+      }
+    }
+    for (const [type, reason, message] of events) await this.#event(pod, type, reason, message);
+    if (outcome.finalized) {
+      this.#forget(pod.id);
+      this.#deps.onPodChanged?.(pod.id, "deleted");
+      return;
+    }
+    if (thrown instanceof UnavailableError) throw thrown; // the engine is away: not the pod's fault
+
+    // The container as it is now, after the actions.
+    const finalId = outcome.containerId ?? keptContainer(observed, desired)?.id;
+    const container = desiredState === "deleted"
+      ? undefined
+      : finalId
+      ? await runtime.inspectPodContainer(finalId)
+      : undefined;
+    if (outcome.started) this.#health.delete(pod.id);
+    const health = this.#health.get(pod.id);
+    const recovered = outcome.started && !current && pod.status.containerId !== null &&
+      actions.some((a) => a.kind === "create");
+    const update = nextStatus({
+      pod,
+      container,
+      crashes,
+      failed,
+      renderError,
+      actionError,
+      health: health && container?.startedAt !== null && health.at >= (container?.startedAt ?? 0)
+        ? health
+        : undefined,
+      started: outcome.started === true,
+      filesHash: outcome.filesHash,
+      recoveries: recovered ? 1 : 0,
+      now: this.#deps.now(),
+    });
+    const ready = update.conditions?.find((c) => c.type === "Ready");
+    const wasReady = pod.status.conditions.find((c) => c.type === "Ready");
+    if (ready?.reason === "RenderFailed" && wasReady?.reason !== "RenderFailed") {
+      await this.#event(pod, "Warning", "RenderFailed", renderError ?? "");
+    }
+    if (Object.keys(update).length > 0) {
+      await store.pods.updateStatus(pod.id, update);
+      this.#deps.onPodChanged?.(pod.id, "status");
+    }
+    if (outcome.started || (crashes.crashes > 0 && container?.state === "running")) {
+      this.#deps.onPodChanged?.(pod.id, "started");
+    }
+    if (desiredState === "deleted" && observed.length > 0 && !thrown) {
+      // Containers gone: finalize on the next run, at once.
+      void this.enqueue(pod.id);
+    }
+    if (thrown) throw thrown;
+    if (renderError !== undefined) throw new Error(renderError);
+  }
+
+  /** Containers of a pod row that is gone: removed once older than the grace period. */
+  async #removeOrphans(listed: ObservedContainer[]): Promise<void> {
+    const now = this.#deps.now();
+    for (const c of listed) {
+      if (now - c.createdAt >= this.#options.orphanGraceMs) {
+        await this.#deps.runtime.remove(c.id);
+        this.#deps.log.info("orphan removed", { container: c.name });
       }
     }
   }
 
-  /** What the action steps may use of the reconciler. */
-  #steps(): ActionSteps {
+  /** Adds what the last `die`/`oom` event said (the engine forgets it on restart). */
+  #withExitHint(podId: string, crashes: CrashAssessment): CrashAssessment {
+    const hint = this.#lastExit.get(podId);
+    if (crashes.crashes === 0 || !hint) return crashes;
+    this.#lastExit.delete(podId);
     return {
-      runtime: this.#deps.runtime,
-      store: this.#deps.store,
-      log: this.#deps.log,
-      now: this.#deps.now,
-      stopTimeoutSeconds: this.#options.stopTimeoutSeconds,
-      render: (pod) => this.#render(pod),
-      learnGateway: (tenant, gateway) => void this.#gateways.set(tenant, gateway),
-      setStatus: (pod, update) => this.#setStatus(pod, update),
-      event: (pod, type, reason, message) => this.#event(pod, type, reason, message),
-      expectExit: (id) => this.expectExit(id),
-      noteStarted: (podId) => this.#noteStarted(podId),
-      takeCrashed: (podId) => this.#crashed.delete(podId),
-      forget: (podId) => this.#forget(podId),
-      changed: (podId, change) => this.#deps.onPodChanged?.(podId, change),
+      ...crashes,
+      exitCode: crashes.exitCode ?? hint.exitCode ?? null,
+      oomKilled: crashes.oomKilled || hint.oom,
     };
   }
 
-  /** Brings phase and container id in line with what is observed, writing only changes. */
-  async #syncStatus(state: PodState, observed: ObservedContainer[]): Promise<void> {
-    const live = observed.find((c) => c.state === "running" || c.state === "restarting");
-    let phase: PodPhase = state.phase;
-    if (state.desiredState === "deleted") phase = "deleting";
-    else if (state.desiredState === "stopped") phase = live ? "stopping" : "stopped";
-    else if (live) phase = live.state === "running" ? "running" : "starting";
-    const containerId = live?.id ?? state.containerId;
-    if (phase !== state.phase || containerId !== state.containerId) {
-      await this.#deps.store.pods.updateStatus(state.id, { phase, containerId });
-      this.#deps.onPodChanged?.(state.id, "status");
-    }
-  }
-
-  async #setStatus(pod: PodRecord, update: Parameters<Store["pods"]["updateStatus"]>[1]) {
-    await this.#deps.store.pods.updateStatus(pod.id, update);
-    Object.assign(
-      pod.status,
-      Object.fromEntries(
-        Object.entries(update).filter(([, v]) => v !== undefined),
-      ),
-    );
-    this.#deps.onPodChanged?.(pod.id, "status");
-  }
-
-  async #markFailed(pod: PodRecord, error: unknown): Promise<void> {
-    const message = `Recovery failed ${this.#options.maxRecoveryFailures} times in a row: ${
-      errorMessage(error)
-    }`;
-    await this.#setStatus(pod, {
-      phase: "failed",
-      conditions: setCondition(pod.status.conditions, {
-        type: "Failed",
-        status: "True",
-        reason: "RecoveryFailed",
-        message,
-      }, new Date(this.#deps.now())),
-    });
-    await this.#event(pod, "Warning", "RecoveryFailed", message);
-    this.#deps.log.error("pod failed", { pod: `${pod.tenant}/${pod.name}`, error: message });
-  }
-
-  /** Counts a failure and schedules the retry; returns failures in a row. */
-  #fail(podId: string): number {
-    const previous = this.#backoff.get(podId);
-    previous?.cancel?.();
-    const failures = (previous?.failures ?? 0) + 1;
-    const delay = Math.min(
-      this.#options.backoffBaseMs * 2 ** (failures - 1),
-      this.#options.backoffMaxMs,
-    );
-    const entry: Backoff = { failures, notBefore: this.#deps.now() + delay };
-    entry.cancel = this.#deps.schedule(() => {
-      entry.notBefore = 0;
-      this.reconcilePod(podId).catch((error) =>
-        this.#deps.log.warn("retry failed", { podId, error: errorMessage(error) })
-      );
-    }, delay);
-    this.#backoff.set(podId, entry);
-    return failures;
-  }
-
-  #noteStarted(podId: string): void {
-    this.#startedAt.set(podId, this.#deps.now());
-    this.#healthySinceStart.delete(podId);
-  }
-
   #forget(podId: string): void {
-    this.#healthySinceStart.delete(podId);
-    this.resetBackoff(podId);
     this.#rendered.delete(podId);
-    this.#startedAt.delete(podId);
-    this.#crashed.delete(podId);
+    this.#health.delete(podId);
+    this.#lastExit.delete(podId);
+    this.#force.delete(podId);
+    this.#queue.forget(podId);
   }
 
   async #event(pod: PodRecord, type: NewPodEvent["type"], reason: string, message: string) {
@@ -476,25 +555,48 @@ export class Reconciler {
   }
 }
 
-function groupByPod(observed: ObservedContainer[]): Map<string, ObservedContainer[]> {
-  const map = new Map<string, ObservedContainer[]>();
-  for (const c of observed) map.set(c.podId, [...(map.get(c.podId) ?? []), c]);
-  return map;
+/** The container the planner keeps for a pod (live with the current spec first). */
+function keptContainer(
+  observed: ContainerRunState[],
+  pod: DesiredPod,
+): ContainerRunState | undefined {
+  const alive = (c: ContainerRunState) => c.state === "running" || c.state === "restarting";
+  return [...observed].sort((a, b) =>
+    (Number(alive(b)) * 2 + Number(b.specHash === pod.specHash)) -
+      (Number(alive(a)) * 2 + Number(a.specHash === pod.specHash)) || b.createdAt - a.createdAt
+  )[0];
 }
 
-function stateOf(pod: PodRecord): PodState {
-  return {
-    id: pod.id,
-    tenant: pod.tenant,
-    name: pod.name,
-    generation: pod.generation,
-    desiredState: pod.spec.desiredState,
-    phase: pod.status.phase,
-    containerId: pod.status.containerId,
-    hostPort: pod.hostPort,
-    adapter: pod.spec.adapter,
-    filesHash: pod.status.filesHash,
-  };
+function crashMessage(crashes: CrashAssessment, container: ContainerRunState | undefined): string {
+  const how = crashes.oomKilled
+    ? "was killed for running out of memory"
+    : `exited with code ${crashes.exitCode ?? "unknown"}`;
+  const times = crashes.crashes > 1 ? ` (${crashes.crashes} times since last seen)` : "";
+  const after = container?.state === "running"
+    ? "; Docker restarted it"
+    : container?.state === "restarting"
+    ? "; Docker restarts it"
+    : "";
+  return `Container ${how}${times}${after}`;
+}
+
+/** Whether the stored phase or container id disagrees with the engine's list. */
+function statusDisagrees(state: PodState, observed: ObservedContainer[]): boolean {
+  if (state.desiredState === "deleted") return false;
+  const mine = observed.filter((c) => c.podId === state.id);
+  const live = mine.find((c) => c.state === "running");
+  if (state.desiredState === "running" && state.phase !== "failed") {
+    if (live && (state.phase !== "running" || state.containerId !== live.id)) return true;
+    if (!live && state.phase === "running") return true;
+    if (mine.some((c) => c.state === "restarting")) return true;
+  }
+  if (state.desiredState === "stopped") return state.phase !== "stopped" && !live;
+  return false;
+}
+
+function orphanPodId(action: Action, observed: ObservedContainer[]): string {
+  const id = action.kind === "remove-orphan" ? action.containerId : "";
+  return observed.find((c) => c.id === id)?.podId ?? id;
 }
 
 function describe(action: Action, pods: Map<string, PodState>): PlannedAction {

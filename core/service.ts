@@ -18,7 +18,7 @@ import { containerName, tenantNetworkName } from "./naming.ts";
 import { findCondition, type Pod } from "./pod.ts";
 import { allocateHostPort, type PortRange } from "./ports.ts";
 import type { PlannedAction, Reconciler } from "./reconciler.ts";
-import { podHost, type RoutingSettings } from "./render.ts";
+import { podHost, renderPodRequest, type RoutingSettings } from "./render.ts";
 import type { ContainerRuntime, ContainerUsage } from "./runtime.ts";
 import {
   maskSensitive,
@@ -170,8 +170,13 @@ export class ControlPlaneService {
       if (pod.spec.desiredState !== "deleted") {
         await this.#d.store.pods.setDesiredState(pod.id, "deleted");
       }
-      await this.#d.reconciler.reconcilePod(pod.id);
-      await this.#d.reconciler.reconcilePod(pod.id); // remove, then finalize
+      if (force) this.#d.reconciler.forceDelete(pod.id);
+    }
+    // Removal, then finalization: a few runs of each pod, each skipping any backoff.
+    for (let round = 0; round < 3; round++) {
+      const remaining = await this.#d.store.pods.list({ tenant: id });
+      if (remaining.length === 0) break;
+      await Promise.all(remaining.map((p) => this.#d.reconciler.reconcilePod(p.id)));
     }
     const left = await this.#d.store.pods.list({ tenant: id });
     if (left.length > 0) {
@@ -226,21 +231,20 @@ export class ControlPlaneService {
       adapter.sensitiveFields,
     );
     const secrets: PodSecrets = { token: this.#d.newToken(), values };
-    const hostPort = await allocateHostPort(
-      this.#d.portRange,
-      await this.#d.store.pods.allocatedPorts(),
-      (p) => this.#d.isPortFree(p),
+    const sealed = await this.#d.secrets.seal(secrets);
+    const pod = await this.#withFreePort((hostPort) =>
+      this.#d.store.pods.create({
+        tenant: ref.tenant,
+        name: ref.pod,
+        adapter: adapter.id,
+        image,
+        config: plain,
+        secrets: sealed,
+        resources,
+        hostPort,
+      })
     );
-    const pod = await this.#d.store.pods.create({
-      tenant: ref.tenant,
-      name: ref.pod,
-      adapter: adapter.id,
-      image,
-      config: plain,
-      secrets: await this.#d.secrets.seal(secrets),
-      resources,
-      hostPort,
-    });
+    const hostPort = pod.hostPort;
     await this.#d.store.events.append({
       tenant: pod.tenant,
       podId: pod.id,
@@ -254,15 +258,45 @@ export class ControlPlaneService {
     return this.view(pod);
   }
 
-  /** Marks a pod deleted; the reconciler removes its container and volume. */
-  async deletePod(tenant: string, name: string): Promise<PodView> {
+  /**
+   * Runs `create` with a free host port; when another create took that port meanwhile
+   * (the database's unique constraint says so), tries the next free one.
+   */
+  async #withFreePort(create: (hostPort: number) => Promise<PodRecord>): Promise<PodRecord> {
+    const tried = new Set<number>();
+    for (let attempt = 1;; attempt++) {
+      const taken = await this.#d.store.pods.allocatedPorts();
+      for (const port of tried) taken.add(port);
+      const hostPort = await allocateHostPort(
+        this.#d.portRange,
+        taken,
+        (p) => this.#d.isPortFree(p),
+      );
+      try {
+        return await create(hostPort);
+      } catch (error) {
+        const portClash = error instanceof ConflictError &&
+          (error.details as { field?: string } | undefined)?.field === "hostPort";
+        if (!portClash || attempt >= 10) throw error;
+        tried.add(hostPort);
+      }
+    }
+  }
+
+  /**
+   * Marks a pod deleted; the reconciler stops and removes its container, then its volume.
+   * `force` kills the container at once instead of waiting for a graceful stop.
+   */
+  async deletePod(
+    tenant: string,
+    name: string,
+    options: { force?: boolean } = {},
+  ): Promise<PodView> {
     const pod = await this.#pod(tenant, name);
     const updated = await this.#d.store.pods.setDesiredState(pod.id, "deleted");
+    if (options.force) this.#d.reconciler.forceDelete(pod.id);
     this.#d.onPodChanged?.(pod.id);
-    if (pod.status.containerId) this.#d.reconciler.expectExit(pod.status.containerId);
-    this.#d.background(
-      this.#d.reconciler.reconcilePod(pod.id).then(() => this.#d.reconciler.reconcilePod(pod.id)),
-    );
+    this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
     return this.view(updated);
   }
 
@@ -272,7 +306,6 @@ export class ControlPlaneService {
     if (pod.spec.desiredState === "deleted") {
       throw new ConflictError(`Pod "${tenant}/${name}" is being deleted`);
     }
-    this.#d.reconciler.resetBackoff(pod.id);
     const updated = await this.#d.store.pods.setDesiredState(
       pod.id,
       running ? "running" : "stopped",
@@ -290,11 +323,9 @@ export class ControlPlaneService {
         `Cannot restart pod "${tenant}/${name}": it is ${pod.spec.desiredState}`,
       );
     }
-    this.#d.reconciler.resetBackoff(pod.id);
-    if (pod.status.containerId) {
-      this.#d.reconciler.expectExit(pod.status.containerId);
-      await this.#d.runtime.stop(pod.status.containerId, 10);
-    }
+    // A restart is desired state too: one more requested than carried out. It bumps the
+    // generation, so it also clears a crash loop's Failed.
+    await this.#d.store.pods.requestRestart(pod.id);
     await this.#d.store.events.append({
       tenant,
       podId: pod.id,
@@ -303,6 +334,7 @@ export class ControlPlaneService {
       reason: "RestartRequested",
       message: "Restart requested",
     });
+    this.#d.onPodChanged?.(pod.id);
     await this.#d.reconciler.reconcilePod(pod.id);
     return this.view(await this.#pod(tenant, name));
   }
@@ -383,6 +415,15 @@ export class ControlPlaneService {
     if (changed.length === 0) return { pod: this.view(pod), effect: "none", changed };
     const effect = before.success ? adapter.onConfigChange(before.data, after) : "recreate";
     const { plain, values } = splitSensitive(after, adapter.sensitiveFields);
+    // A new image must be on the host (or pullable) before it is stored: a recreate
+    // onto an image that does not exist must never be planned.
+    const rendered = renderPodRequest(
+      { ...pod, spec: { ...pod.spec, config: plain } },
+      adapter,
+      { token: secrets.token, values },
+      this.#d.routing,
+    );
+    await this.#d.runtime.ensureImage(rendered.request.spec.image);
     const updated = await this.#d.store.pods.updateSpec(pod.id, pod.generation, {
       config: plain,
       secrets: await this.#d.secrets.seal({ token: secrets.token, values }),
@@ -398,6 +439,9 @@ export class ControlPlaneService {
         changed.map((p) => secret.has(p) ? `${p} (secret)` : p).join(", ")
       }): ${describeConfigEffect(effect)}`,
     });
+    if (effect === "restart" && pod.spec.desiredState === "running") {
+      await this.#d.store.pods.requestRestart(pod.id);
+    }
     this.#d.onPodChanged?.(pod.id);
     // Stored: from here on the change is level-triggered (the planner compares hashes),
     // so a failure to apply it now is reported, not thrown, and later passes retry it.
@@ -431,9 +475,9 @@ export class ControlPlaneService {
     return await this.#d.store.events.list({ tail: filter.tail, tenant: filter.tenant, podId });
   }
 
-  /** Runs (or with `dryRun` only plans) a reconcile pass. */
+  /** Runs (or with `dryRun` only plans) a reconcile pass; a run waits for its reconciles. */
   reconcile(dryRun: boolean): Promise<PlannedAction[]> {
-    return this.#d.reconciler.reconcileAll({ dryRun });
+    return this.#d.reconciler.reconcileAll({ dryRun, wait: !dryRun });
   }
 
   /** A pod's stored record (its secrets still sealed). */

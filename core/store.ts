@@ -5,6 +5,7 @@
  * @module
  */
 import type { Resources } from "./adapter.ts";
+import type { RunRecord } from "./crash_loop.ts";
 import type { Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
 
 /** A tenant with its pod count. */
@@ -47,6 +48,12 @@ export interface PodState {
   adapter: string;
   /** Fingerprint of the files last written into the volume ('' unknown). */
   filesHash: string;
+  /** Restarts asked for (spec). */
+  restartRequested: number;
+  /** Restarts carried out (status). */
+  restartObserved: number;
+  /** The generation a crash loop was declared failed at. */
+  failedGeneration: number | null;
 }
 
 /** What creating a pod stores. */
@@ -85,6 +92,12 @@ export interface StatusUpdate {
   observedGeneration?: number;
   /** Fingerprint of the files just written into the volume. */
   filesHash?: string;
+  /** The restart request carried out. */
+  restartObserved?: number;
+  /** The container run seen now. */
+  run?: RunRecord;
+  /** The generation a crash loop was declared failed at, or null to clear. */
+  failedGeneration?: number | null;
 }
 
 /** A recorded event. */
@@ -160,6 +173,8 @@ export interface Store {
     getMany(ids: string[]): Promise<PodRecord[]>;
     /** Sets the desired state and bumps the generation. */
     setDesiredState(id: string, state: DesiredState): Promise<PodRecord>;
+    /** Asks for one restart (bumps `restartRequested` and the generation). */
+    requestRestart(id: string): Promise<PodRecord>;
     /**
      * Replaces spec fields (config without secrets, sealed secrets, image) and bumps the
      * generation, if the generation is still `expectedGeneration` (ConflictError if not).

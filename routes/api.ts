@@ -109,7 +109,13 @@ export function apiRoutes(deps: ApiDeps): Hono {
   );
   api.delete(
     "/tenants/:tenant/pods/:pod",
-    async (c) => c.json(await service.deletePod(c.req.param("tenant"), c.req.param("pod")), 202),
+    async (c) =>
+      c.json(
+        await service.deletePod(c.req.param("tenant"), c.req.param("pod"), {
+          force: c.req.query("force") === "true",
+        }),
+        202,
+      ),
   );
   api.post(
     "/tenants/:tenant/pods/:pod/start",

@@ -4,6 +4,7 @@
  * @module
  */
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { Logger } from "../providers/log.ts";
 import { errorHandler } from "./errors.ts";
 import { healthRoutes, type ReadinessCheck } from "./health.ts";
@@ -22,10 +23,31 @@ export interface AppDeps {
   dashboard?: Hono;
 }
 
+/** Largest request body of any route (a pod config with its files fits many times). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+/** Largest body of the sign-in form, which anyone can post. */
+export const MAX_LOGIN_BODY_BYTES = 16 * 1024;
+
+/** A body limit that answers 413 in the API's error shape. */
+function limit(maxSize: number) {
+  return bodyLimit({
+    maxSize,
+    onError: (c) =>
+      c.json({
+        error: {
+          code: "too_large",
+          message: `Request body too large: the limit is ${maxSize} bytes`,
+        },
+      }, 413),
+  });
+}
+
 /** The control plane's HTTP application. */
 export function createApp(deps: AppDeps): Hono {
   const app = new Hono();
   app.onError(errorHandler(deps.log));
+  app.use("/login", limit(MAX_LOGIN_BODY_BYTES));
+  app.use("*", limit(MAX_BODY_BYTES));
   app.route("/", healthRoutes(deps.readiness));
   if (deps.api) app.route("/api/v1", deps.api);
   if (deps.traefik) app.route("/", deps.traefik);

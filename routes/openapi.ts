@@ -122,7 +122,11 @@ export function openApiDocument(): Record<string, unknown> {
       "/tenants/{tenant}/pods/{pod}": {
         parameters: params(pod),
         get: { summary: "Pod status", responses: { 200: ok("Pod") } },
-        delete: { summary: "Delete a pod", responses: { 202: ok("Deleting") } },
+        delete: {
+          summary: "Delete a pod (force: kill its container instead of a graceful stop)",
+          parameters: params({ force: "query" }),
+          responses: { 202: ok("Deleting") },
+        },
       },
       ...Object.fromEntries(["start", "stop", "restart"].map((verb) => [
         `/tenants/{tenant}/pods/{pod}/${verb}`,

@@ -82,6 +82,13 @@ export interface SqlDatabase extends SqlSession {
    * another holder has it. Used for leader election (one reconciler per database).
    */
   tryAdvisoryLock(key: number | bigint): Promise<AdvisoryLease | null>;
+  /**
+   * Calls `onPayload` with each NOTIFY on `channel` (a plain identifier) until the returned
+   * function is called. Across processes on a server; within the process on PGlite.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** Sends NOTIFY `channel` with `payload` (delivered when the surrounding statement commits). */
+  notify(channel: string, payload: string): Promise<void>;
   /** Releases held leases and closes connections; later calls do nothing. */
   close(): Promise<void>;
 }
@@ -102,6 +109,14 @@ export async function enterTenantScope(tx: SqlSession, tenantId: string): Promis
   }
   await tx.query(`SET LOCAL ROLE ${TENANT_ROLE}`);
   await tx.query("SELECT set_config($1, $2, true)", [TENANT_SETTING, tenantId]);
+}
+
+/** Checks a LISTEN/NOTIFY channel name: a lower-case identifier, safe to put in SQL. */
+export function checkChannel(channel: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) {
+    throw new ValidationError(`Invalid notification channel "${channel}"`);
+  }
+  return channel;
 }
 
 const INT8_MIN = -(2n ** 63n);

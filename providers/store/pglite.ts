@@ -10,13 +10,15 @@
 import { PGlite, type Transaction } from "@electric-sql/pglite";
 import { UnavailableError } from "../../core/errors.ts";
 import type { AdvisoryLease, SqlDatabase, SqlSession, SqlValue } from "./database.ts";
-import { enterTenantScope, toAdvisoryKey } from "./database.ts";
+import { checkChannel, enterTenantScope, toAdvisoryKey } from "./database.ts";
 import { parseInt8, PG_OID } from "./_pg_types.ts";
 import { abortedTransactionError, toStoreError } from "./sql_errors.ts";
 
 /** One PGlite instance and the state its handles share. */
 interface SharedInstance {
   readonly pg: PGlite;
+  /** The exclusive lock on the data directory, held while the instance is open. */
+  readonly lock: Deno.FsFile;
   /** Open handles; the instance closes when this drops to zero. */
   handles: number;
   /**
@@ -45,17 +47,20 @@ async function acquireInstance(path: string): Promise<SharedInstance> {
     }
     let pending = instances.get(path);
     if (!pending) {
-      pending = PGlite.create({
-        dataDir: path,
-        parsers: { [PG_OID.int8]: (text: string) => parseInt8(text) },
-      }).then(
-        (pg) => ({ pg, handles: 0, locks: new Set<bigint>() }),
-        (error) => {
-          throw new UnavailableError(
-            `Cannot open PGlite at "${path}": ${error instanceof Error ? error.message : error}`,
-            { cause: error },
-          );
-        },
+      pending = lockDataDir(path).then((lock) =>
+        PGlite.create({
+          dataDir: path,
+          parsers: { [PG_OID.int8]: (text: string) => parseInt8(text) },
+        }).then(
+          (pg) => ({ pg, lock, handles: 0, locks: new Set<bigint>() }),
+          (error) => {
+            lock.close();
+            throw new UnavailableError(
+              `Cannot open PGlite at "${path}": ${error instanceof Error ? error.message : error}`,
+              { cause: error },
+            );
+          },
+        )
       );
       instances.set(path, pending);
       pending.catch(() => instances.delete(path));
@@ -68,11 +73,37 @@ async function acquireInstance(path: string): Promise<SharedInstance> {
   }
 }
 
+/** How long a second process waits for the data directory's lock before giving up. */
+const LOCK_WAIT_MS = 1_000;
+
+/**
+ * Takes an exclusive lock on `<path>.lock` (flock): PGlite is one session in one
+ * process, and two processes writing one data directory corrupt it.
+ */
+async function lockDataDir(path: string): Promise<Deno.FsFile> {
+  const file = await Deno.open(`${path}.lock`, { read: true, write: true, create: true });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"busy">((resolve) => {
+    timer = setTimeout(() => resolve("busy"), LOCK_WAIT_MS);
+  });
+  const locked = file.lock(true).then(() => "locked" as const);
+  const result = await Promise.race([locked, timeout]);
+  clearTimeout(timer);
+  if (result === "busy") {
+    // The pending lock call holds this file open; the caller is expected to exit.
+    locked.then(() => file.close(), () => {});
+    throw new UnavailableError(
+      `Another process has the embedded database at "${path}" open (is another "agentpod serve" running on this data directory?); stop it, or use a PostgreSQL server (DATABASE_URL) to run several`,
+    );
+  }
+  return file;
+}
+
 async function releaseInstance(path: string, shared: SharedInstance): Promise<void> {
   shared.handles--;
   if (shared.handles > 0) return;
   instances.delete(path);
-  const done = shared.pg.close();
+  const done = shared.pg.close().finally(() => shared.lock.close());
   closing.set(path, done.catch(() => {}).finally(() => closing.delete(path)));
   await done;
 }
@@ -168,6 +199,15 @@ class PgliteDatabase implements SqlDatabase {
     };
     this.#leases.add(lease);
     return Promise.resolve(lease);
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void) {
+    const unlisten = await this.#shared.pg.listen(checkChannel(channel), onPayload);
+    return async () => await unlisten();
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.query("SELECT pg_notify($1, $2)", [checkChannel(channel), payload]);
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@
 import postgres from "postgres";
 import { UnavailableError } from "../../core/errors.ts";
 import type { AdvisoryLease, SqlDatabase, SqlSession, SqlValue } from "./database.ts";
-import { enterTenantScope, toAdvisoryKey } from "./database.ts";
+import { checkChannel, enterTenantScope, toAdvisoryKey } from "./database.ts";
 import { parseDatabaseUrl } from "./database_url.ts";
 import { parseBytea, parseInt8, PG_OID, serializeBytea, serializeJson } from "./_pg_types.ts";
 import { abortedTransactionError, connectionFailureReason, toStoreError } from "./sql_errors.ts";
@@ -176,6 +176,16 @@ class PostgresDatabase implements SqlDatabase {
     };
     this.#leases.add(lease);
     return lease;
+  }
+
+  async listen(channel: string, onPayload: (payload: string) => void) {
+    // postgres.js keeps one dedicated connection for LISTEN and re-listens after it drops.
+    const { unlisten } = await this.#sql.listen(checkChannel(channel), onPayload);
+    return async () => await unlisten();
+  }
+
+  async notify(channel: string, payload: string): Promise<void> {
+    await this.query("SELECT pg_notify($1, $2)", [checkChannel(channel), payload]);
   }
 
   async close(): Promise<void> {

@@ -39,6 +39,14 @@ interface PodRow {
   restart_count: number;
   last_error: string | null;
   files_hash: string;
+  restart_requested: number;
+  restart_observed: number;
+  seen_container_id: string | null;
+  seen_restart_count: number;
+  seen_started_at: Date | null;
+  seen_finished_at: Date | null;
+  recovery_failures: number;
+  failed_generation: number | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -57,6 +65,7 @@ function toPod(row: PodRow): PodRecord {
       config: row.config,
       resources: row.resources,
       desiredState: row.desired_state,
+      restartRequested: row.restart_requested,
     },
     status: {
       observedGeneration: row.observed_generation,
@@ -66,6 +75,15 @@ function toPod(row: PodRow): PodRecord {
       restartCount: row.restart_count,
       lastError: row.last_error,
       filesHash: row.files_hash,
+      restartObserved: row.restart_observed,
+      run: {
+        containerId: row.seen_container_id,
+        restartCount: row.seen_restart_count,
+        startedAt: row.seen_started_at?.getTime() ?? null,
+        finishedAt: row.seen_finished_at?.getTime() ?? null,
+        recoveryFailures: row.recovery_failures,
+      },
+      failedGeneration: row.failed_generation,
     },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -166,6 +184,12 @@ export function createStore(db: SqlDatabase): Store {
           );
           return toPod(row!);
         } catch (error) {
+          if (error instanceof ConflictError && /host_port/.test(error.message)) {
+            throw new ConflictError(`Host port ${p.hostPort} is already given to another pod`, {
+              cause: error,
+              details: { field: "hostPort", hostPort: p.hostPort },
+            });
+          }
           if (error instanceof ConflictError && /name/.test(error.message)) {
             throw new ConflictError(`Pod "${p.tenant}/${p.name}" already exists`, { cause: error });
           }
@@ -203,9 +227,13 @@ export function createStore(db: SqlDatabase): Store {
           host_port: number;
           adapter: string;
           files_hash: string;
+          restart_requested: number;
+          restart_observed: number;
+          failed_generation: number | null;
         }>(
           `SELECT id, tenant_id, name, generation, desired_state, phase, container_id, host_port,
-             adapter, files_hash FROM pods`,
+             adapter, files_hash, restart_requested, restart_observed, failed_generation
+           FROM pods`,
         );
         return rows.map((r) => ({
           id: r.id,
@@ -218,6 +246,9 @@ export function createStore(db: SqlDatabase): Store {
           hostPort: r.host_port,
           adapter: r.adapter,
           filesHash: r.files_hash,
+          restartRequested: r.restart_requested,
+          restartObserved: r.restart_observed,
+          failedGeneration: r.failed_generation,
         }));
       },
       async routesVersion() {
@@ -240,6 +271,16 @@ export function createStore(db: SqlDatabase): Store {
           [id, state],
         );
         if (!row) throw new NotFoundError(`Pod "${id}" does not exist`);
+        return toPod(row);
+      },
+      async requestRestart(id) {
+        const [row] = await db.query<PodRow>(
+          `UPDATE pods SET restart_requested = restart_requested + 1, generation = generation + 1,
+             updated_at = now()
+           WHERE id = $1 AND desired_state = 'running' RETURNING *`,
+          [id],
+        );
+        if (!row) throw new ConflictError("The pod is not running: only a running pod restarts");
         return toPod(row);
       },
       async updateSpec(id, expectedGeneration, changes) {
@@ -282,6 +323,18 @@ export function createStore(db: SqlDatabase): Store {
         if (update.restartCount !== undefined) set("restart_count", update.restartCount);
         if (update.lastError !== undefined) set("last_error", update.lastError);
         if (update.filesHash !== undefined) set("files_hash", update.filesHash);
+        if (update.restartObserved !== undefined) set("restart_observed", update.restartObserved);
+        if (update.failedGeneration !== undefined) {
+          set("failed_generation", update.failedGeneration);
+        }
+        if (update.run !== undefined) {
+          const time = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+          set("seen_container_id", update.run.containerId);
+          set("seen_restart_count", update.run.restartCount);
+          set("seen_started_at", time(update.run.startedAt), "::timestamptz");
+          set("seen_finished_at", time(update.run.finishedAt), "::timestamptz");
+          set("recovery_failures", update.run.recoveryFailures);
+        }
         if (update.observedGeneration !== undefined) {
           set("observed_generation", update.observedGeneration);
         }

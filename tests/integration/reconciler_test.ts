@@ -1,35 +1,41 @@
 /**
- * The reconciler and the use cases on a real store (PGlite) with the in-memory runtime
- * (whose contract test runs it against Docker) and fake time: crash recovery, backoff,
- * three failed recoveries → Failed, orphans after the grace period, and an idle pass
- * that makes one engine call whatever the number of pods.
+ * The controller on a real store (PGlite) with the in-memory runtime (whose contract
+ * test proves its restart policy against Docker) and fake time: engine events wake the
+ * work queue as in `serve`; kills and in-container crashes are counted; a crash loop is
+ * declared failed and left stopped; a config that stops rendering keeps its container; a
+ * recreate onto a missing image or a failing create keeps the old container; user intent
+ * skips backoff; orphans go after the grace period; an idle pass makes one engine call.
  * @module
  */
 import assert from "node:assert/strict";
 import { adapterById } from "../../adapters/mod.ts";
-import { DockerApiError } from "../../core/errors.ts";
+import { DockerApiError, ValidationError } from "../../core/errors.ts";
 import { findCondition } from "../../core/pod.ts";
 import { Reconciler } from "../../core/reconciler.ts";
 import { ControlPlaneService } from "../../core/service.ts";
 import type { Logger } from "../../core/logger.ts";
+import type { PodContainerRequest } from "../../core/runtime.ts";
 import { createSecretBox } from "../../providers/secrets.ts";
 import { openDatabase } from "../../providers/store/mod.ts";
 import { createStore } from "../../providers/store/store.ts";
-import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+import { MemoryRuntime, type MemoryRuntimeOptions } from "../fakes/memory_runtime.ts";
 
 const FIXTURE = "agentpod-fixture:1";
 const OPENCLAW = "agentpod/openclaw:2026.9.6";
 const quiet: Logger = { info() {}, warn() {}, error() {} };
 
-/** A runtime whose `start` can be made to fail, as a broken image or host would. */
+/** A runtime whose create can be made to fail, as a broken host would. */
 class FlakyRuntime extends MemoryRuntime {
-  failStarts = false;
-  override start(containerId: string): Promise<void> {
-    if (this.failStarts) {
-      this.calls.start++;
-      return Promise.reject(new DockerApiError(500, "Docker: exec format error"));
+  failCreates = false;
+  constructor(options: MemoryRuntimeOptions) {
+    super(options);
+  }
+  override createPodContainer(request: PodContainerRequest): Promise<string> {
+    if (this.failCreates) {
+      this.calls.createPodContainer++;
+      return Promise.reject(new DockerApiError(500, "Docker: no space left on device"));
     }
-    return super.start(containerId);
+    return super.createPodContainer(request);
   }
 }
 
@@ -38,24 +44,36 @@ async function setup() {
   const db = await openDatabase({ dataDir: dir });
   const store = createStore(db);
   let now = Date.parse("2026-11-29T00:00:00Z");
-  const runtime = new FlakyRuntime({ now: () => now, images: [FIXTURE, OPENCLAW] });
   const timers: { at: number; fn: () => void }[] = [];
+  const schedule = (fn: () => void, ms: number) => {
+    const timer = { at: now + ms, fn };
+    timers.push(timer);
+    return () => {
+      const i = timers.indexOf(timer);
+      if (i >= 0) timers.splice(i, 1);
+    };
+  };
+  const runtime = new FlakyRuntime({ now: () => now, images: [FIXTURE, OPENCLAW], schedule });
   const pending: Promise<unknown>[] = [];
   const secrets = await createSecretBox(new Uint8Array(32).fill(1));
-  const reconciler = new Reconciler({
-    store,
-    runtime,
-    adapterById,
-    secrets,
-    routing: { domain: "example.com" },
-    now: () => now,
-    schedule: (fn, ms) => {
-      const timer = { at: now + ms, fn };
-      timers.push(timer);
-      return () => timers.splice(timers.indexOf(timer), 1);
-    },
-    log: quiet,
-  }, { orphanGraceMs: 60_000 });
+  const makeReconciler = () =>
+    new Reconciler({
+      store,
+      runtime,
+      adapterById,
+      secrets,
+      routing: { domain: "example.com" },
+      now: () => now,
+      schedule,
+      random: () => 0.5,
+      log: quiet,
+    }, { orphanGraceMs: 60_000 });
+  const reconciler = makeReconciler();
+  // As in `serve`: every engine event only wakes the pod.
+  const watching = new AbortController();
+  void (async () => {
+    for await (const event of runtime.watchEvents(watching.signal)) reconciler.handleEvent(event);
+  })();
   const service = new ControlPlaneService({
     store,
     runtime,
@@ -69,123 +87,237 @@ async function setup() {
     usage: () => undefined,
     background: (work) => void pending.push(work),
   });
-  const newReconciler = () =>
-    new Reconciler({
-      store,
-      runtime,
-      adapterById,
-      secrets,
-      routing: { domain: "example.com" },
-      now: () => now,
-      schedule: () => () => {},
-      log: quiet,
-    }, { orphanGraceMs: 60_000 });
+  /** Lets queued reconciles and the event loop run until nothing moves. */
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      while (pending.length) await pending.shift();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await reconciler.idle();
+    }
+  };
   return {
     store,
     runtime,
     reconciler,
     service,
-    newReconciler,
-    settle: async () => {
-      while (pending.length) await pending.shift();
-    },
-    /** Moves fake time forward and runs the timers that fall due. */
+    makeReconciler,
+    settle,
+    /** Moves fake time forward in steps, running timers as they fall due. */
     advance: async (ms: number) => {
-      now += ms;
-      for (const timer of timers.filter((t) => t.at <= now)) {
-        timers.splice(timers.indexOf(timer), 1);
-        timer.fn();
+      const until = now + ms;
+      for (;;) {
+        timers.sort((a, b) => a.at - b.at);
+        const next = timers[0];
+        if (!next || next.at > until) break;
+        timers.shift();
+        now = next.at;
+        next.fn();
+        await settle();
       }
-      await new Promise((r) => setTimeout(r, 50)); // let the retried reconcile finish
+      now = until;
+      await settle();
     },
     now: () => now,
+    async reasons(podId: string, tail = 20) {
+      return (await store.events.list({ tail, podId })).map((e) => e.reason);
+    },
     async close() {
+      watching.abort();
+      reconciler.stop();
       await db.close();
       await Deno.remove(dir, { recursive: true });
     },
   };
 }
 
-Deno.test("reconciler on a real store with fake time", async (t) => {
+Deno.test("controller on a real store with fake time", async (t) => {
   const env = await setup();
   const { store, runtime, reconciler, service } = env;
   try {
     await service.createTenant("acme");
+    const web = await service.createPod("acme", {
+      name: "web",
+      adapter: "generic",
+      image: FIXTURE,
+    });
+    await env.settle();
 
-    await t.step("a new pod gets a running container and a Started event", async () => {
-      const view = await service.createPod("acme", {
-        name: "web",
+    await t.step("a new pod gets a running container, a Started event and Ready", async () => {
+      const pod = await store.pods.get("acme", "web");
+      assert.equal(pod.status.phase, "running");
+      assert.equal(findCondition(pod.status, "Ready")?.status, "True");
+      const [container] = await runtime.listPodContainers(web.id);
+      assert.equal(container?.state, "running");
+      assert.equal(container?.name, "agentpod-acme-web");
+      assert.deepEqual(await env.reasons(web.id), ["Created", "Started"]);
+    });
+
+    await t.step("docker kill (a manual stop): started again at once, counted", async () => {
+      const pod = await store.pods.get("acme", "web");
+      runtime.kill(pod.status.containerId!);
+      await env.settle();
+      const after = await store.pods.get("acme", "web");
+      assert.equal(after.status.phase, "running");
+      assert.equal(after.status.containerId, pod.status.containerId, "the same container");
+      assert.equal(after.status.restartCount, 1);
+      assert.equal(after.status.lastError, null);
+      assert.deepEqual((await env.reasons(web.id)).slice(-2), ["Crashed", "Restarted"]);
+    });
+
+    await t.step(
+      "a crash inside the container that Docker heals by itself is counted once",
+      async () => {
+        const pod = await store.pods.get("acme", "web");
+        const startsBefore = runtime.calls.start;
+        await env.advance(120_000); // a long healthy run: this crash is no failed recovery
+        runtime.crash(pod.status.containerId!, 1);
+        await env.advance(1_000); // Docker's restart delay
+        const after = await store.pods.get("acme", "web");
+        assert.equal(runtime.calls.start, startsBefore, "AgentPod did not start it: Docker did");
+        assert.equal(after.status.phase, "running");
+        assert.equal(after.status.restartCount, 2);
+        assert.equal(after.status.run.recoveryFailures, 0);
+        const events = await store.events.list({ tail: 1, podId: web.id });
+        assert.equal(events[0]?.reason, "Crashed");
+        assert.match(events[0]!.message, /exited with code 1; Docker restart/);
+        // Later passes find nothing more to count.
+        await reconciler.reconcileAll({ wait: true });
+        assert.equal((await store.pods.get("acme", "web")).status.restartCount, 2);
+      },
+    );
+
+    await t.step(
+      "a crash loop is declared failed, left stopped, and a restart clears it",
+      async () => {
+        const pod = await store.pods.get("acme", "web");
+        const id = pod.status.containerId!;
+        await env.advance(120_000);
+        runtime.exitAfter(id, 3_000, 3); // exits 3 s after every start
+        await env.advance(30_000);
+        const failed = await store.pods.get("acme", "web");
+        assert.equal(failed.status.phase, "failed");
+        assert.equal(findCondition(failed.status, "Failed")?.status, "True");
+        assert.equal(findCondition(failed.status, "Failed")?.reason, "RecoveryFailed");
+        assert.match(findCondition(failed.status, "Failed")!.message, /exit code was 3/);
+        const [container] = await runtime.listPodContainers(web.id);
+        assert.equal(container?.state, "exited", "left stopped: no more CPU burnt");
+        const reasons = await env.reasons(web.id);
+        assert.equal(reasons.filter((r) => r === "RecoveryFailed").length, 1);
+        const restarts = failed.status.restartCount;
+        await env.advance(120_000);
+        await reconciler.reconcileAll({ wait: true });
+        const still = await store.pods.get("acme", "web");
+        assert.equal(still.status.restartCount, restarts, "the count is stable");
+        assert.equal(still.status.phase, "failed");
+
+        runtime.stopExiting(id); // the fix
+        await service.restartPod("acme", "web");
+        await env.settle();
+        const back = await store.pods.get("acme", "web");
+        assert.equal(back.status.phase, "running");
+        assert.equal(findCondition(back.status, "Failed")?.status, "False");
+        assert.equal(back.status.failedGeneration, null);
+        assert.ok((await env.reasons(web.id)).includes("FailureCleared"));
+      },
+    );
+
+    await t.step("pod restart restarts the running container once, in place", async () => {
+      const pod = await store.pods.get("acme", "web");
+      const stops = runtime.calls.stop;
+      await service.restartPod("acme", "web");
+      await env.settle();
+      const after = await store.pods.get("acme", "web");
+      assert.equal(after.status.containerId, pod.status.containerId);
+      assert.equal(runtime.calls.stop, stops + 1, "one stop, then a start");
+      assert.equal(after.status.restartObserved, after.spec.restartRequested);
+      await reconciler.reconcileAll({ wait: true });
+      assert.equal(runtime.calls.stop, stops + 1, "carried out once");
+    });
+
+    await t.step(
+      "a config that stops rendering keeps its container; RenderFailed shows",
+      async () => {
+        const pod = await store.pods.get("acme", "web");
+        const before = (await runtime.inspectPodContainer(pod.status.containerId!))!;
+        await store.pods.updateSpec(pod.id, pod.generation, { config: { port: "x" } });
+        for (let i = 0; i < 3; i++) {
+          await reconciler.reconcileAll({ wait: true });
+          await env.advance(5_000);
+        }
+        assert.deepEqual(
+          (await reconciler.reconcileAll({ dryRun: true })).map((a) => a.kind),
+          ["hold"],
+        );
+        const after = (await runtime.inspectPodContainer(pod.status.containerId!))!;
+        assert.equal(after.state, "running");
+        assert.equal(after.startedAt, before.startedAt, "untouched");
+        const status = (await store.pods.get("acme", "web")).status;
+        assert.equal(findCondition(status, "Ready")?.reason, "RenderFailed");
+        assert.match(status.lastError ?? "", /port/);
+        const reasons = await env.reasons(web.id);
+        assert.equal(reasons.filter((r) => r === "RenderFailed").length, 1, "one warning event");
+        // Fixed: converges again.
+        const broken = await store.pods.get("acme", "web");
+        await store.pods.updateSpec(pod.id, broken.generation, { config: {} });
+        await reconciler.reconcilePod(pod.id);
+        const fixed = await store.pods.get("acme", "web");
+        assert.equal(findCondition(fixed.status, "Ready")?.status, "True");
+        assert.equal(fixed.status.lastError, null);
+        assert.equal(fixed.status.containerId, pod.status.containerId);
+      },
+    );
+
+    await t.step(
+      "config set to an image that does not exist: refused, nothing changes",
+      async () => {
+        const pod = await store.pods.get("acme", "web");
+        await assert.rejects(
+          service.updateConfig("acme", "web", { set: [{ path: "image", value: "nosuch:1" }] }),
+          (error) => error instanceof ValidationError && /nosuch:1/.test(error.message),
+        );
+        const after = await store.pods.get("acme", "web");
+        assert.equal(after.generation, pod.generation);
+        assert.equal(after.status.containerId, pod.status.containerId);
+      },
+    );
+
+    await t.step("a recreate that cannot create keeps the old container running", async () => {
+      const pod = await store.pods.get("acme", "web");
+      runtime.failCreates = true;
+      const result = await service.updateConfig("acme", "web", {
+        set: [{ path: "env", value: { MODE: "two" } }],
+      });
+      assert.equal(result.effect, "recreate");
+      assert.match(result.warning ?? "", /previous one runs again/);
+      const [container, ...others] = await runtime.listPodContainers(web.id);
+      assert.equal(others.length, 0);
+      assert.equal(container?.id, pod.status.containerId);
+      assert.equal(container?.name, "agentpod-acme-web", "its name back");
+      assert.equal(container?.state, "running");
+      runtime.failCreates = false;
+      await reconciler.reconcilePod(pod.id);
+      const replaced = await store.pods.get("acme", "web");
+      assert.notEqual(replaced.status.containerId, pod.status.containerId);
+      assert.equal(replaced.status.phase, "running");
+      assert.equal((await runtime.listPodContainers(web.id)).length, 1, "old one removed");
+    });
+
+    await t.step("user intent skips a backoff: stop, then delete --force at once", async () => {
+      const victim = await service.createPod("acme", {
+        name: "doomed",
         adapter: "generic",
         image: FIXTURE,
       });
       await env.settle();
-      const pod = await store.pods.get("acme", "web");
-      assert.equal(pod.status.phase, "running");
-      const [container] = await runtime.listPodContainers(view.id);
-      assert.equal(container?.state, "running");
-      assert.equal(container?.name, "agentpod-acme-web");
-      reconciler.markHealthy(view.id); // what the health monitor does once a probe passes
+      runtime.failCreates = true;
+      await runtime.remove((await store.pods.get("acme", "doomed")).status.containerId!);
+      await env.settle(); // the recreate fails: backing off now
+      assert.match((await store.pods.get("acme", "doomed")).status.lastError ?? "", /no space/);
+      runtime.failCreates = false;
+      await service.deletePod("acme", "doomed", { force: true });
+      await env.settle();
+      assert.equal(await store.pods.getById(victim.id), undefined, "gone without waiting");
     });
-
-    await t.step(
-      "a killed container is started again at once: Crashed, then Restarted",
-      async () => {
-        const pod = await store.pods.get("acme", "web");
-        runtime.kill(pod.status.containerId!);
-        await reconciler.handleEvent({
-          action: "die",
-          podId: pod.id,
-          containerId: pod.status.containerId!,
-          exitCode: 137,
-          time: env.now(),
-        });
-        const [container] = await runtime.listPodContainers(pod.id);
-        assert.equal(container?.state, "running");
-        const after = await store.pods.get("acme", "web");
-        assert.equal(after.status.restartCount, 1);
-        const reasons = (await store.events.list({ tail: 10, podId: pod.id })).map((e) => e.reason);
-        assert.deepEqual(reasons.slice(-3), ["Started", "Crashed", "Restarted"]);
-      },
-    );
-
-    await t.step(
-      "three failed recoveries in a row mark the pod Failed, with backoff between",
-      async () => {
-        const pod = await store.pods.get("acme", "web");
-        reconciler.markHealthy(pod.id); // the last restart worked: start counting afresh
-        runtime.failStarts = true;
-        runtime.kill(pod.status.containerId!);
-        const startsBefore = runtime.calls.start;
-        await reconciler.handleEvent({
-          action: "die",
-          podId: pod.id,
-          containerId: pod.status.containerId!,
-          exitCode: 137,
-          time: env.now(),
-        });
-        assert.equal(runtime.calls.start, startsBefore + 1, "first recovery attempt");
-        await reconciler.reconcilePod(pod.id);
-        assert.equal(runtime.calls.start, startsBefore + 1, "backing off: no attempt before 1 s");
-        await env.advance(1_000);
-        assert.equal(runtime.calls.start, startsBefore + 2, "second attempt after 1 s");
-        await env.advance(1_000);
-        assert.equal(runtime.calls.start, startsBefore + 2, "the third waits 2 s");
-        await env.advance(1_000);
-        assert.equal(runtime.calls.start, startsBefore + 3, "third attempt after 2 s more");
-        const failed = await store.pods.get("acme", "web");
-        assert.equal(failed.status.phase, "failed");
-        assert.equal(findCondition(failed.status, "Failed")?.status, "True");
-        assert.match(failed.status.lastError ?? "", /exec format error/);
-        const reasons = (await store.events.list({ tail: 3, podId: pod.id })).map((e) => e.reason);
-        assert.ok(reasons.includes("RecoveryFailed"), reasons.join(", "));
-
-        runtime.failStarts = false;
-        await env.advance(4_000);
-        const healed = await store.pods.get("acme", "web");
-        assert.equal(healed.status.phase, "running");
-        assert.equal((await runtime.listPodContainers(pod.id))[0]?.state, "running");
-      },
-    );
 
     await t.step(
       "a container of ours with no pod is removed only after the grace period",
@@ -214,7 +346,7 @@ Deno.test("reconciler on a real store with fake time", async (t) => {
         await env.advance(60_000);
         const later = await reconciler.reconcileAll({ dryRun: true });
         assert.deepEqual(later.map((a) => a.kind), ["remove-orphan"]);
-        await reconciler.reconcileAll();
+        await reconciler.reconcileAll({ wait: true });
         const left = await runtime.listPodContainers();
         assert.equal(left.some((c) => c.id === ghost), false);
       },
@@ -225,9 +357,9 @@ Deno.test("reconciler on a real store with fake time", async (t) => {
         await service.createPod("acme", { name, adapter: "generic", image: FIXTURE });
       }
       await env.settle();
-      await reconciler.reconcileAll();
+      await reconciler.reconcileAll({ wait: true });
       runtime.resetCalls();
-      const plan = await reconciler.reconcileAll();
+      const plan = await reconciler.reconcileAll({ wait: true });
       assert.deepEqual(plan, []);
       assert.equal(runtime.totalCalls(), 1);
       assert.equal(runtime.calls.listPodContainers, 1);
@@ -245,7 +377,7 @@ Deno.test("reconciler on a real store with fake time", async (t) => {
         assert.notEqual(pod.status.filesHash, "");
         // A pod from before files were tracked, or whose last write failed.
         await store.pods.updateStatus(view.id, { filesHash: "" });
-        const plan = await reconciler.reconcileAll();
+        const plan = await reconciler.reconcileAll({ wait: true });
         assert.deepEqual(plan.map((a) => `${a.kind} ${a.pod}`), ["write-files acme/oc"]);
         const after = await store.pods.get("acme", "oc");
         assert.equal(after.status.filesHash, pod.status.filesHash);
@@ -253,7 +385,7 @@ Deno.test("reconciler on a real store with fake time", async (t) => {
         const events = await service.listEvents({ tail: 3, pod: "acme/oc" });
         assert.equal(events.at(-1)?.reason, "ConfigApplied");
         runtime.resetCalls();
-        assert.deepEqual(await reconciler.reconcileAll(), []);
+        assert.deepEqual(await reconciler.reconcileAll({ wait: true }), []);
         assert.equal(runtime.totalCalls(), 1);
       },
     );
@@ -276,13 +408,50 @@ Deno.test("reconciler on a real store with fake time", async (t) => {
     });
 
     await t.step("a restarted control plane learns each tenant's gateway once", async () => {
-      const fresh = env.newReconciler();
+      const fresh = env.makeReconciler();
       runtime.resetCalls();
-      assert.deepEqual(await fresh.reconcileAll(), []);
+      assert.deepEqual(await fresh.reconcileAll({ wait: true }), []);
       assert.equal(runtime.calls.ensureNetwork, 1, "one tenant, one lookup");
       runtime.resetCalls();
-      assert.deepEqual(await fresh.reconcileAll(), []);
+      assert.deepEqual(await fresh.reconcileAll({ wait: true }), []);
       assert.equal(runtime.totalCalls(), 1);
+      fresh.stop();
+    });
+
+    await t.step("a follower never calls the engine; it tells the leader instead", async () => {
+      const told: string[] = [];
+      const calls: string[] = [];
+      const spy = new Proxy(runtime, {
+        get(target, key) {
+          const value = Reflect.get(target, key);
+          if (typeof value !== "function") return value;
+          return (...args: unknown[]) => {
+            calls.push(String(key));
+            return value.apply(target, args);
+          };
+        },
+      });
+      const follower = new Reconciler({
+        store,
+        runtime: spy,
+        adapterById,
+        secrets: await createSecretBox(new Uint8Array(32).fill(1)),
+        routing: { domain: "example.com" },
+        now: env.now,
+        schedule: () => () => {},
+        log: quiet,
+        isLeader: () => false,
+        onFollowerEnqueue: (podId) => told.push(podId),
+      });
+      const pod = await store.pods.get("acme", "a");
+      await follower.reconcilePod(pod.id);
+      runtime.kill(pod.status.containerId!); // the leader (watching events) heals it
+      await follower.reconcileAll({ wait: true });
+      assert.deepEqual(told.slice(0, 2), [pod.id, pod.id]);
+      assert.deepEqual(new Set(calls), new Set(["listPodContainers"]), "reads only");
+      follower.stop();
+      await env.settle(); // the leader heals it
+      assert.equal((await runtime.listPodContainers(pod.id))[0]?.state, "running");
     });
   } finally {
     await env.close();

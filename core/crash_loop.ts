@@ -1,0 +1,118 @@
+/**
+ * Crash counting from state, whoever restarted the container. Docker restarts a process
+ * that exits by itself (restart policy `unless-stopped`): by the time anyone looks, the
+ * container is `restarting` or running again, and only its `RestartCount`, `StartedAt`
+ * and `FinishedAt` tell that it crashed. `assessCrashes` compares what the engine says
+ * now with what the reconciler recorded last time and returns the new crashes, whether
+ * they were failed recoveries (the run before each exit was short and never healthy),
+ * and the record to keep. Pure: the caller reads the engine and the clock.
+ * @module
+ */
+import type { ContainerRunState } from "./runtime.ts";
+
+/** What the reconciler recorded of a pod's container when it last looked. */
+export interface RunRecord {
+  /** The container it saw. */
+  containerId: string | null;
+  /** Its `RestartCount` then, plus one when it was waiting for a policy restart. */
+  restartCount: number;
+  /** Its `StartedAt` then (ms), null when never started. */
+  startedAt: number | null;
+  /** Its `FinishedAt` then (ms): the last exit already counted. */
+  finishedAt: number | null;
+  /** Failed recoveries in a row. */
+  recoveryFailures: number;
+}
+
+/** What changed since the record. */
+export interface CrashAssessment {
+  /** Exits of the process not counted before (crashes, or manual stops by others). */
+  crashes: number;
+  /** Whether those exits came soon after their start (a failed recovery each). */
+  quick: boolean;
+  /** Failed recoveries in a row, counting these. */
+  recoveryFailures: number;
+  /** Whether the last exit was the OOM killer (only visible until the next start). */
+  oomKilled: boolean;
+  /** The last exit code, when the engine still shows it (not after a restart). */
+  exitCode: number | null;
+}
+
+/** Tuning. */
+export interface CrashOptions {
+  /** An exit this soon after its start counts as a failed recovery. */
+  windowMs: number;
+}
+
+/** The record of a container as seen now (after the reconciler's own actions). */
+export function recordRun(
+  container: ContainerRunState | undefined,
+  recoveryFailures: number,
+): RunRecord {
+  if (!container) {
+    return {
+      containerId: null,
+      restartCount: 0,
+      startedAt: null,
+      finishedAt: null,
+      recoveryFailures,
+    };
+  }
+  return {
+    containerId: container.id,
+    // A restarting container's exit is counted now; its coming restart must not count again.
+    restartCount: container.restartCount + (container.state === "restarting" ? 1 : 0),
+    startedAt: container.startedAt,
+    finishedAt: container.finishedAt,
+    recoveryFailures,
+  };
+}
+
+/**
+ * New crashes of `container` since `record`. A different container (a new one, or none)
+ * has no crashes of its own yet. `healthyAt` is when a probe last passed, if ever: a run
+ * that was healthy is no failed recovery, however short.
+ */
+export function assessCrashes(
+  record: RunRecord,
+  container: ContainerRunState | undefined,
+  options: CrashOptions & { healthyAt?: number },
+): CrashAssessment {
+  const none: CrashAssessment = {
+    crashes: 0,
+    quick: false,
+    recoveryFailures: record.recoveryFailures,
+    oomKilled: false,
+    exitCode: null,
+  };
+  if (!container || container.id !== record.containerId) return none;
+  const alive = container.state === "running";
+  // Each policy restart since the record followed one exit. A count below the record
+  // means a manual start reset it: the restarts since are those after that start.
+  const policyRestarts = container.restartCount >= record.restartCount
+    ? container.restartCount - record.restartCount
+    : container.startedAt !== record.startedAt
+    ? container.restartCount
+    : 0;
+  const newExit = container.finishedAt !== null &&
+    container.finishedAt !== record.finishedAt &&
+    (record.startedAt === null || container.finishedAt >= record.startedAt);
+  const pending = !alive && newExit ? 1 : 0; // exited or restarting: not yet restarted
+  const crashes = policyRestarts + pending;
+  if (crashes === 0) return none;
+  // The runs that ended: from the recorded start (or, when the container is down now,
+  // its last start) to its last exit, shared among the exits.
+  const runStart = !alive && policyRestarts === 0 ? container.startedAt : record.startedAt;
+  const end = container.finishedAt ?? runStart ?? 0;
+  const average = runStart === null ? 0 : (end - runStart) / crashes;
+  const healthyDuring = options.healthyAt !== undefined && runStart !== null &&
+    options.healthyAt >= runStart && options.healthyAt <= end;
+  const quick = average < options.windowMs && !healthyDuring;
+  return {
+    crashes,
+    quick,
+    recoveryFailures: quick ? record.recoveryFailures + crashes : 0,
+    oomKilled: !alive && container.oomKilled,
+    exitCode: alive ? null : container.exitCode,
+  };
+}
