@@ -14,7 +14,7 @@ import type { ContainerRunState } from "./runtime.ts";
 export interface RunRecord {
   /** The container it saw. */
   containerId: string | null;
-  /** Its `RestartCount` then, plus one when it was waiting for a policy restart. */
+  /** Its `RestartCount` then. */
   restartCount: number;
   /** Its `StartedAt` then (ms), null when never started. */
   startedAt: number | null;
@@ -60,8 +60,7 @@ export function recordRun(
   }
   return {
     containerId: container.id,
-    // A restarting container's exit is counted now; its coming restart must not count again.
-    restartCount: container.restartCount + (container.state === "restarting" ? 1 : 0),
+    restartCount: container.restartCount,
     startedAt: container.startedAt,
     finishedAt: container.finishedAt,
     recoveryFailures,
@@ -87,8 +86,9 @@ export function assessCrashes(
   };
   if (!container || container.id !== record.containerId) return none;
   const alive = container.state === "running";
-  // Each policy restart since the record followed one exit. A count below the record
-  // means a manual start reset it: the restarts since are those after that start.
+  // Docker counts an exit it will restart from at once (the container is `restarting`
+  // with RestartCount already up). A count below the record means a manual start reset
+  // it: the restarts since are those after that start.
   const policyRestarts = container.restartCount >= record.restartCount
     ? container.restartCount - record.restartCount
     : container.startedAt !== record.startedAt
@@ -97,13 +97,16 @@ export function assessCrashes(
   const newExit = container.finishedAt !== null &&
     container.finishedAt !== record.finishedAt &&
     (record.startedAt === null || container.finishedAt >= record.startedAt);
-  const pending = !alive && newExit ? 1 : 0; // exited or restarting: not yet restarted
-  const crashes = policyRestarts + pending;
+  // Exited with no restart to come (docker kill or stop by someone else).
+  const stopped = (container.state === "exited" || container.state === "dead") && newExit ? 1 : 0;
+  const crashes = policyRestarts + stopped;
   if (crashes === 0) return none;
-  // The runs that ended: from the recorded start (or, when the container is down now,
-  // its last start) to its last exit, shared among the exits.
-  const runStart = !alive && policyRestarts === 0 ? container.startedAt : record.startedAt;
-  const end = container.finishedAt ?? runStart ?? 0;
+  // How long the runs that ended lasted: while the container is down, its StartedAt is
+  // the start of the run that just ended; otherwise share the time since the recorded
+  // start among the exits.
+  const end = container.finishedAt ?? record.startedAt ?? 0;
+  const lastStart = alive ? null : container.startedAt;
+  const runStart = crashes === 1 && lastStart !== null ? lastStart : record.startedAt;
   const average = runStart === null ? 0 : (end - runStart) / crashes;
   const healthyDuring = options.healthyAt !== undefined && runStart !== null &&
     options.healthyAt >= runStart && options.healthyAt <= end;

@@ -37,7 +37,13 @@ Deno.test("assessCrashes() sees nothing new in the container it recorded", () =>
 });
 
 Deno.test("assessCrashes() counts a crash seen while Docker waits to restart it, once", () => {
-  const restarting = run({ state: "restarting", finishedAt: T0 + 3_000, exitCode: 3 });
+  // Docker bumps RestartCount as the container enters `restarting`.
+  const restarting = run({
+    state: "restarting",
+    restartCount: 1,
+    finishedAt: T0 + 3_000,
+    exitCode: 3,
+  });
   const first = assessCrashes(started, restarting, window);
   assert.deepEqual(first, {
     crashes: 1,
@@ -68,7 +74,12 @@ Deno.test("assessCrashes() counts several restarts between two looks", () => {
 });
 
 Deno.test("assessCrashes() does not call a crash after a long run a failed recovery", () => {
-  const late = run({ state: "restarting", finishedAt: T0 + 3_600_000, exitCode: 1 });
+  const late = run({
+    state: "restarting",
+    restartCount: 1,
+    finishedAt: T0 + 3_600_000,
+    exitCode: 1,
+  });
   const seen = assessCrashes({ ...started, recoveryFailures: 2 }, late, window);
   assert.equal(seen.crashes, 1);
   assert.equal(seen.quick, false);
@@ -76,7 +87,7 @@ Deno.test("assessCrashes() does not call a crash after a long run a failed recov
 });
 
 Deno.test("assessCrashes() forgives a short run that passed a health probe", () => {
-  const died = run({ state: "restarting", finishedAt: T0 + 20_000 });
+  const died = run({ state: "restarting", restartCount: 1, finishedAt: T0 + 20_000 });
   assert.equal(assessCrashes(started, died, { ...window, healthyAt: T0 + 9_000 }).quick, false);
   assert.equal(assessCrashes(started, died, { ...window, healthyAt: T0 - 1 }).quick, true);
 });

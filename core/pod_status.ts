@@ -115,13 +115,16 @@ export function nextStatus(input: StatusInput): StatusUpdate {
       message: "Started; not probed yet",
     });
   }
-  if (input.failed) {
+  const wasFailed = findCondition(status, "Failed")?.status === "True";
+  if (input.failed && !wasFailed) {
     set({
       type: "Failed",
       status: "True",
       reason: "RecoveryFailed",
       message: failureMessage(input.crashes),
     });
+  } else if (input.failed) {
+    // Declared once: later passes see no new crash and must keep what was said then.
   } else if (findCondition(status, "Failed")?.status === "True") {
     set({
       type: "Failed",

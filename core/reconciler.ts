@@ -110,8 +110,11 @@ export class Reconciler {
   readonly #gateways = new Map<string, string>();
   /** Latest health verdict by pod, and whether it asks for a restart. */
   readonly #health = new Map<string, HealthVerdict & { restart?: string }>();
-  /** The last exit an engine event reported by pod (its code is gone after a restart). */
-  readonly #lastExit = new Map<string, { exitCode?: number; oom: boolean }>();
+  /** The latest exit an engine event reported by pod (its code is gone after a restart). */
+  readonly #lastExit = new Map<
+    string,
+    { exitCode?: number; oom: boolean; oomPending: boolean }
+  >();
   /** Pods to delete without a graceful stop. */
   readonly #force = new Set<string>();
 
@@ -228,9 +231,11 @@ export class Reconciler {
   handleEvent(event: RuntimeEvent): void {
     if (event.action === "die" || event.action === "oom") {
       const previous = this.#lastExit.get(event.podId);
+      // Docker sends `oom` just before the `die` of the same exit.
       this.#lastExit.set(event.podId, {
         exitCode: event.exitCode ?? previous?.exitCode,
-        oom: event.action === "oom" || (previous?.oom ?? false) && event.action === "die",
+        oom: event.action === "oom" || (event.action === "die" && previous?.oomPending === true),
+        oomPending: event.action === "oom",
       });
     }
     void this.enqueue(event.podId);
@@ -473,7 +478,8 @@ export class Reconciler {
       : finalId
       ? await runtime.inspectPodContainer(finalId)
       : undefined;
-    if (outcome.started) this.#health.delete(pod.id);
+    // A new run: verdicts about the previous one no longer hold.
+    if (outcome.started || crashes.crashes > 0) this.#health.delete(pod.id);
     const health = this.#health.get(pod.id);
     const recovered = outcome.started && !current && pod.status.containerId !== null &&
       actions.some((a) => a.kind === "create");
@@ -527,7 +533,6 @@ export class Reconciler {
   #withExitHint(podId: string, crashes: CrashAssessment): CrashAssessment {
     const hint = this.#lastExit.get(podId);
     if (crashes.crashes === 0 || !hint) return crashes;
-    this.#lastExit.delete(podId);
     return {
       ...crashes,
       exitCode: crashes.exitCode ?? hint.exitCode ?? null,

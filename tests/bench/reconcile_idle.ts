@@ -119,7 +119,7 @@ async function benchOne(storeName: string, pods: number, secrets: Uint8Array) {
 
   started = performance.now();
   let convergePasses = 0;
-  while ((await reconciler.reconcileAll()).length > 0) {
+  while ((await reconciler.reconcileAll({ wait: true })).length > 0) {
     if (++convergePasses > 5) throw new Error(`${pods} pods did not converge in 5 passes`);
   }
   const convergeMs = performance.now() - started;
@@ -142,7 +142,7 @@ async function benchOne(storeName: string, pods: number, secrets: Uint8Array) {
     runtime.resetCalls();
     const queriesBefore = count();
     const t0 = performance.now();
-    const planned = await reconciler.reconcileAll();
+    const planned = await reconciler.reconcileAll({ wait: true });
     const ms = performance.now() - t0;
     if (planned.length > 0) throw new Error(`An idle pass planned ${planned.length} actions`);
     if (pass < WARMUP) continue;
@@ -169,3 +169,4 @@ for (const storeName of STORES) {
     console.log(JSON.stringify(await benchOne(storeName, pods, sealed)));
   }
 }
+Deno.exit(0); // the reconcilers' queues hold no timers, but PGlite handles may linger

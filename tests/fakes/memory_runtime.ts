@@ -5,9 +5,9 @@
  * → exited, and report the same events Docker does (`start`; `kill`, `die`, `stop` on a
  * stop; `die` 137 on a kill; `destroy`). Docker's restart policy (`unless-stopped`) is
  * modelled: a process that exits by itself (`crash`, or `exitAfter` on every start) is
- * `restarting` for 100 ms doubling per quick exit (reset after a 10 s run), then running
- * again with `restartCount` + 1; a manual kill or stop is never restarted, and a manual
- * start resets the count. Several instances can share one engine (`forInstance`), each
+ * `restarting` (with `restartCount` + 1 at once, as Docker counts it) for 100 ms doubling
+ * per quick exit (reset after a 10 s run), then running again; a manual kill or stop is
+ * never restarted, and a manual start resets the count. Several instances can share one engine (`forInstance`), each
  * seeing only the containers labelled with its instance id. Test helpers: `kill`,
  * `crash`, `exitAfter`, `addLog`, `readFile`, `hasVolume`, `hasNetwork`, and `calls`, a
  * counter of `ContainerRuntime` method calls. It does no I/O and runs no processes.
@@ -198,6 +198,7 @@ class MemoryEngine {
     const ranFor = this.now() - (container.startedAt ?? this.now());
     if (ranFor >= RESTART_RESET_MS) container.restartDelay = RESTART_DELAY_MS;
     container.state = "restarting";
+    container.restartCount++; // Docker counts the restart as it decides on it
     container.exitCode = exitCode;
     container.oomKilled = oom;
     container.finishedAt = this.now();
@@ -210,7 +211,6 @@ class MemoryEngine {
     container.cancelTimer = this.schedule(() => {
       container.cancelTimer = undefined;
       if (container.state !== "restarting" || !this.containers.has(container.id)) return;
-      container.restartCount++;
       this.run(container);
     }, delay);
   }

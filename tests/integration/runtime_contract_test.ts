@@ -448,6 +448,16 @@ for (const [name, make] of SUBJECTS) {
     assert.equal(before?.finishedAt, null, "never exited yet");
     assert.ok(before?.startedAt && Math.abs(before.startedAt - Date.now()) < 10_000);
     await s.crash(id);
+    // Docker counts the restart as soon as it decides on it, while `restarting`.
+    for (let i = 0; i < 200; i++) {
+      const seen = await s.runtime.inspectPodContainer(id);
+      if (seen?.state === "restarting") {
+        assert.equal(seen.restartCount, 1, "RestartCount while restarting");
+        break;
+      }
+      if (seen?.state === "running" && seen.restartCount === 1) break; // missed the window
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
     await waitFor(
       "the engine's restart",
       () => watcher.events.filter((e) => e.containerId === id && e.action === "start").length >= 2,
