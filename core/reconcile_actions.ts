@@ -7,7 +7,7 @@
  * Status is not written here: the reconciler writes it once, from what these report.
  * @module
  */
-import { ConflictError, errorMessage } from "./errors.ts";
+import { ConflictError, DockerApiError, errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { volumeName } from "./naming.ts";
 import type { Action } from "./planner.ts";
@@ -90,7 +90,15 @@ export async function executeAction(
       return { containerId: action.containerId, filesHash };
     }
     case "start": {
-      await runtime.start(action.containerId);
+      try {
+        await runtime.start(action.containerId);
+      } catch (error) {
+        // A start that raced an engine shutdown can leave a stale task behind, and the
+        // engine then refuses every start of that container: replace it (same volume).
+        if (!(error instanceof DockerApiError && /already exists/.test(error.message))) throw error;
+        steps.log.warn("container cannot start; replacing it", { error: errorMessage(error) });
+        return await recreate(steps, pod, action.containerId);
+      }
       await steps.event(
         "Normal",
         steps.recovering ? "Restarted" : "Started",

@@ -27,7 +27,10 @@ import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from 
 import type { ContainerRunState, ContainerRuntime, RuntimeEvent } from "./runtime.ts";
 import type { PodSecrets, SecretBox } from "./secrets.ts";
 import type { NewPodEvent, PodRecord, PodState, Store } from "./store.ts";
-import { WorkQueue } from "./work_queue.ts";
+import { type RunResult, WorkQueue } from "./work_queue.ts";
+
+/** How long a container stopped by someone else's SIGTERM waits before it is started. */
+const STOP_SETTLE_MS = 2_000;
 
 /** Tuning of the reconciler. */
 export interface ReconcilerOptions {
@@ -113,7 +116,7 @@ export class Reconciler {
   /** The latest exit an engine event reported by pod (its code is gone after a restart). */
   readonly #lastExit = new Map<
     string,
-    { exitCode?: number; oom: boolean; oomPending: boolean }
+    { exitCode?: number; oom: boolean; oomPending: boolean; stopAskedAt?: number; stop?: number }
   >();
   /** Pods to delete without a graceful stop. */
   readonly #force = new Set<string>();
@@ -227,15 +230,30 @@ export class Reconciler {
     await this.reconcilePod(podId);
   }
 
-  /** Engine events only wake the pod; what happened is read from the engine. */
+  /**
+   * Engine events only wake the pod; what happened is read from the engine. They add
+   * what the engine forgets: the exit code (cleared by a restart), the OOM kill, and
+   * whether the exit was asked for with SIGTERM (a `docker stop`, or dockerd stopping
+   * every container on its way down) rather than a kill.
+   */
   handleEvent(event: RuntimeEvent): void {
+    const previous = this.#lastExit.get(event.podId);
+    if (event.action === "kill" && (event.signal === "15" || event.signal === "SIGTERM")) {
+      this.#lastExit.set(event.podId, {
+        oom: false,
+        oomPending: false,
+        ...previous,
+        stopAskedAt: event.time,
+      });
+    }
     if (event.action === "die" || event.action === "oom") {
-      const previous = this.#lastExit.get(event.podId);
+      const asked = previous?.stopAskedAt;
       // Docker sends `oom` just before the `die` of the same exit.
       this.#lastExit.set(event.podId, {
         exitCode: event.exitCode ?? previous?.exitCode,
         oom: event.action === "oom" || (event.action === "die" && previous?.oomPending === true),
         oomPending: event.action === "oom",
+        ...(asked !== undefined && event.time - asked < 60_000 ? { stop: event.time } : {}),
       });
     }
     void this.enqueue(event.podId);
@@ -356,7 +374,7 @@ export class Reconciler {
    * One reconcile of one pod: observe, count crashes, plan, act, write status. Throws
    * (so the queue backs off) when an action failed or the config does not render.
    */
-  async #reconcile(podId: string): Promise<void> {
+  async #reconcile(podId: string): Promise<RunResult | void> {
     if (!this.#leading()) return; // fenced: a follower never touches the engine
     const { store, runtime } = this.#deps;
     const [pod, listed] = await Promise.all([
@@ -409,6 +427,16 @@ export class Reconciler {
       failed,
     };
     const actions = planPod(desired, observed);
+    // A container stopped with SIGTERM by someone else (`docker stop`, or dockerd going
+    // down, which stops every container before its socket goes) is started only after a
+    // moment: starting one under an engine that is shutting down leaves it unstartable.
+    const stoppedAt = this.#lastExit.get(pod.id)?.stop;
+    if (
+      stoppedAt !== undefined && actions.some((a) => a.kind === "start") &&
+      this.#deps.now() - stoppedAt < STOP_SETTLE_MS
+    ) {
+      return { requeueAfterMs: STOP_SETTLE_MS - (this.#deps.now() - stoppedAt) };
+    }
     const restart = verdict?.restart;
     if (restart && !failed && desiredState === "running" && current?.state === "running") {
       if (!actions.some((a) => a.kind !== "hold")) {

@@ -43,6 +43,8 @@ export interface RuntimeEvent {
   containerId: string;
   /** Exit code on `die`. */
   exitCode?: number;
+  /** The signal on `kill` (`15`, `9`, as the engine names it). */
+  signal?: string;
   /** Engine time, ms since the epoch. */
   time: number;
 }

@@ -216,12 +216,13 @@ export class DockerRuntime implements ContainerRuntime {
     for await (const event of events) {
       const podId = event.Actor.Attributes[LABELS.pod];
       if (!podId) continue;
-      const exitCode = event.Actor.Attributes.exitCode;
+      const { exitCode, signal } = event.Actor.Attributes;
       yield {
         action: event.Action,
         podId,
         containerId: event.Actor.ID,
         exitCode: exitCode === undefined ? undefined : Number(exitCode),
+        ...(signal === undefined ? {} : { signal }),
         time: Math.floor(event.timeNano / 1e6),
       };
     }

@@ -111,6 +111,7 @@ interface EngineEvent {
   action: string;
   container: MemoryContainer;
   exitCode?: number;
+  signal?: string;
   time: number;
 }
 
@@ -154,8 +155,8 @@ class MemoryEngine {
     return container;
   }
 
-  emit(container: MemoryContainer, action: string, exitCode?: number): void {
-    const event: EngineEvent = { action, container, exitCode, time: this.now() };
+  emit(container: MemoryContainer, action: string, exitCode?: number, signal?: string): void {
+    const event: EngineEvent = { action, container, exitCode, signal, time: this.now() };
     for (const listener of this.listeners) listener(event);
   }
 
@@ -169,7 +170,9 @@ class MemoryEngine {
     container.exitCode = exitCode;
     container.finishedAt = this.now();
     this.boundPorts.delete(container.hostPort);
-    this.emit(container, "kill");
+    // A stop asks with SIGTERM first (`kill` 15); a kill sends SIGKILL (`kill` 9) alone.
+    if (exitCode === SIGTERM_EXIT) this.emit(container, "kill", undefined, "15");
+    else this.emit(container, "kill", undefined, "9");
     this.emit(container, "die", exitCode);
     for (const wake of container.logWaiters) wake();
   }
@@ -610,6 +613,7 @@ export class MemoryRuntime implements ContainerRuntime {
         podId,
         containerId: event.container.id,
         exitCode: event.exitCode,
+        ...(event.signal === undefined ? {} : { signal: event.signal }),
         time: event.time,
       });
       wake?.();

@@ -524,4 +524,28 @@ for (const [name, make] of SUBJECTS) {
     await using watcher = watch(s.runtime);
     await waitFor("the subscription", () => watcher.connected() === 1, 5_000);
   });
+
+  test("kill events carry the signal: a stop asks with 15 first, a kill sends 9 alone", async (s) => {
+    const a = await s.runtime.createPodContainer(podRequest(s, "sig-stop"));
+    const b = await s.runtime.createPodContainer(podRequest(s, "sig-kill"));
+    await using watcher = watch(s.runtime);
+    await s.runtime.start(a);
+    await s.runtime.start(b);
+    await waitFor(
+      "the starts",
+      () => watcher.events.filter((e) => e.action === "start").length === 2,
+      5_000,
+    );
+    await s.runtime.stop(a, 5);
+    await s.kill(b);
+    const dead = (id: string) => () =>
+      watcher.events.some((e) => e.containerId === id && e.action === "die");
+    await waitFor("both deaths", () => dead(a)() && dead(b)(), 10_000);
+    const signals = (id: string) =>
+      watcher.events.filter((e) => e.containerId === id && e.action === "kill").map((e) =>
+        e.signal
+      );
+    assert.equal(signals(a)[0], "15", `stop: ${signals(a).join(",")}`);
+    assert.deepEqual(signals(b), ["9"]);
+  });
 }
