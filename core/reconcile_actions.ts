@@ -43,6 +43,15 @@ export interface ActionOutcome {
   finalized?: boolean;
 }
 
+/** Logs the start of a pod's container (benchmarks time engine events against it). */
+function logStart(steps: ActionSteps, pod: PodRecord, containerId: string, why: string): void {
+  steps.log.info("starting container", {
+    pod: `${pod.tenant}/${pod.name}`,
+    container: containerId.slice(0, 12),
+    why,
+  });
+}
+
 /** The name a recreate gives the old container while it is the rollback handle. */
 export function rollbackName(containerName: string): string {
   // A dot cannot occur in a pod's container name (DNS labels), so this never clashes.
@@ -69,6 +78,7 @@ export async function executeAction(
       const { request, filesHash } = need(steps.rendered, pod);
       await runtime.ensureImage(request.spec.image);
       const id = await runtime.createPodContainer(request);
+      logStart(steps, pod, id, "create");
       await runtime.start(id);
       await steps.event(
         "Normal",
@@ -91,6 +101,7 @@ export async function executeAction(
     }
     case "start": {
       try {
+        logStart(steps, pod, action.containerId, action.reason);
         await runtime.start(action.containerId);
       } catch (error) {
         // A start that raced an engine shutdown can leave a stale task behind, and the
@@ -108,6 +119,7 @@ export async function executeAction(
     }
     case "restart": {
       await runtime.stop(action.containerId, steps.stopTimeoutSeconds);
+      logStart(steps, pod, action.containerId, action.reason);
       await runtime.start(action.containerId);
       await steps.event("Normal", "Restarted", `Container restarted (${action.reason})`);
       return { containerId: action.containerId, started: true };
@@ -157,6 +169,7 @@ async function recreate(
   let newId: string | undefined;
   try {
     newId = await runtime.createPodContainer(request);
+    logStart(steps, pod, newId, "recreate");
     await runtime.start(newId);
   } catch (error) {
     if (newId) await runtime.remove(newId).catch(() => {});

@@ -23,6 +23,7 @@ import {
 } from "./planner.ts";
 import { type ActionOutcome, executeAction } from "./reconcile_actions.ts";
 import { failureMessage, type HealthVerdict, nextStatus } from "./pod_status.ts";
+import type { PodPhase } from "./pod.ts";
 import { type RenderedPodRequest, renderPodRequest, type RoutingSettings } from "./render.ts";
 import type { ContainerRunState, ContainerRuntime, RuntimeEvent } from "./runtime.ts";
 import type { PodSecrets, SecretBox } from "./secrets.ts";
@@ -31,6 +32,8 @@ import { type RunResult, WorkQueue } from "./work_queue.ts";
 
 /** How long a container stopped by someone else's SIGTERM waits before it is started. */
 const STOP_SETTLE_MS = 2_000;
+/** How long Docker's restart policy gets to restart a process that exited by itself. */
+const POLICY_GRACE_MS = 1_500;
 
 /** Tuning of the reconciler. */
 export interface ReconcilerOptions {
@@ -116,7 +119,15 @@ export class Reconciler {
   /** The latest exit an engine event reported by pod (its code is gone after a restart). */
   readonly #lastExit = new Map<
     string,
-    { exitCode?: number; oom: boolean; oomPending: boolean; stopAskedAt?: number; stop?: number }
+    {
+      exitCode?: number;
+      oom: boolean;
+      oomPending: boolean;
+      killedAt?: number;
+      stopAskedAt?: number;
+      /** The last exit: asked with SIGTERM, killed, or the process ended by itself. */
+      exit?: { at: number; how: "stopped" | "killed" | "by-itself" };
+    }
   >();
   /** Pods to delete without a graceful stop. */
   readonly #force = new Set<string>();
@@ -238,22 +249,32 @@ export class Reconciler {
    */
   handleEvent(event: RuntimeEvent): void {
     const previous = this.#lastExit.get(event.podId);
-    if (event.action === "kill" && (event.signal === "15" || event.signal === "SIGTERM")) {
+    if (event.action === "kill") {
+      const term = event.signal === "15" || event.signal === "SIGTERM";
       this.#lastExit.set(event.podId, {
         oom: false,
         oomPending: false,
         ...previous,
-        stopAskedAt: event.time,
+        killedAt: event.time,
+        ...(term ? { stopAskedAt: event.time } : {}),
       });
     }
     if (event.action === "die" || event.action === "oom") {
-      const asked = previous?.stopAskedAt;
+      const recent = (at: number | undefined) => at !== undefined && event.time - at < 60_000;
       // Docker sends `oom` just before the `die` of the same exit.
       this.#lastExit.set(event.podId, {
         exitCode: event.exitCode ?? previous?.exitCode,
         oom: event.action === "oom" || (event.action === "die" && previous?.oomPending === true),
         oomPending: event.action === "oom",
-        ...(asked !== undefined && event.time - asked < 60_000 ? { stop: event.time } : {}),
+        ...(event.action === "oom" && previous?.killedAt ? { killedAt: previous.killedAt } : {}),
+        exit: {
+          at: event.time,
+          how: recent(previous?.stopAskedAt)
+            ? "stopped"
+            : recent(previous?.killedAt)
+            ? "killed"
+            : "by-itself",
+        },
       });
     }
     void this.enqueue(event.podId);
@@ -427,15 +448,21 @@ export class Reconciler {
       failed,
     };
     const actions = planPod(desired, observed);
-    // A container stopped with SIGTERM by someone else (`docker stop`, or dockerd going
-    // down, which stops every container before its socket goes) is started only after a
-    // moment: starting one under an engine that is shutting down leaves it unstartable.
-    const stoppedAt = this.#lastExit.get(pod.id)?.stop;
-    if (
-      stoppedAt !== undefined && actions.some((a) => a.kind === "start") &&
-      this.#deps.now() - stoppedAt < STOP_SETTLE_MS
-    ) {
-      return { requeueAfterMs: STOP_SETTLE_MS - (this.#deps.now() - stoppedAt) };
+    // Who stopped the container decides when AgentPod starts it. A process that ended by
+    // itself is Docker's to restart (its policy does, within a moment; the container may
+    // read `exited` until then): starting it too would start it twice. One stopped with
+    // SIGTERM by someone else (`docker stop`, or dockerd stopping every container on its
+    // way down) waits a little: a start that races an engine shutdown leaves it
+    // unstartable. A kill (SIGKILL) is started at once. No event seen: at once.
+    const exit = this.#lastExit.get(pod.id)?.exit;
+    if (exit && actions.some((a) => a.kind === "start")) {
+      const wait = exit.how === "stopped"
+        ? STOP_SETTLE_MS
+        : exit.how === "by-itself"
+        ? POLICY_GRACE_MS
+        : 0;
+      const left = wait - (this.#deps.now() - exit.at);
+      if (left > 0) return { requeueAfterMs: left };
     }
     const restart = verdict?.restart;
     if (restart && !failed && desiredState === "running" && current?.state === "running") {
@@ -444,16 +471,26 @@ export class Reconciler {
       }
     }
 
-    const events: [NewPodEvent["type"], string, string][] = [];
-    const event = (type: NewPodEvent["type"], reason: string, message: string) => {
-      events.push([type, reason, message]);
-      return Promise.resolve();
-    };
+    // Events in the order things happen (a crash before the restart that answers it).
+    const event = (type: NewPodEvent["type"], reason: string, message: string) =>
+      this.#event(pod, type, reason, message);
     if (crashes.crashes > 0) {
-      event("Warning", crashes.oomKilled ? "OOMKilled" : "Crashed", crashMessage(crashes, current));
+      await event(
+        "Warning",
+        crashes.oomKilled ? "OOMKilled" : "Crashed",
+        crashMessage(crashes, current),
+      );
     }
-    if (failsNow) event("Warning", "RecoveryFailed", failureMessage(crashes));
-    if (clearedByUser) event("Normal", "FailureCleared", "The pod's spec changed: trying again");
+    if (failsNow) await event("Warning", "RecoveryFailed", failureMessage(crashes));
+    if (clearedByUser) {
+      await event("Normal", "FailureCleared", "The pod's spec changed: trying again");
+    }
+    // Long actions show at once in the phase (the full status is written after them).
+    const progress = progressPhase(actions);
+    if (progress && progress !== pod.status.phase) {
+      await store.pods.updateStatus(pod.id, { phase: progress });
+      this.#deps.onPodChanged?.(pod.id, "status");
+    }
 
     let outcome: ActionOutcome = {};
     let actionError: string | undefined;
@@ -491,7 +528,6 @@ export class Reconciler {
         break;
       }
     }
-    for (const [type, reason, message] of events) await this.#event(pod, type, reason, message);
     if (outcome.finalized) {
       this.#forget(pod.id);
       this.#deps.onPodChanged?.(pod.id, "deleted");
@@ -586,6 +622,15 @@ export class Reconciler {
       message,
     });
   }
+}
+
+/** The phase to show while `actions` run, if they take a while. */
+function progressPhase(actions: Action[]): PodPhase | undefined {
+  const kinds = new Set(actions.map((a) => a.kind));
+  if (kinds.has("remove") || kinds.has("finalize")) return "deleting";
+  if (kinds.has("create") || kinds.has("recreate")) return "creating";
+  if (kinds.has("stop")) return "stopping";
+  return undefined;
 }
 
 /** The container the planner keeps for a pod (live with the current spec first). */

@@ -9,7 +9,14 @@
  * Targets: under 50 ms for 1,000 pods, under 500 ms for 10,000; one runtime call per
  * pass whatever the size.
  *
+ * With `--engine docker` each pass also makes the real engine's list call: as many
+ * `created` containers as pods are made on the engine (labelled with a bench instance,
+ * removed afterwards), and the runtime's list first lists them through the Engine API
+ * (the filtered `GET /containers/json?all=1` a pass makes, JSON decoded) before answering
+ * with the in-memory rows, so the figure carries the engine's cost at that size.
+ *
  *   deno run -A tests/bench/reconcile_idle.ts [--pods 1000,10000] [--store pglite,postgres]
+ *     [--engine memory|docker]
  * PostgreSQL: the test server of tests/env/postgres.sh (AGENTPOD_TEST_DATABASE_URL).
  * @module
  */
@@ -19,7 +26,9 @@ import { Reconciler } from "../../core/reconciler.ts";
 import { createSecretBox } from "../../providers/secrets.ts";
 import type { SqlDatabase } from "../../providers/store/mod.ts";
 import { createStore } from "../../providers/store/store.ts";
-import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+import { MemoryRuntime, type MemoryRuntimeOptions } from "../fakes/memory_runtime.ts";
+import type { ObservedContainer } from "../../core/planner.ts";
+import { createDockerClient, type DockerClient } from "../../providers/docker/mod.ts";
 import {
   pgliteFixture,
   postgresFixture,
@@ -39,6 +48,66 @@ function arg(name: string, fallback: string): string[] {
 const SIZES = arg("pods", "1000,10000").map(Number);
 const FIXTURES: Record<string, StoreFixture> = { pglite: pgliteFixture, postgres: postgresFixture };
 const STORES = arg("store", "pglite,postgres");
+const ENGINE = arg("engine", "memory")[0];
+const BENCH_INSTANCE = `bench-list-${crypto.randomUUID().slice(0, 8)}`;
+
+/** The in-memory engine, but every full list also makes the real engine's list call. */
+class RealListRuntime extends MemoryRuntime {
+  readonly #docker: DockerClient;
+  constructor(options: MemoryRuntimeOptions, docker: DockerClient) {
+    super(options);
+    this.#docker = docker;
+  }
+  override async listPodContainers(podId?: string): Promise<ObservedContainer[]> {
+    if (podId === undefined) {
+      await this.#docker.containers.list({
+        all: true,
+        filters: { label: [`agentpod.instance=${BENCH_INSTANCE}`] },
+      });
+    }
+    return await super.listPodContainers(podId);
+  }
+}
+
+/** Makes `count` created (never started) containers of the bench instance. */
+async function realContainers(docker: DockerClient, count: number): Promise<void> {
+  const have = (await docker.containers.list({
+    all: true,
+    filters: { label: [`agentpod.instance=${BENCH_INSTANCE}`] },
+  })).length;
+  let next = have;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      await docker.containers.create({
+        Image: IMAGE,
+        Labels: {
+          "agentpod.managed": "true",
+          "agentpod.instance": BENCH_INSTANCE,
+          "agentpod.pod": crypto.randomUUID(),
+          "agentpod.spec-hash": "bench",
+        },
+      }, { name: `${BENCH_INSTANCE}-${i}` });
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+async function removeRealContainers(docker: DockerClient): Promise<void> {
+  const rows = await docker.containers.list({
+    all: true,
+    filters: { label: [`agentpod.instance=${BENCH_INSTANCE}`] },
+  });
+  const queue = [...rows];
+  const worker = async () => {
+    for (let row = queue.shift(); row; row = queue.shift()) {
+      await docker.containers.remove(row.Id, { force: true }).catch(() => {});
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
+const docker = ENGINE === "docker" ? createDockerClient() : undefined;
 
 /** Diagnostics to stderr as JSON lines; the reconciler should say nothing when idle. */
 const log: Logger = {
@@ -102,7 +171,18 @@ async function benchOne(storeName: string, pods: number, secrets: Uint8Array) {
   const seedMs = performance.now() - started;
 
   const { db, count } = countingQueries(raw);
-  const runtime = new MemoryRuntime({ images: [IMAGE] });
+  if (docker) {
+    const t0 = performance.now();
+    await realContainers(docker, pods);
+    console.error(JSON.stringify({
+      msg: "engine containers",
+      count: pods,
+      ms: Math.round(performance.now() - t0),
+    }));
+  }
+  const runtime = docker
+    ? new RealListRuntime({ images: [IMAGE] }, docker)
+    : new MemoryRuntime({ images: [IMAGE] });
   const reconciler = new Reconciler({
     store: createStore(db),
     runtime,
@@ -153,6 +233,7 @@ async function benchOne(storeName: string, pods: number, secrets: Uint8Array) {
   times.sort((a, b) => a - b);
   return {
     store: storeName,
+    engine: docker ? "docker list + memory" : "memory",
     pods,
     passMsMedian: round(percentile(times, 0.5)),
     passMsP95: round(percentile(times, 0.95)),
@@ -164,9 +245,13 @@ async function benchOne(storeName: string, pods: number, secrets: Uint8Array) {
 const box = await createSecretBox(crypto.getRandomValues(new Uint8Array(32)));
 const sealed = await box.seal({ token: "bench-token-not-secret", values: {} });
 
-for (const storeName of STORES) {
-  for (const pods of SIZES) {
-    console.log(JSON.stringify(await benchOne(storeName, pods, sealed)));
+try {
+  for (const storeName of STORES) {
+    for (const pods of SIZES) {
+      console.log(JSON.stringify(await benchOne(storeName, pods, sealed)));
+    }
   }
+} finally {
+  if (docker) await removeRealContainers(docker);
 }
 Deno.exit(0); // the reconcilers' queues hold no timers, but PGlite handles may linger
