@@ -371,6 +371,25 @@ export function storeSuite(fixture: StoreFixture): void {
     assert.equal(await count(db, "pods"), 3);
   });
 
+  test("LISTEN/NOTIFY: a notification reaches a listener with its payload, until unlisten", async () => {
+    await using fresh = await fixture.fresh();
+    const listener = await fresh.open();
+    const sender = await fresh.open();
+    const got: string[] = [];
+    const unlisten = await listener.listen("agentpod_test", (payload) => got.push(payload));
+    await sender.notify("agentpod_test", "pod-1");
+    const deadline = Date.now() + 5_000;
+    while (got.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.deepEqual(got, ["pod-1"]);
+    await unlisten();
+    await sender.notify("agentpod_test", "pod-2");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(got, ["pod-1"], "nothing after unlisten");
+    await assert.rejects(listener.listen("bad channel; drop", () => {}), /Invalid notification/);
+  });
+
   test("advisory lock: a second holder is refused until the first releases", async () => {
     // On a server the two handles are two pools and the server arbitrates. PGlite is one
     // session owned by one process, so what can be shown is that handles sharing the

@@ -319,6 +319,31 @@ Deno.test("controller on a real store with fake time", async (t) => {
       assert.equal(await store.pods.getById(victim.id), undefined, "gone without waiting");
     });
 
+    await t.step("concurrent creates racing for host ports all get one, distinct", async () => {
+      await service.createTenant("race");
+      const views = await Promise.all(
+        Array.from(
+          { length: 8 },
+          (_, i) =>
+            service.createPod("race", { name: `r${i}`, adapter: "generic", image: FIXTURE }),
+        ),
+      );
+      assert.equal(new Set(views.map((v) => v.hostPort)).size, 8);
+      await env.settle();
+    });
+
+    await t.step("tenant delete --force goes through pods that are backing off", async () => {
+      const pod = await store.pods.get("race", "r0");
+      runtime.failCreates = true;
+      await runtime.remove(pod.status.containerId!);
+      await env.settle(); // r0 fails to come back: in backoff
+      assert.ok((await store.pods.get("race", "r0")).status.lastError);
+      runtime.failCreates = false;
+      const deleted = await service.deleteTenant("race", true);
+      assert.deepEqual(deleted, { deleted: "race", pods: 8 });
+      await env.settle();
+    });
+
     await t.step(
       "a container of ours with no pod is removed only after the grace period",
       async () => {

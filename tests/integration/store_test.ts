@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { electLeader } from "../../providers/store/leader.ts";
 import { UnavailableError, ValidationError } from "../../core/errors.ts";
 import { openDatabase, openPostgres } from "../../providers/store/mod.ts";
 import {
@@ -115,6 +116,49 @@ Deno.test("[postgres] a lease reports the lock lost once its connection dies", a
   assert.equal(await lease.held(), false);
   assert.ok(await other.tryAdvisoryLock(77), "the server dropped the lock with the session");
   await lease.release();
+});
+
+Deno.test("[postgres] a leader whose lock connection is killed stops acting within seconds", async () => {
+  await using fresh = await postgresFixture.fresh();
+  const a = await fresh.open({ migrate: false });
+  const b = await fresh.open({ migrate: false });
+  const quiet = { info() {}, warn() {}, error() {} };
+  const terms: AbortSignal[] = [];
+  const first = await electLeader(a, {
+    key: 99n,
+    checkEveryMs: 200,
+    retryEveryMs: 200,
+    onElected: (signal) => terms.push(signal),
+    log: quiet,
+  });
+  const second = await electLeader(b, {
+    key: 99n,
+    checkEveryMs: 200,
+    retryEveryMs: 200,
+    onElected: () => {},
+    log: quiet,
+  });
+  try {
+    assert.equal(first.isLeader(), true);
+    assert.equal(second.isLeader(), false, "one leader per database");
+    await b.query(
+      `SELECT pg_terminate_backend(pid) FROM pg_locks
+        WHERE locktype = 'advisory' AND objid = 99 AND granted`,
+    );
+    const deadline = Date.now() + 3_000;
+    while (first.isLeader() && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(first.isLeader(), false, "noticed the lost lease");
+    assert.equal(terms[0]?.aborted, true, "its work was told to stop");
+    while (!second.isLeader() && Date.now() < deadline + 3_000) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(second.isLeader(), true, "the other took over");
+  } finally {
+    await first.stop();
+    await second.stop();
+  }
 });
 
 Deno.test("[postgres] migrations and RLS work when the owner is not a superuser", async () => {
