@@ -32,6 +32,8 @@ const LEADER_LOCK = 0x6167656e74706f64n;
 /** Followers tell the leader which pod a user changed on this channel. */
 const POD_CHANNEL = "agentpod_pods";
 const RECONCILE_INTERVAL_MS = 30_000;
+/** Every how many timer passes the engine lists every container (the others: exceptions). */
+const FULL_PASS_EVERY = 10;
 const HEALTH_INTERVAL_MS = 10_000;
 const USAGE_INTERVAL_MS = 10_000;
 
@@ -234,9 +236,11 @@ export async function startControlPlane(
         let cancel = schedule(tick, ms);
         signal.addEventListener("abort", () => cancel());
       };
+      // Every 30 s the engine lists only what is not running; every 10th pass lists all.
+      let pass = 0;
       every(
         options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS,
-        () => reconciler.reconcileAll(),
+        () => reconciler.reconcileAll({ exceptionsOnly: ++pass % FULL_PASS_EVERY !== 0 }),
         "reconcile",
       );
       every(HEALTH_INTERVAL_MS, () => health.probeAll(), "health");

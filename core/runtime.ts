@@ -101,8 +101,15 @@ export interface ContainerRunState extends ObservedContainer {
 
 /** A container engine as the reconciler uses it. */
 export interface ContainerRuntime {
-  /** Containers labelled as ours (all, or one pod's), in any state: one engine call. */
-  listPodContainers(podId?: string): Promise<ObservedContainer[]>;
+  /**
+   * Containers labelled as ours (all, or one pod's), in any state: one engine call. With
+   * `notRunning`, only those that are not running: the engine still looks at every
+   * container, but answers with the few exceptions (far cheaper than the whole list).
+   */
+  listPodContainers(
+    podId?: string,
+    options?: { notRunning?: boolean },
+  ): Promise<ObservedContainer[]>;
   /** One of our containers with its run history; undefined when it is gone. */
   inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined>;
   /** Renames a container (live-safe); the new name must be free. */

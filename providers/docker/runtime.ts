@@ -31,6 +31,8 @@ import { lookupNetworkGateway } from "./network_gateway.ts";
 import { summarizeStats } from "./stats.ts";
 
 const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
+/** Every engine state but `running`, for listing the exceptions. */
+const NOT_RUNNING = ["created", "restarting", "removing", "paused", "exited", "dead"];
 
 /** Builds the engine's create request for a pod (exported for tests). */
 export function containerCreateRequest(
@@ -83,9 +85,13 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  async listPodContainers(podId?: string): Promise<ObservedContainer[]> {
+  async listPodContainers(
+    podId?: string,
+    options: { notRunning?: boolean } = {},
+  ): Promise<ObservedContainer[]> {
     const label = podId === undefined ? [this.#owned] : [this.#owned, `${LABELS.pod}=${podId}`];
-    const rows = await this.#docker.containers.list({ all: true, filters: { label } });
+    const status = options.notRunning ? { status: NOT_RUNNING } : {};
+    const rows = await this.#docker.containers.list({ all: true, filters: { label, ...status } });
     return rows.flatMap((row) => {
       const podId = row.Labels[LABELS.pod];
       if (!podId) return [];

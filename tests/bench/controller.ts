@@ -31,6 +31,7 @@ interface PodJson {
   name: string;
   status: string;
   health: string | null;
+  restarts: number;
 }
 
 const create = (plane: Plane, name: string, config: unknown = {}) =>
@@ -113,6 +114,9 @@ try {
   await waitFor(`${PODS} healthy pods`, healthy(all), 300_000, 500);
   await new Promise((r) => setTimeout(r, 2_000));
   const victims = all.slice(0, KILL);
+  const restartsBefore = new Map(
+    (await plane.api<PodJson[]>("GET", "/pods")).map((p) => [p.name, p.restarts]),
+  );
   const killedAt = Date.now();
   await Promise.all(victims.map((n) => docker.containers.kill(`agentpod-bench-${n}`)));
   const backAt = new Map<string, number>();
@@ -126,7 +130,9 @@ try {
         if (!victims.includes(p.name)) continue;
         const inspect = await docker.containers.inspect(`agentpod-bench-${p.name}`);
         if (inspect.State.Status === "running" && !backAt.has(p.name)) backAt.set(p.name, now);
-        if (p.status === "running" && p.health === "ok" && backAt.has(p.name)) {
+        // Healthy again: the crash counted (so the view is not the one from before the kill).
+        const counted = p.restarts > (restartsBefore.get(p.name) ?? 0);
+        if (counted && p.status === "running" && p.health === "ok" && backAt.has(p.name)) {
           if (!healthyAt.has(p.name)) healthyAt.set(p.name, now);
         }
       }

@@ -388,6 +388,15 @@ Deno.test("controller on a real store with fake time", async (t) => {
       assert.deepEqual(plan, []);
       assert.equal(runtime.totalCalls(), 1);
       assert.equal(runtime.calls.listPodContainers, 1);
+      // The timer's cheap pass: the engine lists only what is not running.
+      runtime.resetCalls();
+      assert.deepEqual(await reconciler.reconcileAll({ wait: true, exceptionsOnly: true }), []);
+      assert.equal(runtime.totalCalls(), 1);
+      const a = await store.pods.get("acme", "a");
+      runtime.kill(a.status.containerId!);
+      const seen = await reconciler.reconcileAll({ dryRun: true, exceptionsOnly: true });
+      assert.deepEqual(seen.map((p) => `${p.kind} ${p.pod}`), ["start acme/a"]);
+      await env.settle();
     });
 
     await t.step(
