@@ -103,12 +103,13 @@ export interface ContainerRunState extends ObservedContainer {
 export interface ContainerRuntime {
   /**
    * Containers labelled as ours (all, or one pod's), in any state: one engine call. With
-   * `notRunning`, only those that are not running: the engine still looks at every
-   * container, but answers with the few exceptions (far cheaper than the whole list).
+   * `exitedOnly`, only exited ones (stopped by hand: the ones Docker will not restart):
+   * the engine still looks at every container but answers with the few exceptions, far
+   * cheaper than the whole list (each status asked for costs the engine another scan).
    */
   listPodContainers(
     podId?: string,
-    options?: { notRunning?: boolean },
+    options?: { exitedOnly?: boolean },
   ): Promise<ObservedContainer[]>;
   /** One of our containers with its run history; undefined when it is gone. */
   inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined>;

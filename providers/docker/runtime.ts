@@ -31,8 +31,6 @@ import { lookupNetworkGateway } from "./network_gateway.ts";
 import { summarizeStats } from "./stats.ts";
 
 const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
-/** Every engine state but `running`, for listing the exceptions. */
-const NOT_RUNNING = ["created", "restarting", "removing", "paused", "exited", "dead"];
 
 /** Builds the engine's create request for a pod (exported for tests). */
 export function containerCreateRequest(
@@ -87,10 +85,10 @@ export class DockerRuntime implements ContainerRuntime {
   /** @inheritdoc */
   async listPodContainers(
     podId?: string,
-    options: { notRunning?: boolean } = {},
+    options: { exitedOnly?: boolean } = {},
   ): Promise<ObservedContainer[]> {
     const label = podId === undefined ? [this.#owned] : [this.#owned, `${LABELS.pod}=${podId}`];
-    const status = options.notRunning ? { status: NOT_RUNNING } : {};
+    const status = options.exitedOnly ? { status: ["exited"] } : {};
     const rows = await this.#docker.containers.list({ all: true, filters: { label, ...status } });
     return rows.flatMap((row) => {
       const podId = row.Labels[LABELS.pod];

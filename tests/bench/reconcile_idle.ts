@@ -60,16 +60,16 @@ class RealListRuntime extends MemoryRuntime {
   }
   override async listPodContainers(
     podId?: string,
-    options: { notRunning?: boolean } = {},
+    options: { exitedOnly?: boolean } = {},
   ): Promise<ObservedContainer[]> {
     if (podId === undefined) {
-      // The bench containers are `created`: for the exceptions query, filter on a state
-      // none of them has, so the engine does the same work as for a converged host.
+      // The same query as DockerRuntime's (the bench containers are `created`, so the
+      // exited-only one answers none of them, as on a converged host).
       await this.#docker.containers.list({
         all: true,
         filters: {
           label: [`agentpod.instance=${BENCH_INSTANCE}`],
-          ...(options.notRunning ? { status: ["restarting", "exited", "paused", "dead"] } : {}),
+          ...(options.exitedOnly ? { status: ["exited"] } : {}),
         },
       });
     }

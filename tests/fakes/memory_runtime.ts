@@ -256,14 +256,14 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   listPodContainers(
     podId?: string,
-    options: { notRunning?: boolean } = {},
+    options: { exitedOnly?: boolean } = {},
   ): Promise<ObservedContainer[]> {
     this.calls.listPodContainers++;
     const rows: ObservedContainer[] = [];
     for (const c of this.#engine.containers.values()) {
       const pod = c.labels[LABELS.pod];
       if (!this.#owns(c) || !pod || (podId !== undefined && pod !== podId)) continue;
-      if (options.notRunning && c.state === "running") continue;
+      if (options.exitedOnly && c.state !== "exited") continue;
       rows.push({
         id: c.id,
         name: c.name,
