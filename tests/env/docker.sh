@@ -4,8 +4,9 @@
 # background; otherwise stops with a clear message. Idempotent and quiet when up.
 #
 #   tests/env/docker.sh --fresh   stops the local dockerd, moves its data root aside
-#                                 (to <root>.aside-<time>; nothing is deleted), and starts
-#                                 it again on an empty one, as on a brand-new machine. The
+#                                 (to <root>.aside-<time>; nothing is deleted), removes the
+#                                 docker0 device it leaves behind, and starts it again on an
+#                                 empty data root, as on a brand-new machine. The
 #                                 next `deno task test` rebuilds the images. Put the old
 #                                 data back by stopping dockerd and moving the directory.
 set -euo pipefail
@@ -62,6 +63,11 @@ start_fresh() {
     echo "docker.sh: moved the data root $root aside to $aside" >&2
   fi
   rm -f /var/run/docker.pid
+  # A new machine has no docker0 either: with the old bridge device left in place, dockerd
+  # adopts its address and records a Gateway that a brand-new daemon would not.
+  if command -v ip >/dev/null && ip link show docker0 >/dev/null 2>&1; then
+    ip link delete docker0 && echo "docker.sh: removed the old docker0 bridge device" >&2
+  fi
 }
 
 if $fresh; then
