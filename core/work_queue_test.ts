@@ -5,39 +5,11 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { FakeClock, tick } from "../tests/fakes/fake_clock.ts";
 import { WorkQueue, type WorkQueueDeps } from "./work_queue.ts";
 
-function fakeTime() {
-  let now = 0;
-  const timers: { at: number; fn: () => void }[] = [];
-  return {
-    schedule(fn: () => void, ms: number) {
-      const timer = { at: now + ms, fn };
-      timers.push(timer);
-      return () => {
-        const i = timers.indexOf(timer);
-        if (i >= 0) timers.splice(i, 1);
-      };
-    },
-    /** Timers due within `ms`, in time order. */
-    async advance(ms: number) {
-      const until = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > until) break;
-        timers.shift();
-        now = next.at;
-        next.fn();
-        await tick();
-      }
-      now = until;
-    },
-    pending: () => timers.map((t) => t.at - now),
-  };
-}
+const fakeTime = () => new FakeClock();
 
-const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
 const options = { concurrency: 2, baseDelayMs: 1_000, maxDelayMs: 8_000, jitter: 0 };
 
 /** A run that waits until released, recording what ran and at most how many at once. */

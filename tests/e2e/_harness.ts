@@ -6,6 +6,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import postgres from "postgres";
 import { createDockerClient } from "../../providers/docker/mod.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
@@ -276,4 +277,19 @@ export async function waitForRunningPods(
     return pods.length === count &&
       pods.every((p) => p.status === "running" && (!health || p.health === "ok"));
   }, options.timeoutMs ?? 60_000);
+}
+
+/** Runs `fn` with the URL of a new database on the test PostgreSQL server; drops it after. */
+export async function withTestDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const adminUrl = Deno.env.get("AGENTPOD_TEST_DATABASE_URL") ??
+    "postgres://agentpod@127.0.0.1:55432/agentpod_test";
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  const name = `agentpod_e2e_${crypto.randomUUID().slice(0, 8)}`;
+  await admin.unsafe(`create database ${name}`);
+  try {
+    return await fn(adminUrl.replace(/\/[^/]*$/, `/${name}`));
+  } finally {
+    await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  }
 }

@@ -7,9 +7,8 @@
  * @module
  */
 import assert from "node:assert/strict";
-import postgres from "postgres";
 import { createDockerClient } from "../../providers/docker/mod.ts";
-import { FIXTURE_IMAGE, Plane, waitFor, withPlane } from "./_harness.ts";
+import { FIXTURE_IMAGE, Plane, waitFor, withPlane, withTestDatabase } from "./_harness.ts";
 
 interface PodJson {
   pod: string;
@@ -104,14 +103,8 @@ Deno.test("50 pods: 10 killed at once while 10 creates and 5 deletes are in flig
 });
 
 Deno.test("two control planes on one PostgreSQL: the follower never acts; the leader's death hands over", async () => {
-  const adminUrl = Deno.env.get("AGENTPOD_TEST_DATABASE_URL") ??
-    "postgres://agentpod@127.0.0.1:55432/agentpod_test";
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const name = `agentpod_e2e_${crypto.randomUUID().slice(0, 8)}`;
-  await admin.unsafe(`create database ${name}`);
-  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
   const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
-  try {
+  await withTestDatabase(async (url) => {
     await withPlane({ DATABASE_URL: url, AGENTPOD_SECRET_KEY: key }, async (leader) => {
       const follower = await Plane.start({
         DATABASE_URL: url,
@@ -193,10 +186,7 @@ Deno.test("two control planes on one PostgreSQL: the follower never acts; the le
         await follower.destroy();
       }
     });
-  } finally {
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  });
 });
 
 Deno.test("SIGKILL of the control plane at random moments of create, recreate and delete converges", async () => {

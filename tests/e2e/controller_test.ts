@@ -18,6 +18,7 @@ import {
   waitFor,
   waitForRunningPods,
   withPlane,
+  withTestDatabase,
 } from "./_harness.ts";
 
 interface PodJson {
@@ -143,45 +144,39 @@ Deno.test("a crash loop: failed with RecoveryFailed, left stopped; a fix and a r
 });
 
 Deno.test("a stored config that no longer validates never takes the running container down", async () => {
-  const adminUrl = Deno.env.get("AGENTPOD_TEST_DATABASE_URL") ??
-    "postgres://agentpod@127.0.0.1:55432/agentpod_test";
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  const name = `agentpod_e2e_${crypto.randomUUID().slice(0, 8)}`;
-  await admin.unsafe(`create database ${name}`);
-  const url = adminUrl.replace(/\/[^/]*$/, `/${name}`);
-  const db = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    await withPlane({ DATABASE_URL: url }, async (plane) => {
-      assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
-      await createFixturePods(plane, "acme", ["web"]);
-      await waitForRunningPods(plane, 1);
-      const before = await inspect("agentpod-acme-web");
-      // An AgentPod upgrade with a stricter schema, a hand edit, a corrupt row.
-      await db.unsafe(`UPDATE pods SET config = '{"port":"x"}', generation = generation + 1`);
-      const plan = await plane.json<{ actions: { kind: string; reason: string }[] }>(
-        "reconcile",
-        "--dry-run",
-      );
-      assert.deepEqual(plan.actions.map((a) => a.kind), ["hold"]);
-      assert.match(plan.actions[0]!.reason, /kept as it is/);
-      for (let pass = 0; pass < 3; pass++) {
-        assert.equal((await plane.cli("reconcile")).code, 0);
-      }
-      const after = await inspect("agentpod-acme-web");
-      assert.equal(after.Id, before.Id);
-      assert.equal(after.State.StartedAt, before.State.StartedAt);
-      assert.equal(after.State.Status, "running");
-      const pod = await plane.json<PodJson>("pod", "status", "acme/web");
-      assert.equal(condition(pod, "Ready")?.reason, "RenderFailed");
-      assert.match(pod.lastError ?? "", /port/);
-      const shown = await plane.cli("pod", "status", "acme/web");
-      assert.match(shown.stdout, /RenderFailed/);
-    });
-  } finally {
-    await db.end();
-    await admin.unsafe(`drop database if exists ${name} with (force)`);
-    await admin.end();
-  }
+  await withTestDatabase(async (url) => {
+    const db = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await withPlane({ DATABASE_URL: url }, async (plane) => {
+        assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
+        await createFixturePods(plane, "acme", ["web"]);
+        await waitForRunningPods(plane, 1);
+        const before = await inspect("agentpod-acme-web");
+        // An AgentPod upgrade with a stricter schema, a hand edit, a corrupt row.
+        await db.unsafe(`UPDATE pods SET config = '{"port":"x"}', generation = generation + 1`);
+        const plan = await plane.json<{ actions: { kind: string; reason: string }[] }>(
+          "reconcile",
+          "--dry-run",
+        );
+        assert.deepEqual(plan.actions.map((a) => a.kind), ["hold"]);
+        assert.match(plan.actions[0]!.reason, /kept as it is/);
+        for (let pass = 0; pass < 3; pass++) {
+          assert.equal((await plane.cli("reconcile")).code, 0);
+        }
+        const after = await inspect("agentpod-acme-web");
+        assert.equal(after.Id, before.Id);
+        assert.equal(after.State.StartedAt, before.State.StartedAt);
+        assert.equal(after.State.Status, "running");
+        const pod = await plane.json<PodJson>("pod", "status", "acme/web");
+        assert.equal(condition(pod, "Ready")?.reason, "RenderFailed");
+        assert.match(pod.lastError ?? "", /port/);
+        const shown = await plane.cli("pod", "status", "acme/web");
+        assert.match(shown.stdout, /RenderFailed/);
+      });
+    } finally {
+      await db.end();
+    }
+  });
 });
 
 Deno.test("config set image to one that does not exist: refused, the pod keeps running", async () => {

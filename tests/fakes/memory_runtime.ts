@@ -264,14 +264,7 @@ export class MemoryRuntime implements ContainerRuntime {
       const pod = c.labels[LABELS.pod];
       if (!this.#owns(c) || !pod || (podId !== undefined && pod !== podId)) continue;
       if (options.exitedOnly && c.state !== "exited") continue;
-      rows.push({
-        id: c.id,
-        name: c.name,
-        podId: pod,
-        specHash: c.labels[LABELS.specHash] ?? "",
-        state: c.state,
-        createdAt: c.createdAt,
-      });
+      rows.push(listRow(c, pod));
     }
     // Docker lists the newest first.
     return Promise.resolve(rows.reverse());
@@ -284,12 +277,7 @@ export class MemoryRuntime implements ContainerRuntime {
     const pod = c?.labels[LABELS.pod];
     if (!c || !pod || !this.#owns(c)) return Promise.resolve(undefined);
     return Promise.resolve({
-      id: c.id,
-      name: c.name,
-      podId: pod,
-      specHash: c.labels[LABELS.specHash] ?? "",
-      state: c.state,
-      createdAt: c.createdAt,
+      ...listRow(c, pod),
       restartCount: c.restartCount,
       startedAt: c.startedAt,
       finishedAt: c.finishedAt,
@@ -674,6 +662,18 @@ function settle<T>(fn: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** A container as the engine's list shows it. */
+function listRow(c: MemoryContainer, podId: string): ObservedContainer {
+  return {
+    id: c.id,
+    name: c.name,
+    podId,
+    specHash: c.labels[LABELS.specHash] ?? "",
+    state: c.state,
+    createdAt: c.createdAt,
+  };
 }
 
 /** A stable fake image id for a reference. */

@@ -18,6 +18,7 @@ import type { PodContainerRequest } from "../../core/runtime.ts";
 import { createSecretBox } from "../../providers/secrets.ts";
 import { openDatabase } from "../../providers/store/mod.ts";
 import { createStore } from "../../providers/store/store.ts";
+import { FakeClock } from "../fakes/fake_clock.ts";
 import { MemoryRuntime, type MemoryRuntimeOptions } from "../fakes/memory_runtime.ts";
 
 const FIXTURE = "agentpod-fixture:1";
@@ -43,17 +44,9 @@ async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "agentpod-reconciler-" });
   const db = await openDatabase({ dataDir: dir });
   const store = createStore(db);
-  let now = Date.parse("2026-11-29T00:00:00Z");
-  const timers: { at: number; fn: () => void }[] = [];
-  const schedule = (fn: () => void, ms: number) => {
-    const timer = { at: now + ms, fn };
-    timers.push(timer);
-    return () => {
-      const i = timers.indexOf(timer);
-      if (i >= 0) timers.splice(i, 1);
-    };
-  };
-  const runtime = new FlakyRuntime({ now: () => now, images: [FIXTURE, OPENCLAW], schedule });
+  const clock = new FakeClock(Date.parse("2026-11-29T00:00:00Z"));
+  const { now, schedule } = clock;
+  const runtime = new FlakyRuntime({ now, images: [FIXTURE, OPENCLAW], schedule });
   const pending: Promise<unknown>[] = [];
   const secrets = await createSecretBox(new Uint8Array(32).fill(1));
   const makeReconciler = () =>
@@ -63,7 +56,7 @@ async function setup() {
       adapterById,
       secrets,
       routing: { domain: "example.com" },
-      now: () => now,
+      now,
       schedule,
       random: () => 0.5,
       log: quiet,
@@ -103,21 +96,8 @@ async function setup() {
     makeReconciler,
     settle,
     /** Moves fake time forward in steps, running timers as they fall due. */
-    advance: async (ms: number) => {
-      const until = now + ms;
-      for (;;) {
-        timers.sort((a, b) => a.at - b.at);
-        const next = timers[0];
-        if (!next || next.at > until) break;
-        timers.shift();
-        now = next.at;
-        next.fn();
-        await settle();
-      }
-      now = until;
-      await settle();
-    },
-    now: () => now,
+    advance: (ms: number) => clock.advance(ms, settle),
+    now,
     async reasons(podId: string, tail = 20) {
       return (await store.events.list({ tail, podId })).map((e) => e.reason);
     },
