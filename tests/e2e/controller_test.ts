@@ -143,6 +143,40 @@ Deno.test("a crash loop: failed with RecoveryFailed, left stopped; a fix and a r
   });
 });
 
+Deno.test("an agent killed by the OOM killer is reported as OOMKilled", async () => {
+  await withPlane({}, async (plane) => {
+    assert.equal((await plane.cli("tenant", "create", "oom")).code, 0);
+    // 64 MiB limit; the shell doubles a string until the kernel kills it, then idles.
+    const hog =
+      `[ -f /tmp/done ] && exec httpd -f -p 8080 -h /www; touch /tmp/done; x=a; while true; do x=$x$x; done`;
+    const created = await plane.api("POST", "/tenants/oom/pods", {
+      name: "hog",
+      adapter: "generic",
+      image: FIXTURE_IMAGE,
+      config: { command: ["sh", "-c", hog] },
+      resources: { memoryMB: 64 },
+    });
+    assert.ok(created);
+    await waitFor(
+      "the OOM kill to be reported",
+      async () => {
+        const events = await plane.json<{ reason: string; message: string }[]>(
+          "events",
+          "--pod",
+          "oom/hog",
+          "--tail",
+          "20",
+        );
+        return events.some((e) => e.reason === "OOMKilled" && /out of memory/.test(e.message));
+      },
+      60_000,
+      500,
+    );
+    const pod = await plane.json<PodJson>("pod", "status", "oom/hog");
+    assert.ok(pod.restarts >= 1);
+  });
+});
+
 Deno.test("a stored config that no longer validates never takes the running container down", async () => {
   await withTestDatabase(async (url) => {
     const db = postgres(url, { max: 1, onnotice: () => {} });
