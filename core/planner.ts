@@ -118,12 +118,16 @@ export function planPod(pod: DesiredPod, containers: readonly ObservedContainer[
     if (containers.length === 0) {
       return [{ kind: "finalize", podId: pod.id, reason: `Pod "${pod.ref}" was deleted` }];
     }
-    return containers.map((c) => ({
-      kind: "remove" as const,
-      podId: pod.id,
-      containerId: c.id,
-      reason: `Pod "${pod.ref}" was deleted`,
-    }));
+    // Removal, then the volume and the row, in one go (a failed removal stops there).
+    return [
+      ...containers.map((c) => ({
+        kind: "remove" as const,
+        podId: pod.id,
+        containerId: c.id,
+        reason: `Pod "${pod.ref}" was deleted`,
+      })),
+      { kind: "finalize", podId: pod.id, reason: `Pod "${pod.ref}" was deleted` },
+    ];
   }
   // Keep one container: the live one with the current spec if any, else the newest.
   const ranked = [...containers].sort((a, b) =>

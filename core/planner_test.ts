@@ -78,7 +78,10 @@ Deno.test("plan() stops the container of a stopped pod and leaves a stopped one 
 });
 
 Deno.test("plan() removes the containers of a deleted pod, then finalizes it", () => {
-  assert.deepEqual(kinds([pod({ desiredState: "deleted" })], [container()]), ["remove:c1"]);
+  assert.deepEqual(kinds([pod({ desiredState: "deleted" })], [container()]), [
+    "remove:c1",
+    "finalize:p1",
+  ]);
   assert.deepEqual(kinds([pod({ desiredState: "deleted" })], []), ["finalize:p1"]);
 });
 

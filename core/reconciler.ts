@@ -586,10 +586,6 @@ export class Reconciler {
     if (outcome.started || (crashes.crashes > 0 && container?.state === "running")) {
       this.#deps.onPodChanged?.(pod.id, "started");
     }
-    if (desiredState === "deleted" && observed.length > 0 && !thrown) {
-      // Containers gone: finalize on the next run, at once.
-      void this.enqueue(pod.id);
-    }
     if (thrown) throw thrown;
     if (renderError !== undefined) throw new Error(renderError);
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `deno task bench`: every benchmark, one JSON line per figure (see BENCHMARKS.md).
 # Needs the test environment (started here) and Node for the dockerode comparison.
-# Takes about 15 minutes; a single one runs with `deno run -A tests/bench/<name>.ts`.
+# Takes about 30 minutes; a single one runs with `deno run -A tests/bench/<name>.ts`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash tests/env/up.sh
@@ -13,7 +13,9 @@ run() {
 run "Docker client vs dockerode" tests/bench/docker_client.ts
 run "Control-plane start time and memory" tests/bench/startup.ts
 run "Idle reconcile pass, 1,000 and 10,000 pods" tests/bench/reconcile_idle.ts
+run "Idle reconcile pass with the real engine's list call" tests/bench/reconcile_idle.ts --engine docker
 run "Self-healing: docker kill to running and healthy" tests/bench/heal.ts
+run "Controller: healing overhead, mass kill, crash loop" tests/bench/controller.ts
 run "Idle memory with 50 pods" tests/bench/idle_rss.ts
 run "pod create vs openclaw fleet create" tests/bench/create_vs_fleet.ts
 run "Traefik endpoint with 1,000 pods" tests/bench/traefik_endpoint.ts
