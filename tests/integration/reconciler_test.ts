@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { adapterById } from "../../adapters/mod.ts";
 import { DockerApiError, ValidationError } from "../../core/errors.ts";
 import { findCondition } from "../../core/pod.ts";
+import { HealthMonitor } from "../../core/health.ts";
 import { Reconciler } from "../../core/reconciler.ts";
 import { ControlPlaneService } from "../../core/service.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -298,6 +299,70 @@ Deno.test("controller on a real store with fake time", async (t) => {
       await env.settle();
       assert.equal(await store.pods.getById(victim.id), undefined, "gone without waiting");
     });
+
+    await t.step(
+      "three failed probes: the monitor's verdict restarts the container through the queue",
+      async () => {
+        const pod = await store.pods.get("acme", "web");
+        let healthy = true;
+        const failing = {
+          ...adapterById("generic"),
+          probe: () =>
+            Promise.resolve(
+              healthy ? { healthy: true, message: "200 on /" } : {
+                healthy: false,
+                message: "Connection refused",
+              },
+            ),
+        };
+        const monitor = new HealthMonitor({
+          store,
+          reconciler,
+          secrets: await createSecretBox(new Uint8Array(32).fill(1)),
+          adapterById: () => failing,
+          now: env.now,
+          schedule: () => () => {},
+          log: quiet,
+        }, { startupGraceMs: 0 });
+        const probe = async () => {
+          const report = await monitor.probePod(await store.pods.get("acme", "web"));
+          await env.settle();
+          return report;
+        };
+        assert.equal((await probe()).health, "ok");
+        assert.equal(
+          findCondition((await store.pods.get("acme", "web")).status, "Healthy")?.status,
+          "True",
+        );
+        healthy = false;
+        const stops = runtime.calls.stop;
+        await probe();
+        const one = await store.pods.get("acme", "web");
+        assert.equal(
+          findCondition(one.status, "Healthy")?.status,
+          "False",
+          "written by the reconciler",
+        );
+        assert.equal(findCondition(one.status, "Ready")?.reason, "Unhealthy");
+        await probe();
+        assert.equal(runtime.calls.stop, stops, "no restart before the third failure");
+        await probe();
+        assert.equal(runtime.calls.stop, stops + 1, "stopped and started once");
+        const after = await store.pods.get("acme", "web");
+        assert.equal(after.status.containerId, pod.status.containerId, "in place");
+        const reasons = await env.reasons(pod.id);
+        assert.ok(
+          reasons.includes("Unhealthy") && reasons.includes("UnhealthyRestart"),
+          reasons.join(),
+        );
+        healthy = true;
+        await probe();
+        assert.equal(
+          findCondition((await store.pods.get("acme", "web")).status, "Healthy")?.status,
+          "True",
+        );
+      },
+    );
 
     await t.step("concurrent creates racing for host ports all get one, distinct", async () => {
       await service.createTenant("race");
