@@ -190,14 +190,23 @@ function logs(url: URL): Response {
   );
 }
 
+/** How long an event stream stays open after its scripted chunks. */
+const IDLE_STREAM_MS = 2_000;
+
 function sse(chunks: string[]): Response {
   const encoder = new TextEncoder();
   let index = 0;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       const chunk = chunks[index++];
-      // After the scripted chunks the stream stays open, as a live stream does.
-      if (chunk === undefined) return await new Promise<void>(() => {});
+      // After the scripted chunks the stream stays open a while, as a live stream does,
+      // then ends: a client that never hangs up must not keep the stub (and the test
+      // run) from shutting down.
+      if (chunk === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, IDLE_STREAM_MS));
+        controller.close();
+        return;
+      }
       controller.enqueue(encoder.encode(chunk));
     },
   });
