@@ -44,7 +44,6 @@ export interface HealthDeps {
   now(): number;
   schedule(fn: () => void, ms: number): () => void;
   log: Logger;
-  onPodChanged?(podId: string): void;
 }
 
 /** The outcome of probing one pod. */

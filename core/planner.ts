@@ -130,9 +130,7 @@ export function planPod(pod: DesiredPod, containers: readonly ObservedContainer[
     ];
   }
   // Keep one container: the live one with the current spec if any, else the newest.
-  const ranked = [...containers].sort((a, b) =>
-    rank(b, pod) - rank(a, pod) || b.createdAt - a.createdAt
-  );
+  const ranked = rankContainers(containers, pod.specHash);
   const [keep, ...extra] = ranked;
   const actions: Action[] = keep && ALIVE.has(keep.state) && keep.specHash === pod.specHash
     ? extra.map((c) => ({
@@ -213,6 +211,14 @@ export function planPod(pod: DesiredPod, containers: readonly ObservedContainer[
   return actions;
 }
 
-function rank(c: ObservedContainer, pod: DesiredPod): number {
-  return (ALIVE.has(c.state) ? 2 : 0) + (c.specHash === pod.specHash ? 1 : 0);
+/**
+ * A pod's containers, the one to keep first: alive before dead, the current spec before an
+ * old one, newer before older.
+ */
+export function rankContainers<C extends ObservedContainer>(
+  containers: readonly C[],
+  specHash: string,
+): C[] {
+  const rank = (c: C) => (ALIVE.has(c.state) ? 2 : 0) + (c.specHash === specHash ? 1 : 0);
+  return [...containers].sort((a, b) => rank(b) - rank(a) || b.createdAt - a.createdAt);
 }

@@ -20,6 +20,7 @@ import {
   type ObservedContainer,
   planPod,
   planReconcile,
+  rankContainers,
 } from "./planner.ts";
 import { type ActionOutcome, executeAction } from "./reconcile_actions.ts";
 import { failureMessage, type HealthVerdict, nextStatus } from "./pod_status.ts";
@@ -548,7 +549,7 @@ export class Reconciler {
     if (thrown instanceof UnavailableError) throw thrown; // the engine is away: not the pod's fault
 
     // The container as it is now, after the actions.
-    const finalId = outcome.containerId ?? keptContainer(observed, desired)?.id;
+    const finalId = outcome.containerId ?? rankContainers(observed, desired.specHash)[0]?.id;
     const container = desiredState === "deleted"
       ? undefined
       : finalId
@@ -665,18 +666,6 @@ function progressPhase(actions: Action[]): PodPhase | undefined {
   if (kinds.has("create") || kinds.has("recreate")) return "creating";
   if (kinds.has("stop")) return "stopping";
   return undefined;
-}
-
-/** The container the planner keeps for a pod (live with the current spec first). */
-function keptContainer(
-  observed: ContainerRunState[],
-  pod: DesiredPod,
-): ContainerRunState | undefined {
-  const alive = (c: ContainerRunState) => c.state === "running" || c.state === "restarting";
-  return [...observed].sort((a, b) =>
-    (Number(alive(b)) * 2 + Number(b.specHash === pod.specHash)) -
-      (Number(alive(a)) * 2 + Number(a.specHash === pod.specHash)) || b.createdAt - a.createdAt
-  )[0];
 }
 
 function crashMessage(crashes: CrashAssessment, container: ContainerRunState | undefined): string {
