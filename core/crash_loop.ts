@@ -68,6 +68,26 @@ export function recordRun(
 }
 
 /**
+ * The record of a container the reconciler has just started. Docker counts its restarts
+ * from 0 again after a start, so anything the inspect that follows shows beyond a clean
+ * run (an OOM kill and a policy restart fit in the few hundred ms between the two) has
+ * happened since the start: the record keeps the start's zero and lets the next look
+ * count it.
+ */
+export function recordStart(container: ContainerRunState, recoveryFailures: number): RunRecord {
+  if (container.state === "running" && container.restartCount === 0) {
+    return recordRun(container, recoveryFailures);
+  }
+  return {
+    containerId: container.id,
+    restartCount: 0,
+    startedAt: null,
+    finishedAt: null,
+    recoveryFailures,
+  };
+}
+
+/**
  * New crashes of `container` since `record`. A different container (a new one, or none)
  * has no crashes of its own yet. `healthyAt` is when a probe last passed, if ever: a run
  * that was healthy is no failed recovery, however short.

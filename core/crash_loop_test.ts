@@ -5,7 +5,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { assessCrashes, recordRun, type RunRecord } from "./crash_loop.ts";
+import { assessCrashes, recordRun, recordStart, type RunRecord } from "./crash_loop.ts";
 import type { ContainerRunState } from "./runtime.ts";
 
 const T0 = Date.parse("2026-12-01T10:00:00Z");
@@ -109,4 +109,24 @@ Deno.test("assessCrashes() after someone's manual start counts only restarts sin
   assert.equal(seen.crashes, 0, "a manual start: no policy restart since");
   const crashedSince = run({ restartCount: 1, startedAt: T0 + 55_000, finishedAt: T0 + 54_000 });
   assert.equal(assessCrashes(record, crashedSince, window).crashes, 1);
+});
+
+Deno.test("recordStart() lets the next look count a crash that came before the inspect after a start", () => {
+  // The reconciler starts the container; the OOM killer and Docker's policy restart both
+  // fit in the ~400 ms before its inspect, which already shows RestartCount 1.
+  for (
+    const seenAfterStart of [
+      run({ state: "restarting", restartCount: 1, finishedAt: T0 + 200, exitCode: 137 }),
+      run({ restartCount: 1, startedAt: T0 + 550, finishedAt: T0 + 240 }),
+    ]
+  ) {
+    const record = recordStart(seenAfterStart, 0);
+    const next = assessCrashes(record, seenAfterStart, window);
+    assert.equal(next.crashes, 1, seenAfterStart.state);
+    assert.equal(next.quick, true);
+    // Counted once: the record of that look sees nothing new in the same state.
+    assert.equal(assessCrashes(recordRun(seenAfterStart, 1), seenAfterStart, window).crashes, 0);
+  }
+  // A clean start is recorded as it is.
+  assert.deepEqual(recordStart(run({}), 0), started);
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import type { CrashAssessment, RunRecord } from "./crash_loop.ts";
-import { recordRun } from "./crash_loop.ts";
+import { recordRun, recordStart } from "./crash_loop.ts";
 import { type Condition, findCondition, type PodPhase, setCondition } from "./pod.ts";
 import type { ContainerRunState } from "./runtime.ts";
 import type { PodRecord, StatusUpdate } from "./store.ts";
@@ -138,7 +138,9 @@ export function nextStatus(input: StatusInput): StatusUpdate {
       status.failedGeneration === pod.generation
     ? input.crashes.recoveryFailures
     : 0; // cleared by a spec change: count afresh
-  const run: RunRecord = recordRun(container, recoveryFailures);
+  const run: RunRecord = input.started && container
+    ? recordStart(container, recoveryFailures)
+    : recordRun(container, recoveryFailures);
   const lastError = input.actionError ?? input.renderError ?? null;
   const converged = input.actionError === undefined && input.renderError === undefined;
   const next: Required<StatusUpdate> = {

@@ -157,21 +157,18 @@ Deno.test("an agent killed by the OOM killer is reported as OOMKilled", async ()
       resources: { memoryMB: 64 },
     });
     assert.ok(created);
+    let events: { reason: string; message: string }[] = [];
     await waitFor(
       "the OOM kill to be reported",
       async () => {
-        const events = await plane.json<{ reason: string; message: string }[]>(
-          "events",
-          "--pod",
-          "oom/hog",
-          "--tail",
-          "20",
-        );
+        events = await plane.json("events", "--pod", "oom/hog", "--tail", "20");
         return events.some((e) => e.reason === "OOMKilled" && /out of memory/.test(e.message));
       },
       60_000,
       500,
-    );
+    ).catch((error) => {
+      throw new Error(`${error.message}; events: ${JSON.stringify(events)}`);
+    });
     const pod = await plane.json<PodJson>("pod", "status", "oom/hog");
     assert.ok(pod.restarts >= 1);
   });

@@ -39,6 +39,15 @@ class FlakyRuntime extends MemoryRuntime {
     }
     return super.createPodContainer(request);
   }
+  /** The next start's process is OOM-killed before anyone can look (0.2 s in, for real). */
+  oomOnNextStart = false;
+  override async start(containerId: string): Promise<void> {
+    await super.start(containerId);
+    if (this.oomOnNextStart) {
+      this.oomOnNextStart = false;
+      this.crash(containerId, 137, { oom: true });
+    }
+  }
 }
 
 async function setup() {
@@ -485,6 +494,31 @@ Deno.test("controller on a real store with fake time", async (t) => {
       );
       assert.equal(json.agents.entries.main.name, "Bea");
     });
+
+    await t.step(
+      "an OOM kill between AgentPod's start and its look after it is still counted",
+      async () => {
+        // The kernel kills a memory hog ~200 ms after its start and Docker restarts it:
+        // the inspect that follows AgentPod's start may already show RestartCount 1.
+        runtime.oomOnNextStart = true;
+        const hog = await service.createPod("acme", {
+          name: "hog",
+          adapter: "generic",
+          image: FIXTURE,
+        });
+        await env.settle();
+        await env.advance(1_000); // Docker's restart delay
+        const pod = await store.pods.get("acme", "hog");
+        assert.equal(pod.status.phase, "running");
+        assert.equal(pod.status.restartCount, 1);
+        const events = await store.events.list({ tail: 5, podId: hog.id });
+        const oom = events.find((e) => e.reason === "OOMKilled");
+        assert.ok(oom, events.map((e) => e.reason).join());
+        assert.match(oom.message, /out of memory; Docker restart/);
+        await service.deletePod("acme", "hog");
+        await env.settle();
+      },
+    );
 
     await t.step("a restarted control plane learns each tenant's gateway once", async () => {
       const fresh = env.makeReconciler();
