@@ -113,7 +113,7 @@ export async function startControlPlane(
       schedule,
       log,
       isLeader: () => late.leader?.() ?? false,
-      onFollowerEnqueue: (podId) => background(db.notify(POD_CHANNEL, podId)),
+      onFollowerEnqueue: (key) => background(db.notify(POD_CHANNEL, key)),
       onPodChanged: (podId, change) => {
         if (change === "started") late.health?.podStarted(podId);
         if (change === "deleted") {

@@ -35,6 +35,10 @@ import { type RunResult, WorkQueue } from "./work_queue.ts";
 const STOP_SETTLE_MS = 2_000;
 /** How long Docker's restart policy gets to restart a process that exited by itself. */
 const POLICY_GRACE_MS = 1_500;
+/** How often a follower looks whether the leader has removed the pods it asked about. */
+const FOLLOWER_POLL_MS = 250;
+/** Queue keys of tenants (their networks) start with this; pod ids are UUIDs. */
+const TENANT_KEY = "tenant:";
 
 /** Tuning of the reconciler. */
 export interface ReconcilerOptions {
@@ -87,8 +91,8 @@ export interface ReconcilerDeps {
   isLeader?(): boolean;
   /** A number in [0, 1) for backoff jitter. */
   random?(): number;
-  /** On a follower, instead of acting: tell the leader that `podId` changed. */
-  onFollowerEnqueue?(podId: string): void;
+  /** On a follower, instead of acting: tell the leader to queue `key` (a pod id, or a tenant's). */
+  onFollowerEnqueue?(key: string): void;
   /** Called after a pod's status or events changed (live views, health kicks). */
   onPodChanged?(podId: string, change: "status" | "started" | "deleted"): void;
 }
@@ -137,7 +141,10 @@ export class Reconciler {
     this.#deps = deps;
     this.#options = { ...DEFAULT_RECONCILER_OPTIONS, ...options };
     this.#queue = new WorkQueue<string>({
-      run: (podId) => this.#reconcile(podId),
+      run: (key) =>
+        key.startsWith(TENANT_KEY)
+          ? this.#reconcileTenant(key.slice(TENANT_KEY.length))
+          : this.#reconcile(key),
       schedule: deps.schedule,
       random: deps.random ?? Math.random,
       onError: (podId, error, failures) =>
@@ -161,6 +168,49 @@ export class Reconciler {
       return Promise.resolve();
     }
     return this.#queue.add(podId, options);
+  }
+
+  /**
+   * Reconciles pods marked deleted until their rows are gone (removal, then
+   * finalization), skipping any backoff: a few rounds on the leader; a follower tells
+   * the leader and watches the rows go, for at most `timeoutMs`. Resolves either way:
+   * the caller reads what is left.
+   */
+  async removePods(podIds: string[], timeoutMs = 60_000): Promise<void> {
+    const left = async () =>
+      (await Promise.all(podIds.map((id) => this.#deps.store.pods.getById(id))))
+        .filter((p): p is PodRecord => p !== undefined);
+    if (this.#leading()) {
+      for (let round = 0; round < 3; round++) {
+        const remaining = await left();
+        if (remaining.length === 0) return;
+        await Promise.all(remaining.map((p) => this.reconcilePod(p.id)));
+      }
+      return;
+    }
+    for (const id of podIds) void this.enqueue(id, { urgent: true });
+    const deadline = this.#deps.now() + timeoutMs;
+    while ((await left()).length > 0 && this.#deps.now() < deadline) {
+      await new Promise<void>((resolve) => this.#deps.schedule(resolve, FOLLOWER_POLL_MS));
+    }
+  }
+
+  /**
+   * A tenant row was deleted: its network goes (on the leader, through the queue; a
+   * follower tells the leader). Resolves when the leader's attempt has ended.
+   */
+  tenantDeleted(tenant: string): Promise<void> {
+    return this.enqueue(`${TENANT_KEY}${tenant}`, { urgent: true });
+  }
+
+  /**
+   * Checks an image before a spec that names it is stored: the leader makes sure it is
+   * on the host (pulling it where a registry has it), a follower, which never changes
+   * the engine, only asks whether it is there or pullable (the leader pulls on create).
+   */
+  async prepareImage(image: string): Promise<void> {
+    if (this.#leading()) await this.#deps.runtime.ensureImage(image);
+    else await this.#deps.runtime.checkImage(image);
   }
 
   /** Queues a pod as a user's intent and waits for its reconcile. */
@@ -296,7 +346,8 @@ export class Reconciler {
   /**
    * After the event stream (re)connects, and at start: events may have been missed, and
    * only an inspect shows a crash Docker healed by itself, so every pod is queued (as a
-   * user's intent would be: an engine that was away is no reason to wait out a backoff).
+   * user's intent would be: an engine that was away is no reason to wait out a backoff),
+   * and so is every tenant network whose tenant is gone.
    */
   async resync(): Promise<void> {
     const [states, observed] = await Promise.all([
@@ -304,6 +355,8 @@ export class Reconciler {
       this.#deps.runtime.listPodContainers(),
     ]);
     const ids = new Set([...states.map((s) => s.id), ...observed.map((c) => c.podId)]);
+    // A tenant deleted while no leader listened (or whose removal failed) left its network.
+    for (const tenant of await this.#networksWithoutTenant()) ids.add(`${TENANT_KEY}${tenant}`);
     await Promise.all([...ids].map((id) => this.enqueue(id, { urgent: true })));
   }
 
@@ -589,6 +642,25 @@ export class Reconciler {
     }
     if (thrown) throw thrown;
     if (renderError !== undefined) throw new Error(renderError);
+  }
+
+  /** A tenant's network, removed once the tenant row is gone (pods make it on demand). */
+  async #reconcileTenant(tenant: string): Promise<void> {
+    if (!this.#leading()) return;
+    if ((await this.#deps.store.tenants.list()).some((t) => t.id === tenant)) return;
+    this.#gateways.delete(tenant);
+    await this.#deps.runtime.removeNetwork(tenantNetworkName(tenant));
+    this.#deps.log.info("tenant network removed", { tenant });
+  }
+
+  /** Tenants whose network is still there though the tenant row is gone. */
+  async #networksWithoutTenant(): Promise<string[]> {
+    const [networks, tenants] = await Promise.all([
+      this.#deps.runtime.listTenantNetworks(),
+      this.#deps.store.tenants.list(),
+    ]);
+    const known = new Set(tenants.map((t) => t.id));
+    return networks.map((n) => n.tenant).filter((t) => !known.has(t));
   }
 
   /** Containers of a pod row that is gone: removed once older than the grace period. */

@@ -149,6 +149,14 @@ export interface ContainerRuntime {
    * answers); ValidationError when it is not on the host and cannot be pulled.
    */
   ensureImage(image: string, signal?: AbortSignal): Promise<string>;
+  /**
+   * Checks, changing nothing, that `image` is on the host or that a registry has it (the
+   * engine asks for its manifest): what a follower, which never pulls, can tell before
+   * it stores a pod. ValidationError otherwise, as `ensureImage`.
+   */
+  checkImage(image: string): Promise<void>;
+  /** Our tenant networks, by name and tenant label (one engine call). */
+  listTenantNetworks(): Promise<{ name: string; tenant: string }[]>;
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
 }

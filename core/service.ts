@@ -14,7 +14,7 @@ import {
 } from "./config_patch.ts";
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from "./errors.ts";
 import { parsePodRef, parseTenantId } from "./ids.ts";
-import { containerName, tenantNetworkName } from "./naming.ts";
+import { containerName } from "./naming.ts";
 import { findCondition, type Pod } from "./pod.ts";
 import { allocateHostPort, type PortRange } from "./ports.ts";
 import type { PlannedAction, Reconciler } from "./reconciler.ts";
@@ -172,12 +172,7 @@ export class ControlPlaneService {
       }
       if (force) this.#d.reconciler.forceDelete(pod.id);
     }
-    // Removal, then finalization: a few runs of each pod, each skipping any backoff.
-    for (let round = 0; round < 3; round++) {
-      const remaining = await this.#d.store.pods.list({ tenant: id });
-      if (remaining.length === 0) break;
-      await Promise.all(remaining.map((p) => this.#d.reconciler.reconcilePod(p.id)));
-    }
+    await this.#d.reconciler.removePods(pods.map((p) => p.id));
     const left = await this.#d.store.pods.list({ tenant: id });
     if (left.length > 0) {
       throw new ConflictError(
@@ -185,8 +180,8 @@ export class ControlPlaneService {
         { details: { errors: left.map((p) => p.status.lastError) } },
       );
     }
-    await this.#d.runtime.removeNetwork(tenantNetworkName(id));
     await this.#d.store.tenants.delete(id);
+    await this.#d.reconciler.tenantDeleted(id);
     await this.#d.store.events.append({
       tenant: id,
       type: "Normal",
@@ -216,7 +211,7 @@ export class ControlPlaneService {
     if ((await this.#d.store.pods.list({ tenant: ref.tenant })).some((p) => p.name === ref.pod)) {
       throw new ConflictError(`Pod "${ref.tenant}/${ref.pod}" already exists`);
     }
-    await this.#d.runtime.ensureImage(image);
+    await this.#d.reconciler.prepareImage(image);
     const name = containerName(ref.tenant, ref.pod);
     const clash = (await this.#d.store.pods.list()).find((p) =>
       containerName(p.tenant, p.name) === name && p.name !== ref.pod
@@ -423,7 +418,7 @@ export class ControlPlaneService {
       { token: secrets.token, values },
       this.#d.routing,
     );
-    await this.#d.runtime.ensureImage(rendered.request.spec.image);
+    await this.#d.reconciler.prepareImage(rendered.request.spec.image);
     const updated = await this.#d.store.pods.updateSpec(pod.id, pod.generation, {
       config: plain,
       secrets: await this.#d.secrets.seal({ token: secrets.token, values }),

@@ -34,6 +34,13 @@ export interface ImageInspect {
   [key: string]: unknown;
 }
 
+/** The answer of `GET /distribution/{name}/json` (fields we use). */
+export interface DistributionInspect {
+  /** The manifest the registry serves for the reference. */
+  Descriptor: { mediaType: string; digest: string; size: number };
+  [key: string]: unknown;
+}
+
 /** A row of `GET /images/json`. */
 export interface ImageSummary {
   /** Image id. */
@@ -102,6 +109,16 @@ export class ImageApi {
   /** Inspects an image by reference or id; throws `NotFoundError` when absent. */
   inspect(ref: string): Promise<ImageInspect> {
     return this.#t.json<ImageInspect>("GET", `/images/${encodeURIComponent(ref)}/json`);
+  }
+
+  /**
+   * What a registry says of `ref` (`GET /distribution/{name}/json`): its manifest
+   * descriptor. Read-only; throws with the engine's message when no registry has it.
+   */
+  distribution(ref: string): Promise<DistributionInspect> {
+    // The engine routes `{name:.*}`: slashes stay, each segment is escaped.
+    const path = ref.split("/").map(encodeURIComponent).join("/");
+    return this.#t.json<DistributionInspect>("GET", `/distribution/${path}/json`);
   }
 
   /** Lists images, optionally filtered (`{reference: ["agentpod-*"]}`). */

@@ -273,6 +273,34 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
+  async checkImage(image: string): Promise<void> {
+    try {
+      await this.#docker.images.inspect(image);
+      return;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
+    try {
+      await this.#docker.images.distribution(image);
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      throw new ValidationError(
+        `Image "${image}" is not on this host and cannot be pulled: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** @inheritdoc */
+  async listTenantNetworks(): Promise<{ name: string; tenant: string }[]> {
+    const networks = await this.#docker.networks.list({ filters: { label: [this.#owned] } });
+    return networks.flatMap((n) => {
+      const tenant = n.Labels?.[LABELS.tenant];
+      return tenant ? [{ name: n.Name, tenant }] : [];
+    });
+  }
+
+  /** @inheritdoc */
   ping(): Promise<void> {
     return this.#docker.ping();
   }

@@ -152,6 +152,33 @@ Deno.test("two control planes on one PostgreSQL: the follower never acts; the le
           100,
         );
 
+        // A tenant deleted through the follower: the leader removes its pod and network.
+        await follower.api("POST", "/tenants", { id: "gone" });
+        await createPod(follower, "gone", "one");
+        await waitFor(
+          "the follower's second pod to run",
+          async () => {
+            const pod = await follower.api<PodJson>("GET", "/tenants/gone/pods/one");
+            return pod.status === "running";
+          },
+          20_000,
+          100,
+        );
+        assert.deepEqual(await follower.api("DELETE", "/tenants/gone?force=true"), {
+          deleted: "gone",
+          pods: 1,
+        });
+        await waitFor(
+          "the leader to remove the tenant's network",
+          async () => {
+            const named = await docker.networks.list({ filters: { name: ["agentpod-t-gone"] } });
+            return named.every((n) => n.Name !== "agentpod-t-gone");
+          },
+          10_000,
+          100,
+        );
+        await assert.rejects(docker.containers.inspect("agentpod-gone-one"));
+
         // The leader dies: the follower takes over within 10 s and heals a kill.
         await leader.kill("SIGKILL");
         const died = Date.now();

@@ -51,6 +51,8 @@ const METHODS: readonly RuntimeMethod[] = [
   "usage",
   "logs",
   "ensureImage",
+  "checkImage",
+  "listTenantNetworks",
   "ping",
 ];
 
@@ -494,13 +496,33 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   ensureImage(image: string, _signal?: AbortSignal): Promise<string> {
     this.calls.ensureImage++;
-    return settle(() => {
-      if (this.#engine.images.has(image)) return imageId(image);
-      const repository = image.split(":")[0];
-      throw new ValidationError(
-        `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${repository}`,
-      );
-    });
+    return settle(() => this.#localImage(image));
+  }
+
+  /** The id of an image on the "host"; no registry has the others. */
+  #localImage(image: string): string {
+    if (this.#engine.images.has(image)) return imageId(image);
+    const repository = image.split(":")[0];
+    throw new ValidationError(
+      `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${repository}`,
+    );
+  }
+
+  /** @inheritdoc */
+  async checkImage(image: string): Promise<void> {
+    this.calls.checkImage++;
+    await settle(() => this.#localImage(image));
+  }
+
+  /** @inheritdoc */
+  listTenantNetworks(): Promise<{ name: string; tenant: string }[]> {
+    this.calls.listTenantNetworks++;
+    const rows = [...this.#engine.networks].flatMap(([name, n]) =>
+      n.labels[LABELS.instance] === this.#instance && n.labels[LABELS.tenant]
+        ? [{ name, tenant: n.labels[LABELS.tenant]! }]
+        : []
+    );
+    return Promise.resolve(rows);
   }
 
   /** @inheritdoc */

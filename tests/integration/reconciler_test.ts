@@ -520,6 +520,17 @@ Deno.test("controller on a real store with fake time", async (t) => {
       },
     );
 
+    await t.step(
+      "resync removes the network of a tenant deleted while no leader listened",
+      async () => {
+        await runtime.ensureNetwork("agentpod-t-ghost", "ghost");
+        await reconciler.resync();
+        await env.settle();
+        assert.equal(runtime.hasNetwork("agentpod-t-ghost"), false);
+        assert.equal(runtime.hasNetwork("agentpod-t-acme"), true, "a live tenant's stays");
+      },
+    );
+
     await t.step("a restarted control plane learns each tenant's gateway once", async () => {
       const fresh = env.makeReconciler();
       runtime.resetCalls();
@@ -566,6 +577,82 @@ Deno.test("controller on a real store with fake time", async (t) => {
       await env.settle(); // the leader heals it
       assert.equal((await runtime.listPodContainers(pod.id))[0]?.state, "running");
     });
+
+    await t.step(
+      "a follower's API checks images without pulling and hands a tenant's removal to the leader",
+      async () => {
+        const calls: string[] = [];
+        const told: string[] = [];
+        const spy = new Proxy(runtime, {
+          get(target, key) {
+            const value = Reflect.get(target, key);
+            if (typeof value !== "function") return value;
+            return (...args: unknown[]) => {
+              calls.push(String(key));
+              return value.apply(target, args);
+            };
+          },
+        });
+        const secrets = await createSecretBox(new Uint8Array(32).fill(1));
+        const follower = new Reconciler({
+          store,
+          runtime: spy,
+          adapterById,
+          secrets,
+          routing: { domain: "example.com" },
+          now: Date.now,
+          schedule: (fn, ms) => {
+            const timer = setTimeout(fn, ms);
+            return () => clearTimeout(timer);
+          },
+          log: quiet,
+          isLeader: () => false,
+          // As NOTIFY does in `serve`: the leader queues what the follower names.
+          onFollowerEnqueue: (key) => {
+            told.push(key);
+            void reconciler.enqueue(key, { urgent: true });
+          },
+        });
+        const api = new ControlPlaneService({
+          store,
+          runtime: spy,
+          reconciler: follower,
+          secrets,
+          adapterById,
+          routing: { domain: "example.com" },
+          portRange: { from: 21000, to: 21999 },
+          isPortFree: () => Promise.resolve(true),
+          newToken: () => crypto.randomUUID(),
+          usage: () => undefined,
+          background: () => {},
+        });
+        await api.createTenant("gone");
+        await assert.rejects(
+          api.createPod("gone", { name: "typo", adapter: "generic", image: "nosuch:1" }),
+          (error: Error) =>
+            error instanceof ValidationError && /cannot be pulled/.test(error.message),
+        );
+        await api.createPod("gone", { name: "one", adapter: "generic", image: FIXTURE });
+        await env.settle();
+        assert.ok(runtime.hasNetwork("agentpod-t-gone"), "the leader made the tenant network");
+        calls.length = 0;
+        const deleting = api.deleteTenant("gone", true);
+        const settling = (async () => {
+          for (let i = 0; i < 50 && told.every((k) => k !== "tenant:gone"); i++) await env.settle();
+        })();
+        assert.deepEqual(await deleting, { deleted: "gone", pods: 1 });
+        await settling;
+        await env.settle();
+        assert.ok(told.includes("tenant:gone"), told.join());
+        assert.equal(runtime.hasNetwork("agentpod-t-gone"), false, "the leader removed it");
+        const mutating = calls.filter((c) =>
+          !["listPodContainers", "inspectPodContainer", "checkImage", "listTenantNetworks"]
+            .includes(c)
+        );
+        assert.deepEqual(mutating, [], "the follower changed nothing on the engine");
+        follower.stop();
+      },
+    );
   } finally {
     await env.close();
   }

@@ -408,6 +408,28 @@ for (const [name, make] of SUBJECTS) {
     );
   });
 
+  test("checkImage changes nothing: fine for a local image, a ValidationError for one no registry has", async (s) => {
+    await s.runtime.checkImage(IMAGE);
+    await assert.rejects(
+      s.runtime.checkImage("agentpod-nonexistent:1"),
+      (error) => error instanceof ValidationError && /cannot be pulled/.test(error.message),
+    );
+  });
+
+  test("listTenantNetworks lists this instance's tenant networks by tenant", async (s) => {
+    const request = podRequest(s, "netlist");
+    await s.runtime.ensureNetwork(request.network, request.tenant);
+    const rows = await s.runtime.listTenantNetworks();
+    assert.deepEqual(rows.filter((r) => r.name === request.network), [
+      { name: request.network, tenant: request.tenant },
+    ]);
+    await s.runtime.removeNetwork(request.network);
+    assert.equal(
+      (await s.runtime.listTenantNetworks()).some((r) => r.name === request.network),
+      false,
+    );
+  });
+
   test("listPodContainers(podId) returns only that pod's containers", async (s) => {
     const a = podRequest(s, "pod-a");
     const b = podRequest(s, "pod-b");
