@@ -32,8 +32,8 @@ const LEADER_LOCK = 0x6167656e74706f64n;
 /** Followers tell the leader which pod a user changed on this channel. */
 const POD_CHANNEL = "agentpod_pods";
 const RECONCILE_INTERVAL_MS = 30_000;
-/** Every how many timer passes the engine lists every container (the others: exceptions). */
-const FULL_PASS_EVERY = 10;
+/** Every how many timer passes the engine lists every container (the others: cached). */
+const FULL_PASS_EVERY = 4;
 const HEALTH_INTERVAL_MS = 10_000;
 const USAGE_INTERVAL_MS = 10_000;
 
@@ -236,11 +236,12 @@ export async function startControlPlane(
         let cancel = schedule(tick, ms);
         signal.addEventListener("abort", () => cancel());
       };
-      // Every 30 s the engine lists only what is not running; every 10th pass lists all.
+      // Every 30 s a pass from the view events keep current (no engine call); every 4th
+      // lists the engine's containers, finding what no event said (a lost event, an orphan).
       let pass = 0;
       every(
         options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS,
-        () => reconciler.reconcileAll({ exceptionsOnly: ++pass % FULL_PASS_EVERY !== 0 }),
+        () => reconciler.reconcileAll({ cached: ++pass % FULL_PASS_EVERY !== 0 }),
         "reconcile",
       );
       every(HEALTH_INTERVAL_MS, () => health.probeAll(), "health");

@@ -136,6 +136,18 @@ export class Reconciler {
   >();
   /** Pods to delete without a graceful stop. */
   readonly #force = new Set<string>();
+  /**
+   * What the engine last showed of each pod's containers, by pod id (an informer's cache,
+   * as in controller-runtime): a full list fills it, and every reconcile refreshes its
+   * pod's entry. Engine events wake those reconciles, so the view follows the engine
+   * between full lists; the timer's cached pass plans from it.
+   */
+  readonly #seen = new Map<string, ObservedContainer[]>();
+  /** When (in `#seenVersion` steps) each pod's entry was last written by a reconcile. */
+  readonly #seenAt = new Map<string, number>();
+  #seenVersion = 0;
+  /** Whether a full list has filled `#seen` yet. */
+  #seenComplete = false;
 
   constructor(deps: ReconcilerDeps, options: Partial<ReconcilerOptions> = {}) {
     this.#deps = deps;
@@ -239,22 +251,23 @@ export class Reconciler {
    * container) and, when `wait`, waits for those reconciles. Pods that cannot render keep
    * their containers (planned as `hold`); only containers of no pod are orphans.
    *
-   * `exceptionsOnly` is the cheap pass the timer makes between full ones: the engine
-   * lists only our exited containers, the ones nobody but AgentPod will start (answering
-   * with every container costs it ~0.15 ms each: over a second at 10,000); a pod's
-   * recorded container missing from that list is taken to be running with its current
-   * spec. What that cannot see (a container removed by hand, one left `created` or
-   * `dead`, an orphan) comes with events and the next full pass.
+   * `cached` is the pass the timer makes between full ones: it plans from what the
+   * engine last showed (see `#seen`) and makes no engine call at all (the engine's list
+   * costs it ~0.1–0.4 ms per container, seconds at 10,000); until a full list has filled
+   * that view, it lists like a full pass. Orphans are removed only by full passes.
    */
   async reconcileAll(
-    options: { dryRun?: boolean; wait?: boolean; exceptionsOnly?: boolean } = {},
+    options: { dryRun?: boolean; wait?: boolean; cached?: boolean } = {},
   ): Promise<PlannedAction[]> {
-    const light = options.exceptionsOnly === true;
-    const [states, listed] = await Promise.all([
+    const light = options.cached === true && this.#seenComplete;
+    const since = this.#seenVersion;
+    const [states, observed] = await Promise.all([
       this.#deps.store.pods.listStates(),
-      this.#deps.runtime.listPodContainers(undefined, { exitedOnly: light }),
+      light
+        ? Promise.resolve([...this.#seen.values()].flat())
+        : this.#deps.runtime.listPodContainers(),
     ]);
-    const observed = light ? withRecordedRunning(states, listed) : listed;
+    if (!light) this.#seeAll(observed, since);
     if (!options.dryRun && this.#leading()) await this.#learnGateways(states, observed);
     const stale = states.filter((s) => s.desiredState === "running" && !this.#isFresh(s));
     const records = new Map(
@@ -270,12 +283,9 @@ export class Reconciler {
       }
       desired.push(await this.#desired(state, record));
     }
-    const hashes = new Map(desired.map((d) => [d.id, d.specHash]));
     const actions = planReconcile(
       desired,
-      observed.filter((c) => !vanished.has(c.podId)).map((c) =>
-        c.specHash === ASSUMED_CURRENT ? { ...c, specHash: hashes.get(c.podId) ?? "" } : c
-      ),
+      observed.filter((c) => !vanished.has(c.podId)),
       this.#deps.now(),
       { orphanGraceMs: light ? Infinity : this.#options.orphanGraceMs },
     );
@@ -350,10 +360,12 @@ export class Reconciler {
    * and so is every tenant network whose tenant is gone.
    */
   async resync(): Promise<void> {
+    const since = this.#seenVersion;
     const [states, observed] = await Promise.all([
       this.#deps.store.pods.listStates(),
       this.#deps.runtime.listPodContainers(),
     ]);
+    this.#seeAll(observed, since);
     const ids = new Set([...states.map((s) => s.id), ...observed.map((c) => c.podId)]);
     // A tenant deleted while no leader listened (or whose removal failed) left its network.
     for (const tenant of await this.#networksWithoutTenant()) ids.add(`${TENANT_KEY}${tenant}`);
@@ -468,9 +480,10 @@ export class Reconciler {
       store.pods.getById(podId),
       runtime.listPodContainers(podId),
     ]);
-    if (!pod) return await this.#removeOrphans(listed);
+    if (!pod) return this.#see(podId, await this.#removeOrphans(listed));
     const observed = (await Promise.all(listed.map((c) => runtime.inspectPodContainer(c.id))))
       .filter((c): c is ContainerRunState => c !== undefined);
+    this.#see(podId, observed);
     const desiredState = pod.spec.desiredState;
 
     let renderError: string | undefined;
@@ -608,6 +621,7 @@ export class Reconciler {
       : finalId
       ? await runtime.inspectPodContainer(finalId)
       : undefined;
+    await this.#seeAfter(podId, actions, observed, container, thrown !== undefined);
     // A new run: verdicts about the previous one no longer hold.
     if (outcome.started || crashes.crashes > 0) this.#health.delete(pod.id);
     const health = this.#health.get(pod.id);
@@ -664,14 +678,64 @@ export class Reconciler {
   }
 
   /** Containers of a pod row that is gone: removed once older than the grace period. */
-  async #removeOrphans(listed: ObservedContainer[]): Promise<void> {
+  async #removeOrphans(listed: ObservedContainer[]): Promise<ObservedContainer[]> {
     const now = this.#deps.now();
+    const kept: ObservedContainer[] = [];
     for (const c of listed) {
       if (now - c.createdAt >= this.#options.orphanGraceMs) {
         await this.#deps.runtime.remove(c.id);
         this.#deps.log.info("orphan removed", { container: c.name });
-      }
+      } else kept.push(c);
     }
+    return kept;
+  }
+
+  /**
+   * The view of a pod after its actions: a start or restart changed only the state of
+   * the container inspected after it; anything else (create, remove, a failed action) is
+   * listed again.
+   */
+  async #seeAfter(
+    podId: string,
+    actions: Action[],
+    observed: ObservedContainer[],
+    container: ObservedContainer | undefined,
+    failed: boolean,
+  ): Promise<void> {
+    const inPlace = ["start", "stop", "restart", "write-files", "hold"];
+    if (!failed && actions.every((a) => inPlace.includes(a.kind))) {
+      const others = observed.filter((c) => c.id !== container?.id);
+      return this.#see(podId, container ? [...others, container] : others);
+    }
+    try {
+      this.#see(podId, await this.#deps.runtime.listPodContainers(podId));
+    } catch {
+      this.#see(podId, []); // unknown: the next pass plans for it, and its reconcile looks
+    }
+  }
+
+  /** Records what the engine shows now of one pod's containers (none: forgotten). */
+  #see(podId: string, containers: ObservedContainer[]): void {
+    this.#seenVersion++;
+    this.#seenAt.set(podId, this.#seenVersion);
+    if (containers.length > 0) this.#seen.set(podId, containers);
+    else this.#seen.delete(podId);
+  }
+
+  /**
+   * Replaces the view with a full list begun at version `since`: a pod a reconcile has
+   * looked at meanwhile keeps that fresher look.
+   */
+  #seeAll(listed: ObservedContainer[], since: number): void {
+    const byPod = Map.groupBy(listed, (c) => c.podId);
+    for (const podId of new Set([...this.#seen.keys(), ...byPod.keys()])) {
+      if ((this.#seenAt.get(podId) ?? 0) > since) continue;
+      this.#seenAt.delete(podId);
+      const containers = byPod.get(podId) ?? [];
+      if (containers.length > 0) this.#seen.set(podId, containers);
+      else this.#seen.delete(podId);
+    }
+    this.#seenComplete = true;
   }
 
   /** Adds what the last `die`/`oom` event said (the engine forgets it on restart). */
@@ -686,6 +750,7 @@ export class Reconciler {
   }
 
   #forget(podId: string): void {
+    this.#see(podId, []);
     this.#rendered.delete(podId);
     this.#health.delete(podId);
     this.#lastExit.delete(podId);
@@ -704,32 +769,6 @@ export class Reconciler {
     });
   }
 }
-
-/**
- * The exceptions list plus, for each pod whose recorded container is not among them, that
- * container as running (its spec hash left blank: `#desired` fills the current one in).
- */
-function withRecordedRunning(states: PodState[], exceptions: ObservedContainer[]) {
-  const listed = new Set(exceptions.map((c) => c.id));
-  const assumed: ObservedContainer[] = [];
-  for (const s of states) {
-    if (s.containerId === null || listed.has(s.containerId) || s.desiredState === "deleted") {
-      continue;
-    }
-    assumed.push({
-      id: s.containerId,
-      name: "",
-      podId: s.id,
-      specHash: ASSUMED_CURRENT,
-      state: "running",
-      createdAt: 0,
-    });
-  }
-  return [...exceptions, ...assumed];
-}
-
-/** The spec hash of a container assumed current by an exceptions-only pass. */
-const ASSUMED_CURRENT = "assumed-current";
 
 /** The phase to show while `actions` run, if they take a while. */
 function progressPhase(actions: Action[]): PodPhase | undefined {

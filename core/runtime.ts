@@ -101,16 +101,8 @@ export interface ContainerRunState extends ObservedContainer {
 
 /** A container engine as the reconciler uses it. */
 export interface ContainerRuntime {
-  /**
-   * Containers labelled as ours (all, or one pod's), in any state: one engine call. With
-   * `exitedOnly`, only exited ones (stopped by hand: the ones Docker will not restart):
-   * the engine still looks at every container but answers with the few exceptions, far
-   * cheaper than the whole list (each status asked for costs the engine another scan).
-   */
-  listPodContainers(
-    podId?: string,
-    options?: { exitedOnly?: boolean },
-  ): Promise<ObservedContainer[]>;
+  /** Containers labelled as ours (all, or one pod's), in any state: one engine call. */
+  listPodContainers(podId?: string): Promise<ObservedContainer[]>;
   /** One of our containers with its run history; undefined when it is gone. */
   inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined>;
   /** Renames a container (live-safe); the new name must be free. */

@@ -83,13 +83,9 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  async listPodContainers(
-    podId?: string,
-    options: { exitedOnly?: boolean } = {},
-  ): Promise<ObservedContainer[]> {
+  async listPodContainers(podId?: string): Promise<ObservedContainer[]> {
     const label = podId === undefined ? [this.#owned] : [this.#owned, `${LABELS.pod}=${podId}`];
-    const status = options.exitedOnly ? { status: ["exited"] } : {};
-    const rows = await this.#docker.containers.list({ all: true, filters: { label, ...status } });
+    const rows = await this.#docker.containers.list({ all: true, filters: { label } });
     return rows.flatMap((row) => {
       const podId = row.Labels[LABELS.pod];
       if (!podId) return [];

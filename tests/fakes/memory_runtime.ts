@@ -256,16 +256,12 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  listPodContainers(
-    podId?: string,
-    options: { exitedOnly?: boolean } = {},
-  ): Promise<ObservedContainer[]> {
+  listPodContainers(podId?: string): Promise<ObservedContainer[]> {
     this.calls.listPodContainers++;
     const rows: ObservedContainer[] = [];
     for (const c of this.#engine.containers.values()) {
       const pod = c.labels[LABELS.pod];
       if (!this.#owns(c) || !pod || (podId !== undefined && pod !== podId)) continue;
-      if (options.exitedOnly && c.state !== "exited") continue;
       rows.push(listRow(c, pod));
     }
     // Docker lists the newest first.

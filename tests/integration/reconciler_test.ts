@@ -442,14 +442,30 @@ Deno.test("controller on a real store with fake time", async (t) => {
       assert.deepEqual(plan, []);
       assert.equal(runtime.totalCalls(), 1);
       assert.equal(runtime.calls.listPodContainers, 1);
-      // The timer's cheap pass: the engine lists only what is not running.
+      // The timer's pass between full ones plans from the view reconciles keep: no call.
       runtime.resetCalls();
-      assert.deepEqual(await reconciler.reconcileAll({ wait: true, exceptionsOnly: true }), []);
-      assert.equal(runtime.totalCalls(), 1);
+      assert.deepEqual(await reconciler.reconcileAll({ wait: true, cached: true }), []);
+      assert.equal(runtime.totalCalls(), 0);
+      // A kill: its event wakes the pod, whose reconcile heals it and refreshes the view.
       const a = await store.pods.get("acme", "a");
       runtime.kill(a.status.containerId!);
-      const seen = await reconciler.reconcileAll({ dryRun: true, exceptionsOnly: true });
-      assert.deepEqual(seen.map((p) => `${p.kind} ${p.pod}`), ["start acme/a"]);
+      await env.settle();
+      const healed = await store.pods.get("acme", "a");
+      assert.equal(healed.status.phase, "running");
+      runtime.resetCalls();
+      assert.deepEqual(await reconciler.reconcileAll({ dryRun: true, cached: true }), []);
+      assert.equal(runtime.totalCalls(), 0);
+      // A process that hears no events: the cached view cannot know of a kill (until a
+      // full pass, which finds it); before any full list a cached pass lists like one.
+      const deaf = env.makeReconciler();
+      runtime.resetCalls();
+      assert.deepEqual(await deaf.reconcileAll({ dryRun: true, cached: true }), []);
+      assert.equal(runtime.calls.listPodContainers, 1, "nothing seen yet: a real list");
+      runtime.kill(healed.status.containerId!);
+      assert.deepEqual(await deaf.reconcileAll({ dryRun: true, cached: true }), []);
+      const full = await deaf.reconcileAll({ dryRun: true });
+      assert.deepEqual(full.map((p) => `${p.kind} ${p.pod}`), ["start acme/a"]);
+      deaf.stop();
       await env.settle();
     });
 
