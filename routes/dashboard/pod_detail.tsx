@@ -302,6 +302,12 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
             </p>
             <form method="post" action={`/pods/${ref}/delete`} data-testid="confirm-form">
               <CsrfField token={session.csrfToken} />
+              <div class="field field-check">
+                <input type="checkbox" id="force" name="force" value="true" />
+                <label for="force">
+                  Kill the container at once rather than let the agent stop gracefully
+                </label>
+              </div>
               <div class="actions">
                 <button type="submit" class="button danger" data-testid="confirm-delete">
                   Delete pod
@@ -316,9 +322,9 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
   );
   app.post(
     "/pods/:tenant/:pod/delete",
-    form(ctx, async (c) => {
+    form(ctx, async (c, _session, fields) => {
       const { tenant, name, ref } = params(c);
-      await service.deletePod(tenant, name);
+      await service.deletePod(tenant, name, { force: fields.force === "true" });
       flash(c, "ok", `Pod "${ref}" is being deleted`);
       return seeOther(c, `/pods?tenant=${tenant}`);
     }),

@@ -519,6 +519,24 @@ Deno.test("dashboard routes", async (t) => {
       );
     });
 
+    await t.step("delete with force removes a running pod without a graceful stop", async () => {
+      await env.service.createPod("acme", {
+        name: "hard",
+        adapter: "generic",
+        image: "agentpod-fixture:1",
+      });
+      await env.settle();
+      assert.equal((await env.service.getPod("acme", "hard")).status, "running");
+      const confirm = await (await request("/pods/acme/hard/delete", {}, jar)).text();
+      assert.match(confirm, /name="force" value="true"/);
+      const stops = env.runtime.calls.stop;
+      const del = await post("/pods/acme/hard/delete", { _csrf: csrf, force: "true" }, jar);
+      assert.equal(del.status, 303);
+      await env.settle();
+      assert.equal(env.runtime.calls.stop, stops, "killed with the removal, never stopped");
+      assert.equal((await env.service.listPods("acme")).some((p) => p.name === "hard"), false);
+    });
+
     await t.step("the live stream needs a session and carries pod changes", async () => {
       const res = await request("/live", {}, jar);
       assert.equal(res.status, 200);
