@@ -297,8 +297,9 @@ export class Reconciler {
       if (action.kind === "hold" && !action.retry) continue;
       keys.add("podId" in action ? action.podId : orphanPodId(action, observed));
     }
+    const byPod = Map.groupBy(observed, (c) => c.podId);
     for (const state of states) {
-      if (statusDisagrees(state, observed)) keys.add(state.id);
+      if (statusDisagrees(state, byPod.get(state.id) ?? [])) keys.add(state.id);
     }
     const runs = [...keys].map((id) => this.enqueue(id, { urgent: options.wait === true }));
     if (options.wait) await Promise.all(runs);
@@ -792,10 +793,9 @@ function crashMessage(crashes: CrashAssessment, container: ContainerRunState | u
   return `Container ${how}${times}${after}`;
 }
 
-/** Whether the stored phase or container id disagrees with the engine's list. */
-function statusDisagrees(state: PodState, observed: ObservedContainer[]): boolean {
+/** Whether the stored phase or container id disagrees with the pod's listed containers. */
+function statusDisagrees(state: PodState, mine: ObservedContainer[]): boolean {
   if (state.desiredState === "deleted") return false;
-  const mine = observed.filter((c) => c.podId === state.id);
   const live = mine.find((c) => c.state === "running");
   if (state.desiredState === "running" && state.phase !== "failed") {
     if (live && (state.phase !== "running" || state.containerId !== live.id)) return true;

@@ -216,40 +216,50 @@ export function createStore(db: SqlDatabase): Store {
         return rows.map(toPod);
       },
       async listStates(): Promise<PodState[]> {
-        const rows = await db.query<{
-          id: string;
-          tenant_id: string;
-          name: string;
-          generation: number;
-          desired_state: DesiredState;
-          phase: string;
-          container_id: string | null;
-          host_port: number;
-          adapter: string;
-          files_hash: string;
-          restart_requested: number;
-          restart_observed: number;
-          failed_generation: number | null;
-        }>(
-          `SELECT id, tenant_id, name, generation, desired_state, phase, container_id, host_port,
-             adapter, files_hash, restart_requested, restart_observed, failed_generation
+        // One row holding every pod, fields and rows split by ASCII's unit and record
+        // separators: decoding 13 columns of 10,000 rows costs PGlite ~350 ms, one text
+        // ~40 ms (and PostgreSQL 33 ms instead of 54). Every field is an id, a slug, an
+        // enum, a hash or a number: none holds a control character.
+        const [row] = await db.query<{ packed: string }>(
+          `SELECT coalesce(string_agg(concat_ws(chr(31), id, tenant_id, name, generation,
+             desired_state, phase, coalesce(container_id, ''), host_port, adapter, files_hash,
+             restart_requested, restart_observed, coalesce(failed_generation::text, '')),
+             chr(30)), '') AS packed
            FROM pods`,
         );
-        return rows.map((r) => ({
-          id: r.id,
-          tenant: r.tenant_id,
-          name: r.name,
-          generation: r.generation,
-          desiredState: r.desired_state,
-          phase: r.phase.toLowerCase() as PodPhase,
-          containerId: r.container_id,
-          hostPort: r.host_port,
-          adapter: r.adapter,
-          filesHash: r.files_hash,
-          restartRequested: r.restart_requested,
-          restartObserved: r.restart_observed,
-          failedGeneration: r.failed_generation,
-        }));
+        if (!row || row.packed === "") return [];
+        return row.packed.split("\x1e").map((line) => {
+          const [
+            id,
+            tenant,
+            name,
+            generation,
+            desiredState,
+            phase,
+            containerId,
+            hostPort,
+            adapter,
+            filesHash,
+            restartRequested,
+            restartObserved,
+            failedGeneration,
+          ] = line.split("\x1f") as [string, ...string[]];
+          return {
+            id,
+            tenant: tenant!,
+            name: name!,
+            generation: Number(generation),
+            desiredState: desiredState as DesiredState,
+            phase: phase!.toLowerCase() as PodPhase,
+            containerId: containerId || null,
+            hostPort: Number(hostPort),
+            adapter: adapter!,
+            filesHash: filesHash!,
+            restartRequested: Number(restartRequested),
+            restartObserved: Number(restartObserved),
+            failedGeneration: failedGeneration ? Number(failedGeneration) : null,
+          };
+        });
       },
       async routesVersion() {
         // Spec writes bump generation and updated_at; creations and purges change the count.

@@ -127,6 +127,64 @@ export function storeSuite(fixture: StoreFixture): void {
     );
   });
 
+  test("pods.listStates: every pod's light state, nulls and all, as get() has it", async () => {
+    await using fresh = await fixture.fresh();
+    const store = createStore(await fresh.open());
+    assert.deepEqual(await store.pods.listStates(), []);
+    await store.tenants.create("acme", "Acme");
+    const base = {
+      tenant: "acme",
+      adapter: "generic",
+      image: "busybox:1",
+      config: {},
+      secrets: new Uint8Array([1]),
+      resources: { memoryMB: 256, cpus: 0.5, pids: 256 },
+    };
+    const fresh1 = await store.pods.create({ ...base, name: "new", hostPort: 20001 });
+    const busy = await store.pods.create({ ...base, name: "busy-1", hostPort: 20002 });
+    await store.pods.updateStatus(busy.id, {
+      phase: "failed",
+      containerId: "c".repeat(64),
+      filesHash: "0123456789abcdef",
+      failedGeneration: busy.generation,
+    });
+    await store.pods.requestRestart(busy.id);
+    await store.pods.setDesiredState(busy.id, "stopped");
+    const states = new Map((await store.pods.listStates()).map((s) => [s.name, s]));
+    assert.deepEqual(states.get("new"), {
+      id: fresh1.id,
+      tenant: "acme",
+      name: "new",
+      generation: fresh1.generation,
+      desiredState: "running",
+      phase: "pending",
+      containerId: null,
+      hostPort: 20001,
+      adapter: "generic",
+      filesHash: "",
+      restartRequested: 0,
+      restartObserved: 0,
+      failedGeneration: null,
+    });
+    const after = await store.pods.get("acme", "busy-1");
+    assert.deepEqual(states.get("busy-1"), {
+      id: busy.id,
+      tenant: "acme",
+      name: "busy-1",
+      generation: after.generation,
+      desiredState: "stopped",
+      phase: "failed",
+      containerId: "c".repeat(64),
+      hostPort: 20002,
+      adapter: "generic",
+      filesHash: "0123456789abcdef",
+      restartRequested: after.spec.restartRequested,
+      restartObserved: 0,
+      failedGeneration: busy.generation,
+    });
+    assert.ok(after.spec.restartRequested > 0);
+  });
+
   test("reopening applies nothing again and keeps the data", async () => {
     await using fresh = await fixture.fresh();
     const first = await fresh.open();
