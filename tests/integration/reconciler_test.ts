@@ -50,6 +50,20 @@ class FlakyRuntime extends MemoryRuntime {
   }
 }
 
+/** `runtime`, with the name of every method called pushed onto `calls`. */
+function recordingCalls<T extends object>(runtime: T, calls: string[]): T {
+  return new Proxy(runtime, {
+    get(target, key) {
+      const value = Reflect.get(target, key);
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        calls.push(String(key));
+        return value.apply(target, args);
+      };
+    },
+  });
+}
+
 async function setup() {
   const dir = await Deno.makeTempDir({ prefix: "agentpod-reconciler-" });
   const db = await openDatabase({ dataDir: dir });
@@ -561,16 +575,7 @@ Deno.test("controller on a real store with fake time", async (t) => {
     await t.step("a follower never calls the engine; it tells the leader instead", async () => {
       const told: string[] = [];
       const calls: string[] = [];
-      const spy = new Proxy(runtime, {
-        get(target, key) {
-          const value = Reflect.get(target, key);
-          if (typeof value !== "function") return value;
-          return (...args: unknown[]) => {
-            calls.push(String(key));
-            return value.apply(target, args);
-          };
-        },
-      });
+      const spy = recordingCalls(runtime, calls);
       const follower = new Reconciler({
         store,
         runtime: spy,
@@ -599,16 +604,7 @@ Deno.test("controller on a real store with fake time", async (t) => {
       async () => {
         const calls: string[] = [];
         const told: string[] = [];
-        const spy = new Proxy(runtime, {
-          get(target, key) {
-            const value = Reflect.get(target, key);
-            if (typeof value !== "function") return value;
-            return (...args: unknown[]) => {
-              calls.push(String(key));
-              return value.apply(target, args);
-            };
-          },
-        });
+        const spy = recordingCalls(runtime, calls);
         const secrets = await createSecretBox(new Uint8Array(32).fill(1));
         const follower = new Reconciler({
           store,
