@@ -4,7 +4,8 @@
 # background; otherwise stops with a clear message. Idempotent and quiet when up.
 #
 #   tests/env/docker.sh --fresh   stops the local dockerd, moves its data root aside
-#                                 (to <root>.aside-<time>; nothing is deleted), removes the
+#                                 (to <root>.aside-<time>, or <root>/.aside-<time> when the
+#                                 root is a mount point; nothing is deleted), removes the
 #                                 docker0 device it leaves behind, and starts it again on an
 #                                 empty data root, as on a brand-new machine. The
 #                                 next `deno task test` rebuilds the images. Put the old
@@ -54,12 +55,20 @@ start_fresh() {
     done
     pgrep -x dockerd >/dev/null && { echo "docker.sh: dockerd did not stop in 60 s" >&2; exit 1; }
   fi
-  if [ -d "$root" ] && [ -n "$(ls -A "$root" 2>/dev/null)" ]; then
+  if [ -d "$root" ] && [ -n "$(ls -A -I '.aside-*' "$root" 2>/dev/null)" ]; then
     local aside
     aside="$root.aside-$(date +%Y%m%d-%H%M%S)"
     # Mount points of a stopped engine can linger (overlay, netns); unmount before the move.
     grep -o " $root/[^ ]*" /proc/mounts | sort -r | xargs -r -n 1 umount -l 2>/dev/null || true
-    mv "$root" "$aside"
+    if mountpoint -q "$root"; then
+      # A data root that is its own file system cannot move: its contents go into a
+      # directory on it instead (a rename, no copy), which dockerd ignores.
+      aside="$root/.aside-$(date +%Y%m%d-%H%M%S)"
+      mkdir "$aside"
+      find "$root" -mindepth 1 -maxdepth 1 ! -name '.aside-*' -exec mv -t "$aside" {} +
+    else
+      mv "$root" "$aside"
+    fi
     echo "docker.sh: moved the data root $root aside to $aside" >&2
   fi
   rm -f /var/run/docker.pid
