@@ -54,6 +54,8 @@ export function storeSuite(fixture: StoreFixture): void {
       "dashboard_sessions",
       "pod_events",
       "pods",
+      "rollout_pods",
+      "rollouts",
       "schema_migrations",
       "settings",
       "tenants",
