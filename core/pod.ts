@@ -51,6 +51,10 @@ export interface PodSpec {
   desiredState: DesiredState;
   /** Bumped by each `pod restart`; the reconciler restarts once per bump. */
   restartRequested: number;
+  /** The local image id the pod is pinned to (an upgrade pins it); null: `image` as given. */
+  imageId: string | null;
+  /** Which copy of the state volume the pod mounts (an upgrade moves to the next). */
+  volumeEpoch: number;
 }
 
 /** The reconciler's side of a pod. */
@@ -97,6 +101,8 @@ export interface Pod {
   createdAt: string;
   /** Last spec or status write (ISO 8601). */
   updatedAt: string;
+  /** The long operation (a rollout) that owns the pod now; the reconciler leaves it alone. */
+  operationId: string | null;
 }
 
 /** A pod's condition of `type`, if any. */

@@ -7,6 +7,7 @@
 import type { Resources } from "./adapter.ts";
 import type { RunRecord } from "./crash_loop.ts";
 import type { Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
+import type { Rollout, RolloutItem, RolloutOptions, RolloutState } from "./rollout.ts";
 
 /** A tenant with its pod count. */
 export interface Tenant {
@@ -54,6 +55,8 @@ export interface PodState {
   restartObserved: number;
   /** The generation a crash loop was declared failed at. */
   failedGeneration: number | null;
+  /** The operation that owns the pod (reconciler: hands off), or null. */
+  operationId: string | null;
 }
 
 /** What creating a pod stores. */
@@ -184,12 +187,56 @@ export interface Store {
       expectedGeneration: number,
       changes: { config?: Record<string, unknown>; secrets?: Uint8Array; image?: string },
     ): Promise<PodRecord>;
+    /**
+     * Points the pod at an image and a copy of its volume (an upgrade, or its rollback)
+     * and bumps the generation. Only the holder of the pod's lease calls it.
+     */
+    setImage(
+      id: string,
+      image: { image: string; imageId: string | null; volumeEpoch: number },
+    ): Promise<PodRecord>;
+    /**
+     * Takes the pod for `operationId` (a rollout): false when another operation holds it
+     * or the pod is not running. Taking it again with the same id is fine.
+     */
+    lease(id: string, operationId: string): Promise<boolean>;
+    /** Gives the pod back (only if `operationId` holds it). */
+    release(id: string, operationId: string): Promise<void>;
     /** Writes status fields (reconciler only). */
     updateStatus(id: string, update: StatusUpdate): Promise<void>;
     /** Deletes the row once its container and volume are gone. */
     purge(id: string): Promise<void>;
     /** Host ports taken by pods. */
     allocatedPorts(): Promise<Set<number>>;
+  };
+  /** Rollouts and their pods. */
+  rollouts: {
+    /** A new rollout (state `preflight`) with its pods in order. */
+    create(rollout: {
+      image: string;
+      options: RolloutOptions;
+      items: Pick<RolloutItem, "podId" | "tenant" | "pod" | "position" | "canary">[];
+    }): Promise<Rollout>;
+    /** NotFoundError when there is none. */
+    get(id: string): Promise<Rollout>;
+    /** The newest first. */
+    list(filter?: { limit?: number; states?: RolloutState[] }): Promise<Rollout[]>;
+    /** Writes rollout fields; `finished` stamps the end. */
+    update(
+      id: string,
+      changes: {
+        state?: RolloutState;
+        message?: string | null;
+        imageId?: string;
+        finished?: boolean;
+      },
+    ): Promise<Rollout>;
+    /** Writes one pod's fields (times as ISO 8601). */
+    updateItem(
+      id: string,
+      podId: string,
+      changes: Partial<Omit<RolloutItem, "podId" | "tenant" | "pod" | "position" | "canary">>,
+    ): Promise<void>;
   };
   /** The event log. */
   events: {

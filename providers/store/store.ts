@@ -19,6 +19,91 @@ import type {
   Tenant,
 } from "../../core/store.ts";
 import type { SqlDatabase, SqlValue } from "./database.ts";
+import type { Rollout, RolloutItem } from "../../core/rollout.ts";
+
+interface RolloutRow {
+  id: string;
+  image: string;
+  image_id: string | null;
+  options: Rollout["options"];
+  state: Rollout["state"];
+  message: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+interface RolloutItemRow {
+  rollout_id: string;
+  pod_id: string;
+  tenant_id: string;
+  pod_name: string;
+  position: number;
+  canary: boolean;
+  state: RolloutItem["state"];
+  step: RolloutItem["step"];
+  old_image: string | null;
+  old_image_id: string | null;
+  old_volume_epoch: number | null;
+  old_container_id: string | null;
+  new_container_id: string | null;
+  message: string | null;
+  started_at: Date | null;
+  stopped_at: Date | null;
+  ready_at: Date | null;
+  finished_at: Date | null;
+}
+
+function toRollout(row: RolloutRow, items: RolloutItemRow[]): Rollout {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    id: row.id,
+    image: row.image,
+    imageId: row.image_id,
+    options: row.options,
+    state: row.state,
+    message: row.message,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    finishedAt: iso(row.finished_at),
+    items: items.filter((i) => i.rollout_id === row.id).sort((a, b) => a.position - b.position)
+      .map((i) => ({
+        podId: i.pod_id,
+        tenant: i.tenant_id,
+        pod: i.pod_name,
+        position: i.position,
+        canary: i.canary,
+        state: i.state,
+        step: i.step,
+        oldImage: i.old_image,
+        oldImageId: i.old_image_id,
+        oldVolumeEpoch: i.old_volume_epoch,
+        oldContainerId: i.old_container_id,
+        newContainerId: i.new_container_id,
+        message: i.message,
+        startedAt: iso(i.started_at),
+        stoppedAt: iso(i.stopped_at),
+        readyAt: iso(i.ready_at),
+        finishedAt: iso(i.finished_at),
+      })),
+  };
+}
+
+/** Rollout item fields and their columns (times are timestamptz). */
+const ITEM_COLUMNS: Record<string, [string, string]> = {
+  state: ["state", ""],
+  step: ["step", ""],
+  oldImage: ["old_image", ""],
+  oldImageId: ["old_image_id", ""],
+  oldVolumeEpoch: ["old_volume_epoch", ""],
+  oldContainerId: ["old_container_id", ""],
+  newContainerId: ["new_container_id", ""],
+  message: ["message", ""],
+  startedAt: ["started_at", "::timestamptz"],
+  stoppedAt: ["stopped_at", "::timestamptz"],
+  readyAt: ["ready_at", "::timestamptz"],
+  finishedAt: ["finished_at", "::timestamptz"],
+};
 
 interface PodRow {
   id: string;
@@ -47,6 +132,9 @@ interface PodRow {
   seen_finished_at: Date | null;
   recovery_failures: number;
   failed_generation: number | null;
+  image_id: string | null;
+  volume_epoch: number;
+  operation_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -66,6 +154,8 @@ function toPod(row: PodRow): PodRecord {
       resources: row.resources,
       desiredState: row.desired_state,
       restartRequested: row.restart_requested,
+      imageId: row.image_id,
+      volumeEpoch: row.volume_epoch,
     },
     status: {
       observedGeneration: row.observed_generation,
@@ -87,6 +177,7 @@ function toPod(row: PodRow): PodRecord {
     },
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
+    operationId: row.operation_id,
   };
 }
 
@@ -223,7 +314,8 @@ export function createStore(db: SqlDatabase): Store {
         const [row] = await db.query<{ packed: string }>(
           `SELECT coalesce(string_agg(concat_ws(chr(31), id, tenant_id, name, generation,
              desired_state, phase, coalesce(container_id, ''), host_port, adapter, files_hash,
-             restart_requested, restart_observed, coalesce(failed_generation::text, '')),
+             restart_requested, restart_observed, coalesce(failed_generation::text, ''),
+             coalesce(operation_id::text, '')),
              chr(30)), '') AS packed
            FROM pods`,
         );
@@ -243,6 +335,7 @@ export function createStore(db: SqlDatabase): Store {
             restartRequested,
             restartObserved,
             failedGeneration,
+            operationId,
           ] = line.split("\x1f") as [string, ...string[]];
           return {
             id,
@@ -258,6 +351,7 @@ export function createStore(db: SqlDatabase): Store {
             restartRequested: Number(restartRequested),
             restartObserved: Number(restartObserved),
             failedGeneration: failedGeneration ? Number(failedGeneration) : null,
+            operationId: operationId || null,
           };
         });
       },
@@ -318,6 +412,31 @@ export function createStore(db: SqlDatabase): Store {
             : "The pod changed meanwhile; read it again and retry",
         );
       },
+      async setImage(id, image) {
+        const [row] = await db.query<PodRow>(
+          `UPDATE pods SET image = $2, image_id = $3, volume_epoch = $4,
+             generation = generation + 1, updated_at = now()
+           WHERE id = $1 RETURNING *`,
+          [id, image.image, image.imageId, image.volumeEpoch],
+        );
+        if (!row) throw new NotFoundError(`Pod "${id}" does not exist`);
+        return toPod(row);
+      },
+      async lease(id, operationId) {
+        const rows = await db.query(
+          `UPDATE pods SET operation_id = $2
+           WHERE id = $1 AND desired_state = 'running'
+             AND (operation_id IS NULL OR operation_id = $2) RETURNING id`,
+          [id, operationId],
+        );
+        return rows.length > 0;
+      },
+      async release(id, operationId) {
+        await db.query(
+          "UPDATE pods SET operation_id = NULL WHERE id = $1 AND operation_id = $2",
+          [id, operationId],
+        );
+      },
       async updateStatus(id, update: StatusUpdate) {
         const sets: string[] = [];
         const params: SqlValue[] = [id];
@@ -362,6 +481,88 @@ export function createStore(db: SqlDatabase): Store {
           "SELECT host_port FROM pods WHERE host_port IS NOT NULL",
         );
         return new Set(rows.map((r) => r.host_port));
+      },
+    },
+    rollouts: {
+      async create(r) {
+        const id = await db.transaction(async (tx) => {
+          const [row] = await tx.query<{ id: string }>(
+            "INSERT INTO rollouts (image, options) VALUES ($1, $2::jsonb) RETURNING id",
+            [r.image, JSON.stringify(r.options)],
+          );
+          for (const item of r.items) {
+            await tx.query(
+              `INSERT INTO rollout_pods (rollout_id, pod_id, tenant_id, pod_name, position, canary)
+               VALUES ($1, $2, $3, $4, $5, $6)`,
+              [row!.id, item.podId, item.tenant, item.pod, item.position, item.canary],
+            );
+          }
+          return row!.id;
+        });
+        return await this.get(id);
+      },
+      async get(id) {
+        const [row] = await db.query<RolloutRow>("SELECT * FROM rollouts WHERE id = $1", [id]);
+        if (!row) throw new NotFoundError(`Rollout "${id}" does not exist`);
+        const items = await db.query<RolloutItemRow>(
+          "SELECT * FROM rollout_pods WHERE rollout_id = $1",
+          [id],
+        );
+        return toRollout(row, items);
+      },
+      async list(filter = {}) {
+        const params: SqlValue[] = [filter.limit ?? 20];
+        let where = "";
+        if (filter.states) {
+          params.push(filter.states);
+          where = "WHERE state = ANY($2::text[])";
+        }
+        const rows = await db.query<RolloutRow>(
+          `SELECT * FROM rollouts ${where} ORDER BY created_at DESC, id LIMIT $1`,
+          params,
+        );
+        if (rows.length === 0) return [];
+        const items = await db.query<RolloutItemRow>(
+          "SELECT * FROM rollout_pods WHERE rollout_id = ANY($1::uuid[])",
+          [rows.map((r) => r.id)],
+        );
+        return rows.map((r) => toRollout(r, items));
+      },
+      async update(id, changes) {
+        const [row] = await db.query<{ id: string }>(
+          `UPDATE rollouts SET state = COALESCE($2, state),
+             message = CASE WHEN $3::boolean THEN $4 ELSE message END,
+             image_id = COALESCE($5, image_id),
+             finished_at = CASE WHEN $6::boolean THEN now() ELSE finished_at END,
+             updated_at = now()
+           WHERE id = $1 RETURNING id`,
+          [
+            id,
+            changes.state ?? null,
+            changes.message !== undefined,
+            changes.message ?? null,
+            changes.imageId ?? null,
+            changes.finished === true,
+          ],
+        );
+        if (!row) throw new NotFoundError(`Rollout "${id}" does not exist`);
+        return await this.get(id);
+      },
+      async updateItem(id, podId, changes) {
+        const sets: string[] = [];
+        const params: SqlValue[] = [id, podId];
+        for (const [key, value] of Object.entries(changes)) {
+          const column = ITEM_COLUMNS[key];
+          if (!column || value === undefined) continue;
+          params.push(value as SqlValue);
+          sets.push(`${column[0]} = $${params.length}${column[1]}`);
+        }
+        if (sets.length === 0) return;
+        await db.query(
+          `UPDATE rollout_pods SET ${sets.join(", ")} WHERE rollout_id = $1 AND pod_id = $2`,
+          params,
+        );
+        await db.query("UPDATE rollouts SET updated_at = now() WHERE id = $1", [id]);
       },
     },
     events: {

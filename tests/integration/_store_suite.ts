@@ -167,6 +167,7 @@ export function storeSuite(fixture: StoreFixture): void {
       restartRequested: 0,
       restartObserved: 0,
       failedGeneration: null,
+      operationId: null,
     });
     const after = await store.pods.get("acme", "busy-1");
     assert.deepEqual(states.get("busy-1"), {
@@ -183,8 +184,117 @@ export function storeSuite(fixture: StoreFixture): void {
       restartRequested: after.spec.restartRequested,
       restartObserved: 0,
       failedGeneration: busy.generation,
+      operationId: null,
     });
     assert.ok(after.spec.restartRequested > 0);
+  });
+
+  test("rollouts: created with their pods in order, listed newest first, written step by step", async () => {
+    await using fresh = await fixture.fresh();
+    const store = createStore(await fresh.open());
+    const options = {
+      maxUnavailable: "1",
+      canary: 1,
+      maxFailures: 1,
+      minReadyMs: 10_000,
+      progressDeadlineMs: 180_000,
+      allowDowngrade: false,
+    };
+    const a = crypto.randomUUID();
+    const b = crypto.randomUUID();
+    const created = await store.rollouts.create({
+      image: "agentpod/openclaw:2026.9.6",
+      options,
+      items: [
+        { podId: b, tenant: "acme", pod: "web-2", position: 1, canary: false },
+        { podId: a, tenant: "acme", pod: "web-1", position: 0, canary: true },
+      ],
+    });
+    assert.equal(created.state, "preflight");
+    assert.equal(created.imageId, null);
+    assert.deepEqual(created.options, options);
+    assert.deepEqual(created.items.map((i) => [i.pod, i.canary, i.state]), [
+      ["web-1", true, "pending"],
+      ["web-2", false, "pending"],
+    ]);
+    const at = "2026-12-02T01:00:00.000Z";
+    await store.rollouts.updateItem(created.id, a, {
+      state: "upgrading",
+      step: "stopped",
+      oldImage: "agentpod/openclaw:2026.9.5",
+      oldImageId: null,
+      oldVolumeEpoch: 0,
+      oldContainerId: "c".repeat(64),
+      startedAt: at,
+      stoppedAt: at,
+      message: "stopping the old container",
+    });
+    const running = await store.rollouts.update(created.id, {
+      state: "running",
+      imageId: `sha256:${"1".repeat(64)}`,
+      message: "1 of 2",
+    });
+    assert.equal(running.state, "running");
+    assert.equal(running.imageId, `sha256:${"1".repeat(64)}`);
+    const item = running.items[0]!;
+    assert.deepEqual(
+      [item.state, item.step, item.oldImage, item.oldImageId, item.oldVolumeEpoch, item.stoppedAt],
+      ["upgrading", "stopped", "agentpod/openclaw:2026.9.5", null, 0, at],
+    );
+    const second = await store.rollouts.create({ image: "x:1", options, items: [] });
+    assert.deepEqual((await store.rollouts.list()).map((r) => r.id), [second.id, created.id]);
+    assert.deepEqual(
+      (await store.rollouts.list({ states: ["running", "paused"] })).map((r) => r.id),
+      [created.id],
+    );
+    const done = await store.rollouts.update(created.id, {
+      state: "succeeded",
+      message: null,
+      finished: true,
+    });
+    assert.equal(done.message, null);
+    assert.ok(done.finishedAt);
+    await assert.rejects(store.rollouts.get(crypto.randomUUID()), NotFoundError);
+  });
+
+  test("pods.lease: one operation at a time; setImage moves image and volume, bumping the generation", async () => {
+    await using fresh = await fixture.fresh();
+    const store = createStore(await fresh.open());
+    await store.tenants.create("acme", "Acme");
+    const pod = await store.pods.create({
+      tenant: "acme",
+      name: "web",
+      adapter: "generic",
+      image: "busybox:1",
+      config: {},
+      secrets: new Uint8Array([1]),
+      resources: { memoryMB: 256, cpus: 0.5, pids: 256 },
+      hostPort: 20001,
+    });
+    assert.equal(pod.operationId, null);
+    assert.deepEqual([pod.spec.imageId, pod.spec.volumeEpoch], [null, 0]);
+    const op = crypto.randomUUID();
+    assert.equal(await store.pods.lease(pod.id, op), true);
+    assert.equal(await store.pods.lease(pod.id, op), true, "the holder again");
+    assert.equal(await store.pods.lease(pod.id, crypto.randomUUID()), false, "another");
+    assert.equal((await store.pods.listStates())[0]?.operationId, op);
+    const moved = await store.pods.setImage(pod.id, {
+      image: "busybox:2",
+      imageId: `sha256:${"2".repeat(64)}`,
+      volumeEpoch: 1,
+    });
+    assert.equal(moved.generation, pod.generation + 1);
+    assert.deepEqual([moved.spec.image, moved.spec.imageId, moved.spec.volumeEpoch], [
+      "busybox:2",
+      `sha256:${"2".repeat(64)}`,
+      1,
+    ]);
+    await store.pods.release(pod.id, crypto.randomUUID()); // not the holder: no effect
+    assert.equal((await store.pods.get("acme", "web")).operationId, op);
+    await store.pods.release(pod.id, op);
+    assert.equal((await store.pods.get("acme", "web")).operationId, null);
+    await store.pods.setDesiredState(pod.id, "stopped");
+    assert.equal(await store.pods.lease(pod.id, op), false, "only a running pod is upgraded");
   });
 
   test("reopening applies nothing again and keeps the data", async () => {
