@@ -13,6 +13,8 @@ export const LABELS = {
   tenant: "agentpod.tenant",
   name: "agentpod.name",
   specHash: "agentpod.spec-hash",
+  /** On the short-lived container of an upgrade's smoke run. */
+  smoke: "agentpod.smoke",
 } as const;
 
 /** Container name of a pod (`agentpod-acme-agent`). */
@@ -20,9 +22,13 @@ export function containerName(tenant: string, pod: string): string {
   return `agentpod-${tenant}-${pod}`;
 }
 
-/** Volume name of a pod; keyed on the pod's uuid so a re-created pod starts empty. */
-export function volumeName(podId: string): string {
-  return `agentpod-pod-${podId}`;
+/**
+ * Volume name of a pod; keyed on the pod's uuid so a re-created pod starts empty. Each
+ * upgrade copies the state into the next epoch's volume (`…-e1`, `…-e2`): the old
+ * container keeps the old copy, untouched, to roll back to.
+ */
+export function volumeName(podId: string, epoch = 0): string {
+  return epoch === 0 ? `agentpod-pod-${podId}` : `agentpod-pod-${podId}-e${epoch}`;
 }
 
 /**

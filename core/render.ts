@@ -64,7 +64,8 @@ export function renderPodRequest(
   const config = adapter.configSchema.parse(mergeSensitive(pod.spec.config, secrets.values));
   const rendered = adapter.render(config, {
     ref: `${pod.tenant}/${pod.name}`,
-    image: pod.spec.image,
+    // An upgrade pins the image id it checked: a tag moved later changes nothing.
+    image: pod.spec.imageId ?? pod.spec.image,
     resources: pod.spec.resources,
     token: secrets.token,
     publicOrigins: podOrigins(pod.tenant, pod.name, routing),
@@ -77,7 +78,7 @@ export function renderPodRequest(
     containerName: containerName(pod.tenant, pod.name),
     hostname: containerHostname(pod.tenant, pod.name),
     network: tenantNetworkName(pod.tenant),
-    volume: volumeName(pod.id),
+    volume: volumeName(pod.id, pod.spec.volumeEpoch),
     hostPort: pod.hostPort,
     spec: rendered.container,
   };

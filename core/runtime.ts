@@ -67,6 +67,22 @@ export interface RuntimeLogLine {
   time?: string;
 }
 
+/** A local image. */
+export interface ImageInfo {
+  /** `sha256:…`. */
+  id: string;
+  /** Its labels (`org.opencontainers.image.version`, …). */
+  labels: Record<string, string>;
+}
+
+/** What a smoke run saw. */
+export interface SmokeResult {
+  /** The exit code, or null when the process still ran when the run ended. */
+  exitCode: number | null;
+  /** The last lines it printed. */
+  logs: string[];
+}
+
 /** A tenant's network as pods see it. */
 export interface TenantNetwork {
   /** Engine id. */
@@ -147,6 +163,24 @@ export interface ContainerRuntime {
    * it stores a pod. ValidationError otherwise, as `ensureImage`.
    */
   checkImage(image: string): Promise<void>;
+  /** A local image (by reference or id): its id and labels; undefined when absent. */
+  inspectImage(image: string): Promise<ImageInfo | undefined>;
+  /**
+   * Runs `image` once on its own, with no network and no volume, to see that it starts
+   * at all: `command` (the image's own when omitted) and `timeoutMs` to exit. Removes the
+   * container again. `exitCode` is null when the process was still running at the end.
+   */
+  smokeRun(
+    image: string,
+    options: { command?: string[]; user?: string; timeoutMs: number },
+  ): Promise<SmokeResult>;
+  /**
+   * Copies what directory `path` holds in container `from` into the same directory of
+   * container `to` (either may be stopped or just created; owners and modes kept).
+   */
+  copyDirectory(from: string, to: string, path: string): Promise<void>;
+  /** Removes every volume of the pod (all the copies upgrades made); fine if none. */
+  removePodVolumes(podId: string): Promise<void>;
   /** Our tenant networks, by name and tenant label (one engine call). */
   listTenantNetworks(): Promise<{ name: string; tenant: string }[]>;
   /** Resolves when the engine answers. */

@@ -19,9 +19,11 @@ import type {
   ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
+  ImageInfo,
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
+  SmokeResult,
   TenantNetwork,
 } from "../../core/runtime.ts";
 import type { DockerClient } from "./client.ts";
@@ -284,6 +286,76 @@ export class DockerRuntime implements ContainerRuntime {
         `Image "${image}" is not on this host and cannot be pulled: ${errorMessage(error)}`,
         { cause: error },
       );
+    }
+  }
+
+  /** @inheritdoc */
+  async inspectImage(image: string): Promise<ImageInfo | undefined> {
+    try {
+      const found = await this.#docker.images.inspect(image);
+      return { id: found.Id, labels: found.Config?.Labels ?? {} };
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** @inheritdoc */
+  async smokeRun(
+    image: string,
+    options: { command?: string[]; user?: string; timeoutMs: number },
+  ): Promise<SmokeResult> {
+    const { Id } = await this.#docker.containers.create({
+      Image: image,
+      ...(options.command ? { Cmd: options.command } : {}),
+      ...(options.user ? { User: options.user } : {}),
+      Labels: {
+        [LABELS.managed]: "true",
+        [LABELS.instance]: this.#instance,
+        [LABELS.smoke]: "true",
+      },
+      HostConfig: { NetworkMode: "none", Memory: 1024 * 1024 * 1024, PidsLimit: 512 },
+    });
+    try {
+      await this.#docker.containers.start(Id);
+      let exitCode: number | null = null;
+      try {
+        const done = await this.#docker.containers.wait(Id, {
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        exitCode = done.StatusCode;
+      } catch (error) {
+        if (!(error instanceof Error && /abort|timeout/i.test(`${error.name} ${error.message}`))) {
+          throw error;
+        }
+      }
+      const logs: string[] = [];
+      for await (const line of this.#docker.containers.logs(Id, { tail: 20 })) {
+        logs.push(line.line);
+      }
+      return { exitCode, logs };
+    } finally {
+      await ignoreNotFound(this.#docker.containers.remove(Id, { force: true }));
+    }
+  }
+
+  /** @inheritdoc */
+  async copyDirectory(from: string, to: string, path: string): Promise<void> {
+    // `dir/.` sends the directory's contents, named relative to it.
+    const { archive } = await this.#docker.containers.getArchive(
+      from,
+      `${path.replace(/\/$/, "")}/.`,
+    );
+    await this.#docker.containers.putArchive(to, path, archive as Uint8Array<ArrayBuffer>);
+  }
+
+  /** @inheritdoc */
+  async removePodVolumes(podId: string): Promise<void> {
+    const volumes = await this.#docker.volumes.list({
+      filters: { label: [this.#owned, `${LABELS.pod}=${podId}`] },
+    });
+    for (const volume of volumes) {
+      await ignoreNotFound(this.#docker.volumes.remove(volume.Name, { force: true }));
     }
   }
 

@@ -26,9 +26,11 @@ import type {
   ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
+  ImageInfo,
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
+  SmokeResult,
   TenantNetwork,
 } from "../../core/runtime.ts";
 
@@ -52,6 +54,10 @@ const METHODS: readonly RuntimeMethod[] = [
   "logs",
   "ensureImage",
   "checkImage",
+  "inspectImage",
+  "smokeRun",
+  "copyDirectory",
+  "removePodVolumes",
   "listTenantNetworks",
   "ping",
 ];
@@ -60,6 +66,14 @@ const METHODS: readonly RuntimeMethod[] = [
 const SIGTERM_EXIT = 143;
 /** Exit code of a process ended by SIGKILL. */
 const SIGKILL_EXIT = 137;
+
+/** What the fake knows of an image besides its name. */
+export interface ImageMeta {
+  /** Its labels (`org.opencontainers.image.version`). */
+  labels?: Record<string, string>;
+  /** Its process exits by itself `ms` after every start, with `code`. */
+  exitAfter?: { ms: number; code: number };
+}
 
 /** Settings of a `MemoryRuntime`. */
 export interface MemoryRuntimeOptions {
@@ -130,6 +144,8 @@ class MemoryEngine {
   >();
   readonly networks = new Map<string, { labels: Record<string, string>; gateway: string }>();
   readonly images: Set<string>;
+  /** Labels and behaviour of images added with `addImage`. */
+  readonly imageMeta = new Map<string, ImageMeta>();
   readonly listeners = new Set<(event: EngineEvent) => void>();
   readonly usage: ContainerUsage;
   readonly now: () => number;
@@ -143,6 +159,13 @@ class MemoryEngine {
       const id = setTimeout(fn, ms);
       return () => clearTimeout(id);
     });
+  }
+
+  /** The reference of a local image given by reference or by id. */
+  resolveImage(image: string): string | undefined {
+    if (this.images.has(image)) return image;
+    for (const ref of this.images) if (imageId(ref) === image) return ref;
+    return undefined;
   }
 
   /** By id or name, as the engine resolves them. */
@@ -340,7 +363,8 @@ export class MemoryRuntime implements ContainerRuntime {
       });
     }
     const { spec } = request;
-    if (!engine.images.has(spec.image)) throw new NotFoundError(`No such image: ${spec.image}`);
+    const imageRef = engine.resolveImage(spec.image);
+    if (!imageRef) throw new NotFoundError(`No such image: ${spec.image}`);
     const taken = engine.names.get(request.containerName);
     if (taken) {
       throw new ConflictError(
@@ -374,6 +398,9 @@ export class MemoryRuntime implements ContainerRuntime {
       logs: [],
       ownFiles: new Map(),
       logWaiters: new Set(),
+      ...(engine.imageMeta.get(imageRef)?.exitAfter
+        ? { exitAfter: engine.imageMeta.get(imageRef)!.exitAfter }
+        : {}),
     });
     if (request.files.length > 0) await this.#write(id, spec.volumePath, request.files);
     return id;
@@ -497,7 +524,7 @@ export class MemoryRuntime implements ContainerRuntime {
 
   /** The id of an image on the "host"; no registry has the others. */
   #localImage(image: string): string {
-    if (this.#engine.images.has(image)) return imageId(image);
+    if (this.#engine.resolveImage(image)) return imageId(this.#engine.resolveImage(image)!);
     const repository = image.split(":")[0];
     throw new ValidationError(
       `Image "${image}" is not on this host and cannot be pulled: pull access denied for ${repository}`,
@@ -591,9 +618,69 @@ export class MemoryRuntime implements ContainerRuntime {
     return this.#engine.networks.has(name);
   }
 
-  /** Adds an image to the host, as a pull or a build would. */
-  addImage(image: string): void {
+  /**
+   * Adds an image to the host, as a pull or a build would: with `labels`, and with
+   * `exitAfter` a process that exits by itself that long after every start (a broken
+   * release; a smoke run sees it exit when that is within its time).
+   */
+  addImage(image: string, meta: ImageMeta = {}): void {
     this.#engine.images.add(image);
+    this.#engine.imageMeta.set(image, meta);
+  }
+
+  /** @inheritdoc */
+  inspectImage(image: string): Promise<ImageInfo | undefined> {
+    this.calls.inspectImage++;
+    const ref = this.#engine.resolveImage(image);
+    if (!ref) return Promise.resolve(undefined);
+    return Promise.resolve({
+      id: imageId(ref),
+      labels: this.#engine.imageMeta.get(ref)?.labels ?? {},
+    });
+  }
+
+  /** @inheritdoc */
+  smokeRun(
+    image: string,
+    options: { command?: string[]; user?: string; timeoutMs: number },
+  ): Promise<SmokeResult> {
+    this.calls.smokeRun++;
+    return settle(() => {
+      const ref = this.#engine.resolveImage(image);
+      if (!ref) throw new NotFoundError(`No such image: ${image}`);
+      const exit = this.#engine.imageMeta.get(ref)?.exitAfter;
+      return exit && exit.ms <= options.timeoutMs
+        ? { exitCode: exit.code, logs: [`exiting with ${exit.code}`] }
+        : { exitCode: options.command ? 0 : null, logs: [] };
+    });
+  }
+
+  /** @inheritdoc */
+  copyDirectory(from: string, to: string, path: string): Promise<void> {
+    this.calls.copyDirectory++;
+    return settle(() => {
+      const source = this.#engine.container(from);
+      const target = this.#engine.container(to);
+      if (source.volumePath !== path || target.volumePath !== path) {
+        throw new NotFoundError(`Could not find the file ${path} in container ${from}`);
+      }
+      const files = this.#engine.volumes.get(source.volume)?.files ?? new Map();
+      const into = this.#engine.volumes.get(target.volume)!;
+      for (const [name, file] of files) into.files.set(name, { ...file });
+    });
+  }
+
+  /** @inheritdoc */
+  removePodVolumes(podId: string): Promise<void> {
+    this.calls.removePodVolumes++;
+    for (const [name, volume] of this.#engine.volumes) {
+      if (
+        volume.labels[LABELS.pod] === podId && volume.labels[LABELS.instance] === this.#instance
+      ) {
+        this.#engine.volumes.delete(name);
+      }
+    }
+    return Promise.resolve();
   }
 
   #owns(c: MemoryContainer): boolean {

@@ -56,6 +56,11 @@ interface Subject extends AsyncDisposable {
   hasVolume(name: string): Promise<boolean>;
   /** Whether the engine has the network. */
   hasNetwork(name: string): Promise<boolean>;
+  /**
+   * Adds image `ref`: the fixture with a version label whose process exits with `code`
+   * right after its start (a broken release); removed with the subject.
+   */
+  addBrokenImage(ref: string, code: number): Promise<void>;
 }
 
 function freePort(): number {
@@ -102,6 +107,7 @@ async function dockerSubject(): Promise<Subject> {
   await docker.ping();
   const tenant = caseTenant();
   const other = `${INSTANCE}-other`;
+  const images: string[] = [];
   const dispose = async () => {
     try {
       for (const instance of [INSTANCE, other]) {
@@ -147,7 +153,32 @@ async function dockerSubject(): Promise<Subject> {
     },
     hasVolume: (name) => exists(docker.volumes.inspect(name)),
     hasNetwork: (name) => exists(docker.networks.inspect(name)),
-    [Symbol.asyncDispose]: dispose,
+    async addBrokenImage(ref, code) {
+      const { Id } = await docker.containers.create({ Image: IMAGE, Cmd: ["true"] });
+      try {
+        const out = await new Deno.Command("docker", {
+          args: [
+            "commit",
+            "--change",
+            `CMD ["sh","-c","exit ${code}"]`,
+            "--change",
+            "LABEL org.opencontainers.image.version=2",
+            Id,
+            ref,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
+        images.push(ref);
+      } finally {
+        await docker.containers.remove(Id, { force: true });
+      }
+    },
+    [Symbol.asyncDispose]: async () => {
+      for (const ref of images) await docker.images.remove(ref, { force: true }).catch(() => {});
+      await dispose();
+    },
   };
 }
 
@@ -165,6 +196,13 @@ function memorySubject(): Promise<Subject> {
     },
     hasVolume: (name) => Promise.resolve(runtime.hasVolume(name)),
     hasNetwork: (name) => Promise.resolve(runtime.hasNetwork(name)),
+    addBrokenImage(ref, code) {
+      runtime.addImage(ref, {
+        labels: { "org.opencontainers.image.version": "2" },
+        exitAfter: { ms: 0, code },
+      });
+      return Promise.resolve();
+    },
     [Symbol.asyncDispose]: () => Promise.resolve(),
   });
 }
@@ -569,5 +607,52 @@ for (const [name, make] of SUBJECTS) {
       );
     assert.equal(signals(a)[0], "15", `stop: ${signals(a).join(",")}`);
     assert.deepEqual(signals(b), ["9"]);
+  });
+
+  test("inspectImage gives id and labels by reference or id, undefined when absent", async (s) => {
+    const byRef = await s.runtime.inspectImage(IMAGE);
+    assert.ok(byRef);
+    assert.match(byRef.id, /^sha256:[0-9a-f]{64}$|^sha256:[0-9a-f]+$/);
+    assert.equal(typeof byRef.labels, "object");
+    assert.deepEqual(await s.runtime.inspectImage(byRef.id), byRef);
+    assert.equal(await s.runtime.ensureImage(IMAGE), byRef.id, "the id ensureImage pins");
+    assert.equal(await s.runtime.inspectImage("agentpod-nonexistent:1"), undefined);
+    const broken = `agentpod-contract-broken:${RUN}`;
+    await s.addBrokenImage(broken, 3);
+    const info = await s.runtime.inspectImage(broken);
+    assert.equal(info?.labels["org.opencontainers.image.version"], "2");
+  });
+
+  test("smokeRun: the exit code of an image that exits, null for one still running; nothing left", async (s) => {
+    const broken = `agentpod-contract-broken:${RUN}`;
+    await s.addBrokenImage(broken, 3);
+    assert.equal((await s.runtime.smokeRun(broken, { timeoutMs: 10_000 })).exitCode, 3);
+    const fine = await s.runtime.smokeRun(IMAGE, { command: ["true"], timeoutMs: 10_000 });
+    assert.equal(fine.exitCode, 0);
+    const serving = await s.runtime.smokeRun(IMAGE, { timeoutMs: 1_000 });
+    assert.equal(serving.exitCode, null, "the fixture's httpd keeps running");
+    assert.deepEqual(await s.runtime.listPodContainers(), [], "no pod container, none left");
+  });
+
+  test("copyDirectory copies a stopped container's volume into a new one, owners and modes kept", async (s) => {
+    const from = podRequest(s, "copy-from", [
+      { path: "state/db.json", content: '{"n":1}', mode: 0o600, uid: 1000 },
+    ]);
+    const source = await s.runtime.createPodContainer(from);
+    const to = { ...podRequest(s, "copy-to"), volume: `${from.volume}-e1` };
+    const target = await s.runtime.createPodContainer(to);
+    await s.runtime.copyDirectory(source, target, VOLUME_PATH);
+    assert.deepEqual(await s.readFile(target, "state/db.json"), {
+      content: '{"n":1}',
+      mode: 0o600,
+      uid: 1000,
+    });
+    assert.ok(await s.hasVolume(`${from.volume}-e1`));
+    await s.runtime.remove(source);
+    await s.runtime.remove(target);
+    await s.runtime.removePodVolumes(from.podId);
+    await s.runtime.removePodVolumes(to.podId);
+    assert.equal(await s.hasVolume(from.volume), false);
+    assert.equal(await s.hasVolume(`${from.volume}-e1`), false);
   });
 }
