@@ -22,6 +22,14 @@ export function containerName(tenant: string, pod: string): string {
   return `agentpod-${tenant}-${pod}`;
 }
 
+/** What an upgrade appends to the old container's name: it is kept to roll back to. */
+export const ROLLBACK_SUFFIX = ".rollback";
+
+/** Whether a container is an upgrade's rollback handle (kept stopped, not the pod's). */
+export function isRollbackHandle(container: { name: string }): boolean {
+  return container.name.endsWith(ROLLBACK_SUFFIX);
+}
+
 /**
  * Volume name of a pod; keyed on the pod's uuid so a re-created pod starts empty. Each
  * upgrade copies the state into the next epoch's volume (`…-e1`, `…-e2`): the old

@@ -8,6 +8,7 @@
  * container is alive: until then an extra may be a recreate's rollback handle.
  * @module
  */
+import { isRollbackHandle } from "./naming.ts";
 
 /** A pod as the planner needs it. */
 export interface DesiredPod {
@@ -112,8 +113,13 @@ export function planReconcile(
   return actions;
 }
 
-/** The actions for one pod and its containers. */
-export function planPod(pod: DesiredPod, containers: readonly ObservedContainer[]): Action[] {
+/**
+ * The actions for one pod and its containers. An upgrade's rollback handle (the old
+ * container, kept stopped) is the rollout's to keep or collect: left alone unless the
+ * pod is deleted.
+ */
+export function planPod(pod: DesiredPod, all: readonly ObservedContainer[]): Action[] {
+  const containers = pod.desiredState === "deleted" ? all : all.filter((c) => !isRollbackHandle(c));
   if (pod.desiredState === "deleted") {
     if (containers.length === 0) {
       return [{ kind: "finalize", podId: pod.id, reason: `Pod "${pod.ref}" was deleted` }];

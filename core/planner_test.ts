@@ -94,6 +94,24 @@ Deno.test("plan() keeps the live current container and removes duplicates", () =
   assert.deepEqual(kinds([pod()], observed).sort(), ["remove:old", "remove:stale"]);
 });
 
+Deno.test("plan() leaves an upgrade's rollback handle alone until the pod is deleted", () => {
+  const handle = container({
+    id: "handle",
+    name: "agentpod-acme-agent.rollback",
+    specHash: "h0",
+    state: "exited",
+    createdAt: NOW - 9000,
+  });
+  assert.deepEqual(kinds([pod()], [container(), handle]), [], "not a duplicate");
+  assert.deepEqual(kinds([pod()], [handle]), ["create:p1"], "not the pod's container either");
+  assert.deepEqual(kinds([pod({ desiredState: "stopped" })], [handle]), []);
+  assert.deepEqual(kinds([pod({ desiredState: "deleted" })], [container(), handle]), [
+    "remove:c1",
+    "remove:handle",
+    "finalize:p1",
+  ]);
+});
+
 Deno.test("plan() removes containers of no pod only after the grace period", () => {
   const young = container({ id: "young", podId: "gone", createdAt: NOW - 59_999 });
   const old = container({ id: "old", podId: "gone", createdAt: NOW - 60_000 });

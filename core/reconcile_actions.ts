@@ -9,7 +9,6 @@
  */
 import { ConflictError, DockerApiError, errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { volumeName } from "./naming.ts";
 import type { Action } from "./planner.ts";
 import type { RenderedPodRequest } from "./render.ts";
 import type { ContainerRuntime } from "./runtime.ts";
@@ -135,7 +134,7 @@ export async function executeAction(
       return {};
     }
     case "finalize": {
-      await runtime.removeVolume(volumeName(pod.id));
+      await runtime.removePodVolumes(pod.id); // every copy upgrades made
       await steps.event("Normal", "Deleted", "Pod deleted with its container and volume");
       await steps.store.pods.purge(pod.id);
       return { finalized: true };

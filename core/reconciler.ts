@@ -274,18 +274,22 @@ export class Reconciler {
       (await this.#deps.store.pods.getMany(stale.map((s) => s.id))).map((p) => [p.id, p]),
     );
     const desired: DesiredPod[] = [];
-    const vanished = new Set<string>();
+    const untouched = new Set<string>();
     for (const state of states) {
       const record = records.get(state.id);
       if (state.desiredState === "running" && !record && !this.#isFresh(state)) {
-        vanished.add(state.id); // deleted between the two reads: not an orphan yet
+        untouched.add(state.id); // deleted between the two reads: not an orphan yet
+        continue;
+      }
+      if (state.operationId !== null) {
+        untouched.add(state.id); // a rollout owns it (its containers are no orphans)
         continue;
       }
       desired.push(await this.#desired(state, record));
     }
     const actions = planReconcile(
       desired,
-      observed.filter((c) => !vanished.has(c.podId)),
+      observed.filter((c) => !untouched.has(c.podId)),
       this.#deps.now(),
       { orphanGraceMs: light ? Infinity : this.#options.orphanGraceMs },
     );
@@ -299,6 +303,7 @@ export class Reconciler {
     }
     const byPod = Map.groupBy(observed, (c) => c.podId);
     for (const state of states) {
+      if (state.operationId !== null) continue;
       if (statusDisagrees(state, byPod.get(state.id) ?? [])) keys.add(state.id);
     }
     const runs = [...keys].map((id) => this.enqueue(id, { urgent: options.wait === true }));
@@ -485,6 +490,7 @@ export class Reconciler {
     const observed = (await Promise.all(listed.map((c) => runtime.inspectPodContainer(c.id))))
       .filter((c): c is ContainerRunState => c !== undefined);
     this.#see(podId, observed);
+    if (pod.operationId !== null) return; // a rollout owns it until it gives it back
     const desiredState = pod.spec.desiredState;
 
     let renderError: string | undefined;
