@@ -246,6 +246,8 @@ export const openClawAdapter: AgentAdapter<OpenClawConfig> = {
   defaultImage: "agentpod/openclaw:2026.9.6",
   port: OPENCLAW_PORT,
   volumePath: OPENCLAW_STATE_DIR,
+  // The CLI prints its version and exits 0 without state, config or network.
+  smokeCommand: ["node", "openclaw.mjs", "--version"],
   // 512 MB is OOM-killed at boot and 768 MB boots with little headroom (FACTS.md).
   defaultResources: { memoryMB: 1024, cpus: 1, pids: 512 },
   configSchema: openClawConfigSchema,

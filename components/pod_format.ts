@@ -50,5 +50,6 @@ export const PHASES = [
   "stopping",
   "stopped",
   "failed",
+  "upgrading",
   "deleting",
 ] as const;

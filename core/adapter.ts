@@ -123,6 +123,12 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
   render(config: Config, context: RenderContext): RenderedPod;
   /** What changing the config from `before` to `after` needs. */
   onConfigChange(before: Config, after: Config): ConfigChangeEffect;
+  /**
+   * A command that proves an image of this agent runs at all and exits 0 (an upgrade's
+   * smoke run, with no network and no volume). Without one, the image's own command
+   * must still run, or have exited 0, after the smoke run's time.
+   */
+  smokeCommand?: string[];
   /** Probes the agent at the protocol level. Never sends a wrong token. */
   probe(context: ProbeContext): Promise<ProbeResult>;
 }

@@ -8,7 +8,7 @@
  * healthy, so recovery shows fast.
  * @module
  */
-import type { AgentAdapter } from "./adapter.ts";
+import type { AgentAdapter, ProbeResult } from "./adapter.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Reconciler } from "./reconciler.ts";
@@ -82,6 +82,28 @@ export class HealthMonitor {
     return await Promise.all(pods.map((pod) => this.probePod(pod)));
   }
 
+  /**
+   * One probe of a pod, with the timeout, and nothing else: no verdict, no event (an
+   * upgrade's gate, which owns the pod meanwhile).
+   */
+  async check(pod: PodRecord): Promise<ProbeResult> {
+    const adapter = this.#d.adapterById(pod.spec.adapter);
+    const controller = new AbortController();
+    const cancel = this.#d.schedule(() => controller.abort(), this.#o.timeoutMs);
+    try {
+      return await adapter.probe({
+        baseUrl: `http://127.0.0.1:${pod.hostPort}`,
+        token: await this.#token(pod),
+        config: pod.spec.config,
+        signal: controller.signal,
+      });
+    } catch (error) {
+      return { healthy: false, message: `Probe failed: ${errorMessage(error)}` };
+    } finally {
+      cancel();
+    }
+  }
+
   /** Probes one pod and reports the verdict; shares a probe already under way. */
   probePod(pod: PodRecord): Promise<HealthReport> {
     const running = this.#inFlight.get(pod.id);
@@ -96,22 +118,7 @@ export class HealthMonitor {
     if (pod.spec.desiredState !== "running" || pod.status.phase !== "running") {
       return { pod: ref, health: null, message: `Pod is ${pod.status.phase}` };
     }
-    const adapter = this.#d.adapterById(pod.spec.adapter);
-    const controller = new AbortController();
-    const cancel = this.#d.schedule(() => controller.abort(), this.#o.timeoutMs);
-    let result;
-    try {
-      result = await adapter.probe({
-        baseUrl: `http://127.0.0.1:${pod.hostPort}`,
-        token: await this.#token(pod),
-        config: pod.spec.config,
-        signal: controller.signal,
-      });
-    } catch (error) {
-      result = { healthy: false, message: `Probe failed: ${errorMessage(error)}` };
-    } finally {
-      cancel();
-    }
+    const result = await this.check(pod);
     // Like a startup probe: until a (re)started pod has been healthy once, any failure
     // within the grace period means "still starting", not "broken".
     const started = this.#startedAt.get(pod.id) ?? 0;

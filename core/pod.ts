@@ -18,6 +18,7 @@ export type PodPhase =
   | "stopping"
   | "stopped"
   | "failed"
+  | "upgrading"
   | "deleting";
 
 /** `True`, `False` or `Unknown`, as Kubernetes conditions. */

@@ -225,6 +225,19 @@ export class Reconciler {
     else await this.#deps.runtime.checkImage(image);
   }
 
+  /**
+   * The container request for a pod (its tenant network's gateway learnt first): what an
+   * upgrade creates, so the reconciler finds it current afterwards. `what-if` renders a
+   * spec not stored (nothing cached).
+   */
+  async renderPod(
+    pod: PodRecord,
+    mode: "stored" | "what-if" = "stored",
+  ): Promise<RenderedPodRequest> {
+    await this.#learnGateway(pod.tenant);
+    return await this.#render(pod, mode === "stored");
+  }
+
   /** Queues a pod as a user's intent and waits for its reconcile. */
   reconcilePod(podId: string): Promise<void> {
     return this.enqueue(podId, { urgent: true });
@@ -451,10 +464,10 @@ export class Reconciler {
   }
 
   /** Renders a pod; cached per generation and tenant gateway (an idle pass decrypts nothing). */
-  async #render(pod: PodRecord): Promise<RenderedPodRequest> {
+  async #render(pod: PodRecord, cache = true): Promise<RenderedPodRequest> {
     const gateway = this.#gateways.get(pod.tenant);
     const cached = this.#rendered.get(pod.id);
-    if (cached && cached.generation === pod.generation && cached.gateway === gateway) {
+    if (cache && cached && cached.generation === pod.generation && cached.gateway === gateway) {
       return cached.result;
     }
     const secrets = pod.secrets
@@ -467,7 +480,7 @@ export class Reconciler {
       this.#deps.routing,
       gateway ?? null,
     );
-    this.#rendered.set(pod.id, { generation: pod.generation, gateway, result });
+    if (cache) this.#rendered.set(pod.id, { generation: pod.generation, gateway, result });
     return result;
   }
 

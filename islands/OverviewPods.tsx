@@ -14,7 +14,7 @@ export interface OverviewPodsProps {
 
 const TILES: { id: string; label: string; phases: string[] }[] = [
   { id: "running", label: "Running", phases: ["running"] },
-  { id: "starting", label: "Starting", phases: ["pending", "creating", "starting"] },
+  { id: "starting", label: "Starting", phases: ["pending", "creating", "starting", "upgrading"] },
   { id: "stopped", label: "Stopped", phases: ["stopped", "stopping"] },
   { id: "failed", label: "Failed", phases: ["failed"] },
   { id: "deleting", label: "Deleting", phases: ["deleting"] },

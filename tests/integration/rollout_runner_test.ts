@@ -1,0 +1,283 @@
+/**
+ * The rollout runner on a real store (PGlite) with the in-memory runtime (contract-tested
+ * against Docker): a pod upgraded stop-first onto a copy of its state, the old container
+ * kept as the rollback handle; a new version that never passes its probe or that crashes
+ * rolled back onto the same old container; a broken image or a downgrade refused before
+ * any pod is touched; a runner that died mid-way rolls the pod back on resume.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { adapterById } from "../../adapters/mod.ts";
+import type { ProbeResult } from "../../core/adapter.ts";
+import type { Logger } from "../../core/logger.ts";
+import { Reconciler } from "../../core/reconciler.ts";
+import { DEFAULT_ROLLOUT_OPTIONS, type RolloutOptions } from "../../core/rollout.ts";
+import { RolloutRunner, VERSION_LABEL } from "../../core/rollout_runner.ts";
+import { ControlPlaneService } from "../../core/service.ts";
+import type { PodRecord } from "../../core/store.ts";
+import { createSecretBox } from "../../providers/secrets.ts";
+import { openDatabase } from "../../providers/store/mod.ts";
+import { createStore } from "../../providers/store/store.ts";
+import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+
+const V1 = "agentpod-fixture:1";
+const V2 = "agentpod-fixture:2";
+const HANGS = "agentpod-fixture:hangs";
+const CRASHES = "agentpod-fixture:crashes";
+const BROKEN = "agentpod-fixture:broken";
+const quiet: Logger = { info() {}, warn() {}, error() {} };
+const version = (v: string) => ({ labels: { [VERSION_LABEL]: v } });
+
+async function setup() {
+  const dir = await Deno.makeTempDir({ prefix: "agentpod-rollout-" });
+  const db = await openDatabase({ dataDir: dir });
+  const store = createStore(db);
+  const runtime = new MemoryRuntime({ images: [] });
+  runtime.addImage(V1, version("1"));
+  runtime.addImage(V2, version("2"));
+  runtime.addImage(HANGS, version("3"));
+  runtime.addImage(CRASHES, { ...version("3"), exitAfter: { ms: 30, code: 3 } });
+  runtime.addImage(BROKEN, { ...version("3"), exitAfter: { ms: 0, code: 1 } });
+  const secrets = await createSecretBox(new Uint8Array(32).fill(7));
+  const pending: Promise<unknown>[] = [];
+  const schedule = (fn: () => void, ms: number) => {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  };
+  const reconciler = new Reconciler({
+    store,
+    runtime,
+    adapterById,
+    secrets,
+    routing: { domain: "example.com" },
+    now: Date.now,
+    schedule,
+    log: quiet,
+  });
+  const service = new ControlPlaneService({
+    store,
+    runtime,
+    reconciler,
+    secrets,
+    adapterById,
+    routing: { domain: "example.com" },
+    portRange: { from: 22000, to: 22999 },
+    isPortFree: () => Promise.resolve(true),
+    newToken: () => crypto.randomUUID(),
+    usage: () => undefined,
+    background: (work) => void pending.push(work),
+  });
+  /** What the probe says of the image a pod runs (the "hangs" image never passes). */
+  const probe = async (pod: PodRecord): Promise<ProbeResult> => {
+    const image = (await runtime.inspectImage(pod.spec.imageId ?? pod.spec.image))!;
+    const hangs = image.id === (await runtime.inspectImage(HANGS))!.id;
+    return hangs
+      ? { healthy: false, message: "GET /health: connection refused" }
+      : { healthy: true, message: "200 OK" };
+  };
+  const makeRunner = () =>
+    new RolloutRunner({
+      store,
+      runtime,
+      adapterById,
+      render: (pod, mode) => reconciler.renderPod(pod, mode),
+      probe,
+      enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
+      isLeader: () => true,
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      log: quiet,
+      cores: 2,
+    }, { gateIntervalMs: 5, smokeTimeoutMs: 10, stopTimeoutSeconds: 1 });
+  const runner = makeRunner();
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      while (pending.length) await pending.shift();
+      await reconciler.idle();
+    }
+  };
+  /** Creates a rollout of `image` over `pods` and runs it to its end. */
+  const rollOut = async (image: string, pods: string[], options: Partial<RolloutOptions> = {}) => {
+    const records = await Promise.all(pods.map((p) => store.pods.get("acme", p)));
+    const rollout = await store.rollouts.create({
+      image,
+      options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 300, ...options },
+      items: records.map((p, i) => ({
+        podId: p.id,
+        tenant: p.tenant,
+        pod: p.name,
+        position: i,
+        canary: false,
+      })),
+    });
+    for (let i = 0; i < 50; i++) {
+      await runner.tick();
+      await runner.idle();
+      const now = await store.rollouts.get(rollout.id);
+      if (["succeeded", "failed", "paused", "aborted"].includes(now.state)) break;
+    }
+    await settle();
+    return await store.rollouts.get(rollout.id);
+  };
+  return {
+    store,
+    runtime,
+    reconciler,
+    service,
+    settle,
+    rollOut,
+    makeRunner,
+    async reasons(pod: string) {
+      const record = await store.pods.get("acme", pod);
+      return (await store.events.list({ tail: 30, podId: record.id })).map((e) => e.reason);
+    },
+    async close() {
+      reconciler.stop();
+      await db.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("rollout runner on a real store", async (t) => {
+  const env = await setup();
+  const { store, runtime, service } = env;
+  try {
+    await service.createTenant("acme");
+    for (const name of ["web", "api"]) {
+      await service.createPod("acme", { name, adapter: "generic", image: V1 });
+    }
+    await env.settle();
+
+    await t.step(
+      "an upgrade moves the pod to the pinned image on a copy of its state",
+      async () => {
+        const before = await store.pods.get("acme", "web");
+        const oldId = before.status.containerId!;
+        await runtime.writeFiles(oldId, "/data", [
+          { path: "workspace/notes.md", content: "keep me", mode: 0o644, uid: 0 },
+        ]);
+        const rollout = await env.rollOut(V2, ["web"]);
+        assert.equal(rollout.state, "succeeded", rollout.message ?? "");
+        assert.equal(rollout.imageId, (await runtime.inspectImage(V2))!.id);
+        const [item] = rollout.items;
+        assert.equal(item!.state, "succeeded", item!.message ?? "");
+        assert.match(item!.message!, /Upgraded agentpod-fixture:1 → agentpod-fixture:2 \(down/);
+        const after = await store.pods.get("acme", "web");
+        assert.deepEqual(
+          [after.spec.image, after.spec.imageId, after.spec.volumeEpoch, after.operationId],
+          [V2, rollout.imageId, 1, null],
+        );
+        assert.equal(after.hostPort, before.hostPort, "same port");
+        const containers = await runtime.listPodContainers(before.id);
+        const current = containers.find((c) => c.name === "agentpod-acme-web");
+        const handle = containers.find((c) => c.name === "agentpod-acme-web.rollback");
+        assert.ok(current && current.id !== oldId && current.state === "running");
+        assert.deepEqual([handle?.id, handle?.state], [oldId, "exited"], "the rollback handle");
+        assert.equal(runtime.readFile(current.id, "workspace/notes.md")?.content, "keep me");
+        assert.equal(after.status.containerId, current.id);
+        assert.ok((await env.reasons("web")).includes("Upgraded"));
+        // The reconciler finds the new container current and leaves the handle alone.
+        assert.deepEqual(await env.reconciler.reconcileAll({ dryRun: true }), []);
+        assert.equal(after.status.phase, "running");
+      },
+    );
+
+    await t.step(
+      "a version that never passes its probe is rolled back onto the old container",
+      async () => {
+        const before = await store.pods.get("acme", "api");
+        const rollout = await env.rollOut(HANGS, ["api"]);
+        assert.equal(rollout.state, "failed", rollout.message ?? "");
+        assert.equal(rollout.message, "0 pod(s) upgraded, 1 rolled back or failed");
+        const [item] = rollout.items;
+        assert.equal(item!.state, "rolled-back");
+        assert.match(item!.message!, /Not ready for 0.03 s within 0.3 s; last probe: GET \/health/);
+        const after = await store.pods.get("acme", "api");
+        assert.deepEqual([after.spec.image, after.spec.imageId, after.spec.volumeEpoch], [
+          V1,
+          null,
+          0,
+        ]);
+        assert.equal(after.status.containerId, before.status.containerId, "the same container");
+        const containers = await runtime.listPodContainers(before.id);
+        assert.deepEqual(containers.map((c) => [c.id, c.name, c.state]), [
+          [before.status.containerId, "agentpod-acme-api", "running"],
+        ]);
+        assert.equal(runtime.hasVolume(`agentpod-pod-${before.id}-e1`), false, "its copy went");
+        assert.ok((await env.reasons("api")).includes("UpgradeRolledBack"));
+        const upgraded = after.status.conditions.find((c) => c.type === "Upgraded");
+        assert.deepEqual([upgraded?.status, upgraded?.reason], ["False", "RolledBack"]);
+        assert.match(upgraded!.message, /Upgrade to agentpod-fixture:hangs rolled back: Not ready/);
+        assert.equal(after.operationId, null);
+      },
+    );
+
+    await t.step("a version that crashes after its start is rolled back", async () => {
+      const before = await store.pods.get("acme", "api");
+      const rollout = await env.rollOut(CRASHES, ["api"]);
+      assert.equal(rollout.items[0]!.state, "rolled-back");
+      assert.match(rollout.items[0]!.message!, /The new container exited \(code 3\)/);
+      const after = await store.pods.get("acme", "api");
+      assert.equal(after.status.containerId, before.status.containerId);
+    });
+
+    await t.step("a broken image or a downgrade is refused before any pod is touched", async () => {
+      const ids = async () =>
+        (await runtime.listPodContainers()).map((c) => `${c.name} ${c.id} ${c.state}`).sort();
+      const before = await ids();
+      const broken = await env.rollOut(BROKEN, ["web", "api"]);
+      assert.equal(broken.state, "failed");
+      assert.match(broken.message!, /does not start: its smoke run exited with code 1/);
+      assert.deepEqual(broken.items.map((i) => i.state), ["skipped", "skipped"]);
+      const down = await env.rollOut(V1, ["web"]);
+      assert.equal(down.state, "failed");
+      assert.match(down.message!, /acme\/web runs 2, newer than 1: a downgrade.*--allow-downgrade/);
+      const missing = await env.rollOut("nosuch:1", ["web"]);
+      assert.equal(missing.state, "failed");
+      assert.match(missing.message!, /not on this host and cannot be pulled/);
+      assert.deepEqual(await ids(), before, "all container ids and states unchanged");
+      const allowed = await env.rollOut(V1, ["web"], { allowDowngrade: true });
+      assert.equal(allowed.state, "succeeded", allowed.items[0]?.message ?? "");
+    });
+
+    await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
+      const pod = await store.pods.get("acme", "api");
+      const oldId = pod.status.containerId!;
+      const rollout = await store.rollouts.create({
+        image: V2,
+        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 300 },
+        items: [{ podId: pod.id, tenant: "acme", pod: "api", position: 0, canary: false }],
+      });
+      // As a runner that was killed right after stopping and renaming the old container.
+      await store.rollouts.update(rollout.id, {
+        state: "running",
+        imageId: (await runtime.inspectImage(V2))!.id,
+      });
+      assert.ok(await store.pods.lease(pod.id, rollout.id));
+      await runtime.stop(oldId, 1);
+      await runtime.rename(oldId, "agentpod-acme-api.rollback");
+      await store.rollouts.updateItem(rollout.id, pod.id, {
+        state: "upgrading",
+        step: "stopped",
+        oldImage: V1,
+        oldImageId: null,
+        oldVolumeEpoch: 0,
+        oldContainerId: oldId,
+      });
+      const fresh = env.makeRunner();
+      await fresh.tick();
+      await fresh.idle();
+      const item = (await store.rollouts.get(rollout.id)).items[0]!;
+      assert.equal(item.state, "rolled-back", item.message ?? "");
+      assert.match(item.message!, /stopped in the middle of the upgrade/);
+      const containers = await runtime.listPodContainers(pod.id);
+      assert.deepEqual(containers.map((c) => [c.id, c.name, c.state]), [
+        [oldId, "agentpod-acme-api", "running"],
+      ]);
+      assert.equal((await store.pods.get("acme", "api")).operationId, null);
+    });
+  } finally {
+    await env.close();
+  }
+});
