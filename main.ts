@@ -18,6 +18,8 @@ import { DockerRuntime } from "./providers/docker/runtime.ts";
 import { createLogger, type Logger } from "./providers/log.ts";
 import { createSecretBox, encodeBase64, loadSecretKey } from "./providers/secrets.ts";
 import { electLeader } from "./providers/store/leader.ts";
+import { RolloutRunner } from "./core/rollout_runner.ts";
+import { UpgradeService } from "./core/upgrades.ts";
 import { openDatabase } from "./providers/store/mod.ts";
 import { createStore } from "./providers/store/store.ts";
 import { apiRoutes, hashToken } from "./routes/api.ts";
@@ -32,6 +34,8 @@ const LEADER_LOCK = 0x6167656e74706f64n;
 /** Followers tell the leader which pod a user changed on this channel. */
 const POD_CHANNEL = "agentpod_pods";
 const RECONCILE_INTERVAL_MS = 30_000;
+/** How often the leader advances rollouts (starts pods, notices pods that finished). */
+const ROLLOUT_INTERVAL_MS = 1_000;
 /** Every how many timer passes the engine lists every container (the others: cached). */
 const FULL_PASS_EVERY = 4;
 const HEALTH_INTERVAL_MS = 10_000;
@@ -147,6 +151,25 @@ export async function startControlPlane(
       onPodChanged: (podId) => background(publishPod(podId)),
     });
 
+    const runner = new RolloutRunner({
+      store,
+      runtime,
+      adapterById,
+      render: (pod, mode) => reconciler.renderPod(pod, mode),
+      probe: (pod) => health.check(pod),
+      enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
+      isLeader: () => late.leader?.() ?? false,
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
+      log,
+      cores: navigator.hardwareConcurrency || 1,
+    });
+    const upgrades = new UpgradeService({
+      store,
+      runtime,
+      wake: () => background(runner.tick()),
+    });
+
     await ensureAdminToken(store, config.dataDir, log);
     const traefikToken = await sealedSetting(store, secrets, "traefik_token", newToken);
     const traefikSettings = { ...config.traefik, domain: config.domain };
@@ -188,6 +211,7 @@ export async function startControlPlane(
       }),
       api: apiRoutes({
         service,
+        upgrades,
         health,
         runtime,
         store,
@@ -245,6 +269,9 @@ export async function startControlPlane(
         "reconcile",
       );
       every(HEALTH_INTERVAL_MS, () => health.probeAll(), "health");
+      // Rollouts: resumed at once after a takeover, then advanced every second.
+      background(runner.tick());
+      every(ROLLOUT_INTERVAL_MS, () => runner.tick(), "rollouts");
       every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");
     };
     const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });

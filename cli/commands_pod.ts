@@ -20,6 +20,7 @@ import {
   renderTable,
 } from "./format.ts";
 import { readNdjson } from "./ndjson.ts";
+import { registerRolloutCommands } from "./commands_rollout.ts";
 import { podPath, podRef, positiveNumber, tenantId, wholeNumber, withFormat } from "./options.ts";
 
 /** Default polling of `pod create --wait`. */
@@ -29,7 +30,10 @@ const FAILED_GRACE_MS = 10_000;
 
 /** Adds the `pod` command group. */
 export function registerPodCommands(program: Command, ctx: CliContext): void {
-  const pod = program.command("pod").description("Create, inspect, control and delete pods");
+  const pod = program.command("pod").description(
+    "Create, inspect, control, upgrade and delete pods",
+  );
+  registerRolloutCommands(program, pod, ctx);
 
   withFormat(pod.command("create <tenant/pod>"))
     .description("Create a pod: <tenant-id>/<pod>")

@@ -46,6 +46,8 @@ export interface RolloutOptions {
   allowDowngrade: boolean;
   /** Only this tenant's pods (a fleet rollout). */
   tenant?: string;
+  /** Rollbacks a `rollout resume` forgave (they no longer pause it). */
+  forgivenFailures?: number;
 }
 
 /** The defaults of `pod upgrade`. */
@@ -225,7 +227,8 @@ export function nextRolloutStep(
   const canaryFailed = items.some((i) =>
     i.canary && (i.state === "rolled-back" || i.state === "failed")
   );
-  if (failures >= options.maxFailures || canaryFailed) {
+  const fresh = failures - (options.forgivenFailures ?? 0);
+  if (fresh >= options.maxFailures || (canaryFailed && fresh > 0)) {
     const why = canaryFailed
       ? "a canary rolled back"
       : `${failures} rollback(s) (--max-failures ${options.maxFailures})`;

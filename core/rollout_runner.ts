@@ -65,8 +65,10 @@ export interface RolloutRunnerDeps {
 export interface RolloutRunnerOptions {
   /** How often a gate looks at the new container. */
   gateIntervalMs: number;
-  /** How long a smoke run may take. */
+  /** How long a smoke command may take. */
   smokeTimeoutMs: number;
+  /** How long an image's own command must stay up in its smoke run. */
+  smokeUpMs: number;
   /** Seconds the old container gets to stop. */
   stopTimeoutSeconds: number;
 }
@@ -74,6 +76,7 @@ export interface RolloutRunnerOptions {
 const DEFAULTS: RolloutRunnerOptions = {
   gateIntervalMs: 1_000,
   smokeTimeoutMs: 30_000, // a Node CLI starts in 2–10 s, more on a busy host
+  smokeUpMs: 3_000,
   stopTimeoutSeconds: 10,
 };
 
@@ -106,10 +109,7 @@ export class RolloutRunner {
 
   async #tick(): Promise<void> {
     if (!this.#d.isLeader()) return;
-    const active = await this.#d.store.rollouts.list({
-      states: ["preflight", "running", "paused"],
-      limit: 100,
-    });
+    const active = await this.#d.store.rollouts.list({ unfinished: true, limit: 100 });
     for (const rollout of active.reverse()) {
       try {
         if (rollout.state === "preflight") await this.#preflight(rollout);
@@ -133,6 +133,17 @@ export class RolloutRunner {
           state: "skipped",
           message: "Refused before any pod was touched",
         });
+        const pod = await store.pods.getById(item.podId);
+        if (!pod) continue;
+        await store.events.append({
+          tenant: pod.tenant,
+          podId: pod.id,
+          podName: pod.name,
+          type: "Warning",
+          reason: "UpgradeRefused",
+          message: `Upgrade to ${rollout.image} refused: ${message}`,
+        });
+        await this.#upgradedCondition(pod.id, "False", "Refused", message);
       }
       this.#changed(rollout.id);
     };
@@ -184,9 +195,10 @@ export class RolloutRunner {
     }
     if (problems.length > 0) return await refuse(problems.join("; "));
     if (smokeAdapter) {
+      // A smoke command must exit 0 in time; an image's own command must stay up a while.
       const smoke = await runtime.smokeRun(imageId, {
         ...(smokeAdapter.smokeCommand ? { command: smokeAdapter.smokeCommand } : {}),
-        timeoutMs: this.#o.smokeTimeoutMs,
+        timeoutMs: smokeAdapter.smokeCommand ? this.#o.smokeTimeoutMs : this.#o.smokeUpMs,
       });
       const ok = smoke.exitCode === 0 || (smoke.exitCode === null && !smokeAdapter.smokeCommand);
       if (!ok) {
@@ -218,6 +230,14 @@ export class RolloutRunner {
       if (ITEM_IN_FLIGHT.has(item.state) && !this.#inFlight.has(item.podId)) {
         this.#launch(item.podId, () => this.#resume(rollout, item));
       }
+    }
+    if (rollout.state === "aborted") {
+      // Pods under way finish their own upgrade or rollback; then it is over.
+      if (!rollout.items.some((i) => ITEM_IN_FLIGHT.has(i.state))) {
+        await store.rollouts.update(rollout.id, { finished: true });
+        this.#changed(rollout.id);
+      }
+      return;
     }
     if (rollout.state !== "running") return;
     const notReady = new Set<string>();

@@ -118,6 +118,14 @@ Deno.test("nextRolloutStep() pauses after --max-failures rollbacks once nothing 
   assert.match(paused.message, /1 rollback\(s\) \(--max-failures 1\): 1 pod\(s\) untouched/);
 });
 
+Deno.test("nextRolloutStep() goes on after a resume forgave the rollbacks so far", () => {
+  const options = { ...DEFAULT_ROLLOUT_OPTIONS, maxFailures: 1, forgivenFailures: 1 };
+  const items = fleet(["succeeded", "rolled-back", "pending"]);
+  assert.deepEqual(started(nextRolloutStep({ items, options }, new Set(), 4)), ["p2"]);
+  const again = fleet(["rolled-back", "rolled-back", "pending"]);
+  assert.equal(nextRolloutStep({ items: again, options }, new Set(), 4).decision, "pause");
+});
+
 Deno.test("nextRolloutStep() ends succeeded, or failed when any pod rolled back", () => {
   const options = { ...DEFAULT_ROLLOUT_OPTIONS, maxFailures: 3 };
   const ok = nextRolloutStep({ items: fleet(["succeeded", "succeeded"]), options }, new Set(), 2);

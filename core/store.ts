@@ -219,8 +219,10 @@ export interface Store {
     }): Promise<Rollout>;
     /** NotFoundError when there is none. */
     get(id: string): Promise<Rollout>;
-    /** The newest first. */
-    list(filter?: { limit?: number; states?: RolloutState[] }): Promise<Rollout[]>;
+    /** The newest first; `unfinished`: only those not over yet. */
+    list(
+      filter?: { limit?: number; states?: RolloutState[]; unfinished?: boolean },
+    ): Promise<Rollout[]>;
     /** Writes rollout fields; `finished` stamps the end. */
     update(
       id: string,
@@ -228,6 +230,7 @@ export interface Store {
         state?: RolloutState;
         message?: string | null;
         imageId?: string;
+        options?: RolloutOptions;
         finished?: boolean;
       },
     ): Promise<Rollout>;

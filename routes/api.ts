@@ -11,6 +11,7 @@ import { parseTrustedProxies } from "../core/config.ts";
 import { AuthError, ValidationError } from "../core/errors.ts";
 import type { HealthMonitor } from "../core/health.ts";
 import type { ControlPlaneService } from "../core/service.ts";
+import type { UpgradeService } from "../core/upgrades.ts";
 import type { ContainerRuntime } from "../core/runtime.ts";
 import type { Store } from "../core/store.ts";
 import type { AgentAdapter } from "../core/adapter.ts";
@@ -20,6 +21,7 @@ import { API_SCHEMAS, openApiDocument } from "./openapi.ts";
 /** What the API needs. */
 export interface ApiDeps {
   service: ControlPlaneService;
+  upgrades: UpgradeService;
   health: HealthMonitor;
   runtime: ContainerRuntime;
   store: Store;
@@ -176,6 +178,41 @@ export function apiRoutes(deps: ApiDeps): Hono {
     if (tenant !== undefined) await deps.store.tenants.get(tenant);
     return c.json(await deps.health.probeAll(tenant));
   });
+  api.get("/rollouts", async (c) => c.json(await deps.upgrades.list()));
+  api.post("/rollouts", async (c) => {
+    const body = parse(API_SCHEMAS.startRollout, await jsonBody(c), "rollout");
+    const dryRun = c.req.query("dryRun") === "true";
+    const options = Object.fromEntries(
+      Object.entries({
+        maxUnavailable: body.maxUnavailable === undefined ? undefined : String(body.maxUnavailable),
+        canary: body.canary,
+        maxFailures: body.maxFailures,
+        minReadyMs: body.minReadyMs,
+        progressDeadlineMs: body.progressDeadlineMs,
+        allowDowngrade: body.allowDowngrade,
+        tenant: body.tenant,
+      }).filter(([, v]) => v !== undefined),
+    );
+    const result = await deps.upgrades.start(
+      { image: body.image, pods: body.pods, all: body.all, options },
+      dryRun,
+    );
+    return c.json(result, dryRun ? 200 : 202);
+  });
+  api.get("/rollouts/:id", async (c) => c.json(await deps.upgrades.get(c.req.param("id"))));
+  api.post(
+    "/rollouts/:id/pause",
+    async (c) => c.json(await deps.upgrades.pause(c.req.param("id"))),
+  );
+  api.post(
+    "/rollouts/:id/resume",
+    async (c) => c.json(await deps.upgrades.resume(c.req.param("id"))),
+  );
+  api.post(
+    "/rollouts/:id/abort",
+    async (c) => c.json(await deps.upgrades.abort(c.req.param("id"))),
+  );
+
   api.post("/reconcile", async (c) => {
     const dryRun = c.req.query("dryRun") === "true";
     return c.json({ dryRun, actions: await service.reconcile(dryRun) });

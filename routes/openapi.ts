@@ -52,6 +52,23 @@ export const API_SCHEMAS = {
       "Comma-separated addresses or CIDRs whose X-Forwarded-For Traefik keeps",
     ),
   }),
+  startRollout: z.object({
+    image: z.string().min(1).max(300).describe("The image to roll out"),
+    pods: z.array(z.string().min(3).max(100)).max(10_000).optional().describe(
+      "`<tenant>/<pod>` addresses (or `all`)",
+    ),
+    all: z.boolean().optional().describe("Every running pod (of `tenant` if given)"),
+    tenant: id.optional().describe("With `all`: only this tenant's pods"),
+    maxUnavailable: z.union([z.string().max(10), z.number().int().min(1)]).optional()
+      .describe("Pods not ready at once: a count, or a share (`25%`); default 1"),
+    canary: z.number().int().min(0).optional().describe("Pods upgraded first, alone"),
+    maxFailures: z.number().int().min(1).optional().describe("Rollbacks that pause it (1)"),
+    minReadyMs: z.number().int().min(0).optional().describe("Ready this long to count (10 s)"),
+    progressDeadlineMs: z.number().int().min(1000).optional().describe(
+      "Time a pod gets to be ready (180 s)",
+    ),
+    allowDowngrade: z.boolean().optional().describe("Allow an older version"),
+  }).strict(),
   eventsQuery: z.object({
     tail: z.coerce.number().int().min(1).max(10_000).default(50),
     tenant: z.string().optional(),
@@ -169,6 +186,31 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: ok("Reports") },
         },
       },
+      "/rollouts": {
+        get: { summary: "Rollouts, newest first", responses: { 200: ok("Rollouts") } },
+        post: {
+          summary: "Upgrade pods to an image (a rollout); dryRun: only the plan",
+          parameters: params({ dryRun: "query" }),
+          requestBody: json(API_SCHEMAS.startRollout),
+          responses: {
+            200: ok("Plan (dry run)"),
+            202: ok("Rollout started"),
+            400: ok("Invalid"),
+            409: ok("Another rollout is in progress"),
+          },
+        },
+      },
+      "/rollouts/{id}": {
+        parameters: params({ id: "path" }),
+        get: { summary: "A rollout with its pods", responses: { 200: ok("Rollout") } },
+      },
+      ...Object.fromEntries(["pause", "resume", "abort"].map((verb) => [
+        `/rollouts/{id}/${verb}`,
+        {
+          parameters: params({ id: "path" }),
+          post: { summary: `${verb} a rollout`, responses: { 200: ok("Rollout"), 409: ok("") } },
+        },
+      ])),
       "/reconcile": {
         post: {
           summary: "Run or plan a reconcile pass",

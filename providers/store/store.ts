@@ -512,13 +512,15 @@ export function createStore(db: SqlDatabase): Store {
       },
       async list(filter = {}) {
         const params: SqlValue[] = [filter.limit ?? 20];
-        let where = "";
+        const where: string[] = [];
         if (filter.states) {
           params.push(filter.states);
-          where = "WHERE state = ANY($2::text[])";
+          where.push(`state = ANY($${params.length}::text[])`);
         }
+        if (filter.unfinished) where.push("finished_at IS NULL");
         const rows = await db.query<RolloutRow>(
-          `SELECT * FROM rollouts ${where} ORDER BY created_at DESC, id LIMIT $1`,
+          `SELECT * FROM rollouts ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+           ORDER BY created_at DESC, id LIMIT $1`,
           params,
         );
         if (rows.length === 0) return [];
@@ -534,6 +536,7 @@ export function createStore(db: SqlDatabase): Store {
              message = CASE WHEN $3::boolean THEN $4 ELSE message END,
              image_id = COALESCE($5, image_id),
              finished_at = CASE WHEN $6::boolean THEN now() ELSE finished_at END,
+             options = COALESCE($7::jsonb, options),
              updated_at = now()
            WHERE id = $1 RETURNING id`,
           [
@@ -543,6 +546,7 @@ export function createStore(db: SqlDatabase): Store {
             changes.message ?? null,
             changes.imageId ?? null,
             changes.finished === true,
+            changes.options === undefined ? null : JSON.stringify(changes.options),
           ],
         );
         if (!row) throw new NotFoundError(`Rollout "${id}" does not exist`);

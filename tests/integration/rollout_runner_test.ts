@@ -88,7 +88,7 @@ async function setup() {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       log: quiet,
       cores: 2,
-    }, { gateIntervalMs: 5, smokeTimeoutMs: 10, stopTimeoutSeconds: 1 });
+    }, { gateIntervalMs: 5, smokeTimeoutMs: 10, smokeUpMs: 10, stopTimeoutSeconds: 1 });
   const runner = makeRunner();
   const settle = async () => {
     for (let i = 0; i < 3; i++) {
@@ -230,6 +230,10 @@ Deno.test("rollout runner on a real store", async (t) => {
       assert.equal(broken.state, "failed");
       assert.match(broken.message!, /does not start: its smoke run exited with code 1/);
       assert.deepEqual(broken.items.map((i) => i.state), ["skipped", "skipped"]);
+      assert.ok((await env.reasons("web")).includes("UpgradeRefused"));
+      const refused = (await store.pods.get("acme", "api")).status.conditions
+        .find((c) => c.type === "Upgraded");
+      assert.deepEqual([refused?.status, refused?.reason], ["False", "Refused"]);
       const down = await env.rollOut(V1, ["web"]);
       assert.equal(down.state, "failed");
       assert.match(down.message!, /acme\/web runs 2, newer than 1: a downgrade.*--allow-downgrade/);
