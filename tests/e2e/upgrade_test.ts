@@ -265,3 +265,165 @@ Deno.test("pod upgrade on the real engine: upgrade, rollback, refusals, a kill m
     for (const ref of [OK, OLD, HANGS, CRASHES, BROKEN]) await dockerCli("rmi", "-f", ref);
   }
 });
+
+Deno.test("pod upgrade --all: at most --max-unavailable pods down; a failure pauses; resume goes on", async () => {
+  const FLEET = variant("fleet");
+  await makeVariant(FLEET, "2", `[ "$(cat /data/fail 2>/dev/null)" = yes ] && exit 4; ${HTTPD}`);
+  await makeVariant(OK, "3", HTTPD);
+  try {
+    await withPlane({}, async (plane) => {
+      assert.equal((await plane.cli("tenant", "create", "fl")).code, 0);
+      const names = ["p1", "p2", "p3", "p4", "p5", "p6"];
+      for (const name of names) {
+        const out = await plane.cli(
+          "pod",
+          "create",
+          `fl/${name}`,
+          "--type",
+          "generic",
+          "--image",
+          FIXTURE_IMAGE,
+        );
+        assert.equal(out.code, 0, out.stderr);
+      }
+      await waitFor(
+        "six running pods",
+        async () => {
+          const pods = await plane.json<{ status: string }[]>("pod", "list");
+          return pods.filter((p) => p.status === "running").length === 6;
+        },
+        60_000,
+        250,
+      );
+      // The third pod's state makes the new version exit at start.
+      assert.equal(
+        (await dockerCli("exec", "agentpod-fl-p3", "sh", "-c", "echo yes > /data/fail")).code,
+        0,
+      );
+      const ids = new Map<string, string>();
+      for (const name of names) ids.set(name, (await inspect(`agentpod-fl-${name}`)).Id);
+
+      // A sampler: how many of the six serve nothing right now (not running, or not answering).
+      using docker = createDockerClient();
+      let worst = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          let down = 0;
+          for (const name of names) {
+            const c = await docker.containers.inspect(`agentpod-fl-${name}`).catch(() => undefined);
+            if (c?.State.Status !== "running") down++;
+          }
+          worst = Math.max(worst, down);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      })();
+      const t0 = Date.now();
+      const out = await plane.cli(
+        "pod",
+        "upgrade",
+        "--all",
+        "--tenant",
+        "fl",
+        "--image",
+        FLEET,
+        "--max-unavailable",
+        "1",
+        "--min-ready",
+        "1s",
+        "--progress-deadline",
+        "20s",
+        "--format",
+        "json",
+      );
+      const paused = JSON.parse(out.stdout) as RolloutJson;
+      assert.equal(out.code, 1, out.stderr);
+      assert.equal(paused.state, "paused", paused.message ?? "");
+      assert.deepEqual(paused.items.map((i) => i.state), [
+        "succeeded",
+        "succeeded",
+        "rolled-back",
+        "pending",
+        "pending",
+        "pending",
+      ]);
+      for (const name of ["p3", "p4", "p5", "p6"]) {
+        assert.equal((await inspect(`agentpod-fl-${name}`)).Id, ids.get(name), `${name} untouched`);
+      }
+      console.log(`fleet of 6, max-unavailable 1: paused after 3 pods in ${Date.now() - t0} ms`);
+
+      // Fixed: the rollout goes on with the untouched pods, now two at a time.
+      assert.equal(
+        (await dockerCli("exec", "agentpod-fl-p3", "sh", "-c", "echo no > /data/fail")).code,
+        0,
+      );
+      const t1 = Date.now();
+      const resumed = await plane.cli("rollout", "resume", paused.id);
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const status = await plane.cli(
+        "rollout",
+        "status",
+        paused.id,
+        "--follow",
+        "--format",
+        "json",
+      );
+      const done = JSON.parse(status.stdout) as RolloutJson;
+      sampling = false;
+      await sampler;
+      assert.equal(done.state, "failed", "one pod rolled back, so not all upgraded");
+      assert.deepEqual(done.items.map((i) => i.state), [
+        "succeeded",
+        "succeeded",
+        "rolled-back",
+        "succeeded",
+        "succeeded",
+        "succeeded",
+      ]);
+      console.log(
+        `resume → the last 3 upgraded in ${Date.now() - t1} ms; most down at once: ${worst}`,
+      );
+      assert.ok(worst <= 1, `at most 1 pod down at once, saw ${worst}`);
+
+      // Two at a time: never more than two down.
+      worst = 0;
+      sampling = true;
+      const second = (async () => {
+        while (sampling) {
+          let down = 0;
+          for (const name of names) {
+            const c = await docker.containers.inspect(`agentpod-fl-${name}`).catch(() => undefined);
+            if (c?.State.Status !== "running") down++;
+          }
+          worst = Math.max(worst, down);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      })();
+      const t2 = Date.now();
+      const two = await plane.cli(
+        "pod",
+        "upgrade",
+        "--all",
+        "--tenant",
+        "fl",
+        "--image",
+        OK,
+        "--max-unavailable",
+        "2",
+        "--min-ready",
+        "1s",
+        "--format",
+        "json",
+      );
+      sampling = false;
+      await second;
+      assert.equal(two.code, 0, two.stderr);
+      console.log(
+        `fleet of 6, max-unavailable 2: ${Date.now() - t2} ms; most down at once: ${worst}`,
+      );
+      assert.ok(worst <= 2, `at most 2 pods down at once, saw ${worst}`);
+    });
+  } finally {
+    await dockerCli("rmi", "-f", FLEET, OK);
+  }
+});
