@@ -163,7 +163,7 @@ export async function startControlPlane(
       sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
       log,
       cores: navigator.hardwareConcurrency || 1,
-    });
+    }, { rollbackRetentionMs: config.rollbackRetentionMs });
     const upgrades = new UpgradeService({
       store,
       runtime,

@@ -6,6 +6,7 @@
  */
 import { ValidationError } from "./errors.ts";
 import { DEFAULT_PORT_RANGE, parsePortRange, type PortRange } from "./ports.ts";
+import { parseDuration } from "./rollout.ts";
 import { DEFAULT_TRAEFIK_SETTINGS, type TraefikSettings } from "./traefik.ts";
 
 /** Where and how the control plane runs. */
@@ -26,6 +27,8 @@ export interface ServerConfig {
   reconcileMode: "auto" | "manual";
   /** A container of ours that belongs to no pod is removed after this long (ms). */
   orphanGraceMs: number;
+  /** An upgraded pod's old container and state copy are kept this long to roll back to (ms). */
+  rollbackRetentionMs: number;
   /** How Traefik routes are built (the domain is `domain`). */
   traefik: Omit<TraefikSettings, "domain">;
   /**
@@ -68,6 +71,10 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
     orphanGraceMs:
       parseSeconds(nonEmpty(env.AGENTPOD_ORPHAN_GRACE) ?? "60", "AGENTPOD_ORPHAN_GRACE") *
       1000,
+    rollbackRetentionMs: parseDuration(
+      nonEmpty(env.AGENTPOD_ROLLBACK_RETENTION) ?? "24h",
+      "AGENTPOD_ROLLBACK_RETENTION",
+    ),
   };
 }
 

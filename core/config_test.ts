@@ -18,6 +18,7 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
     portRange: { from: 20000, to: 29999 },
     reconcileMode: "auto",
     orphanGraceMs: 60_000,
+    rollbackRetentionMs: 24 * 3_600_000,
     trustedProxies: [],
     traefik: {
       webEntryPoint: "web",
@@ -73,6 +74,12 @@ Deno.test("parseServerConfig() reads the reconcile mode and orphan grace", () =>
   assert.equal(config.orphanGraceMs, 0);
   assert.throws(() => parseServerConfig({ AGENTPOD_RECONCILE: "sometimes" }), ValidationError);
   assert.throws(() => parseServerConfig({ AGENTPOD_ORPHAN_GRACE: "-1" }), ValidationError);
+  const kept = parseServerConfig({ AGENTPOD_ROLLBACK_RETENTION: "90m" });
+  assert.equal(kept.rollbackRetentionMs, 90 * 60_000);
+  assert.throws(
+    () => parseServerConfig({ AGENTPOD_ROLLBACK_RETENTION: "forever" }),
+    /AGENTPOD_ROLLBACK_RETENTION/,
+  );
 });
 
 Deno.test("parseServerConfig() reads the Traefik settings and rejects bad ones", () => {

@@ -28,7 +28,7 @@ export type RolloutItemState =
   | "skipped";
 
 /** The last step an item under way completed (what a resumed runner continues from). */
-export type UpgradeStep = "leased" | "stopped" | "created" | "started" | "ready";
+export type UpgradeStep = "leased" | "stopped" | "created" | "started" | "ready" | "collected";
 
 /** How a rollout goes, as asked. */
 export interface RolloutOptions {

@@ -71,6 +71,10 @@ export interface RolloutRunnerOptions {
   smokeUpMs: number;
   /** Seconds the old container gets to stop. */
   stopTimeoutSeconds: number;
+  /** How long an upgraded pod's rollback handle (old container, old state) is kept. */
+  rollbackRetentionMs: number;
+  /** How often handles past their retention are looked for. */
+  collectEveryMs: number;
 }
 
 const DEFAULTS: RolloutRunnerOptions = {
@@ -78,6 +82,8 @@ const DEFAULTS: RolloutRunnerOptions = {
   smokeTimeoutMs: 30_000, // a Node CLI starts in 2–10 s, more on a busy host
   smokeUpMs: 3_000,
   stopTimeoutSeconds: 10,
+  rollbackRetentionMs: 24 * 3_600_000,
+  collectEveryMs: 60_000,
 };
 
 /** A failed gate: why, in a sentence. */
@@ -90,6 +96,7 @@ export class RolloutRunner {
   /** Pods being upgraded or rolled back by this process, by pod id. */
   readonly #inFlight = new Map<string, Promise<void>>();
   #ticking: Promise<void> | undefined;
+  #collectedAt = -Infinity;
 
   constructor(deps: RolloutRunnerDeps, options: Partial<RolloutRunnerOptions> = {}) {
     this.#d = deps;
@@ -121,6 +128,39 @@ export class RolloutRunner {
         });
       }
     }
+    if (this.#d.now() - this.#collectedAt >= this.#o.collectEveryMs) {
+      this.#collectedAt = this.#d.now();
+      await this.collectHandles().catch((error) =>
+        this.#d.log.warn("rollback handles not collected", { error: errorMessage(error) })
+      );
+    }
+  }
+
+  /**
+   * Removes the rollback handles (the old container and its copy of the state) of pods
+   * upgraded longer ago than the retention window. Returns how many went.
+   */
+  async collectHandles(): Promise<number> {
+    const { store, runtime } = this.#d;
+    const cutoff = this.#d.now() - this.#o.rollbackRetentionMs;
+    let collected = 0;
+    for (const rollout of await store.rollouts.list({ limit: 200 })) {
+      for (const item of rollout.items) {
+        if (item.state !== "succeeded" || item.step !== "ready") continue;
+        if (!item.finishedAt || Date.parse(item.finishedAt) > cutoff) continue;
+        const pod = await store.pods.getById(item.podId);
+        if (item.oldContainerId) {
+          const handle = await runtime.inspectPodContainer(item.oldContainerId);
+          if (handle?.name.endsWith(ROLLBACK_SUFFIX)) await runtime.remove(handle.id);
+        }
+        if (pod && item.oldVolumeEpoch !== null && item.oldVolumeEpoch !== pod.spec.volumeEpoch) {
+          await runtime.removeVolume(volumeName(pod.id, item.oldVolumeEpoch));
+        }
+        await store.rollouts.updateItem(rollout.id, item.podId, { step: "collected" });
+        collected++;
+      }
+    }
+    return collected;
   }
 
   /** Checks the image before any pod is touched; `failed` with the reason if it is unfit. */
@@ -441,6 +481,10 @@ export class RolloutRunner {
       reason: "Upgraded",
       message,
     });
+    // Copies older than the handle's belonged to handles this upgrade replaced.
+    for (let epoch = 0; epoch < (item.oldVolumeEpoch ?? 0); epoch++) {
+      await this.#d.runtime.removeVolume(volumeName(pod.id, epoch)).catch(() => {});
+    }
     await this.#release(pod.id, rollout.id);
   }
 

@@ -12,7 +12,11 @@ import type { ProbeResult } from "../../core/adapter.ts";
 import type { Logger } from "../../core/logger.ts";
 import { Reconciler } from "../../core/reconciler.ts";
 import { DEFAULT_ROLLOUT_OPTIONS, type RolloutOptions } from "../../core/rollout.ts";
-import { RolloutRunner, VERSION_LABEL } from "../../core/rollout_runner.ts";
+import {
+  RolloutRunner,
+  type RolloutRunnerOptions,
+  VERSION_LABEL,
+} from "../../core/rollout_runner.ts";
 import { ControlPlaneService } from "../../core/service.ts";
 import type { PodRecord } from "../../core/store.ts";
 import { createSecretBox } from "../../providers/secrets.ts";
@@ -75,7 +79,7 @@ async function setup() {
       ? { healthy: false, message: "GET /health: connection refused" }
       : { healthy: true, message: "200 OK" };
   };
-  const makeRunner = () =>
+  const makeRunner = (options: Partial<RolloutRunnerOptions> = {}) =>
     new RolloutRunner({
       store,
       runtime,
@@ -88,7 +92,13 @@ async function setup() {
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
       log: quiet,
       cores: 2,
-    }, { gateIntervalMs: 5, smokeTimeoutMs: 10, smokeUpMs: 10, stopTimeoutSeconds: 1 });
+    }, {
+      gateIntervalMs: 5,
+      smokeTimeoutMs: 10,
+      smokeUpMs: 10,
+      stopTimeoutSeconds: 1,
+      ...options,
+    });
   const runner = makeRunner();
   const settle = async () => {
     for (let i = 0; i < 3; i++) {
@@ -101,7 +111,13 @@ async function setup() {
     const records = await Promise.all(pods.map((p) => store.pods.get("acme", p)));
     const rollout = await store.rollouts.create({
       image,
-      options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 300, ...options },
+      // A generous deadline: a busy host must not turn a good upgrade into a rollback.
+      options: {
+        ...DEFAULT_ROLLOUT_OPTIONS,
+        minReadyMs: 30,
+        progressDeadlineMs: 5_000,
+        ...options,
+      },
       items: records.map((p, i) => ({
         podId: p.id,
         tenant: p.tenant,
@@ -187,7 +203,7 @@ Deno.test("rollout runner on a real store", async (t) => {
       "a version that never passes its probe is rolled back onto the old container",
       async () => {
         const before = await store.pods.get("acme", "api");
-        const rollout = await env.rollOut(HANGS, ["api"]);
+        const rollout = await env.rollOut(HANGS, ["api"], { progressDeadlineMs: 300 });
         assert.equal(rollout.state, "failed", rollout.message ?? "");
         assert.equal(rollout.message, "0 pod(s) upgraded, 1 rolled back or failed");
         const [item] = rollout.items;
@@ -244,6 +260,28 @@ Deno.test("rollout runner on a real store", async (t) => {
       const allowed = await env.rollOut(V1, ["web"], { allowDowngrade: true });
       assert.equal(allowed.state, "succeeded", allowed.items[0]?.message ?? "");
     });
+
+    await t.step(
+      "rollback handles go after the retention window, with their copy of the state",
+      async () => {
+        const web = await store.pods.get("acme", "web");
+        const handle = (await runtime.listPodContainers(web.id)).find((c) =>
+          c.name.endsWith(".rollback")
+        );
+        assert.ok(handle, "the last upgrade's handle");
+        const keeper = env.makeRunner();
+        assert.equal(await keeper.collectHandles(), 0, "within the retention window");
+        const later = env.makeRunner({ rollbackRetentionMs: 0 });
+        assert.ok((await later.collectHandles()) >= 1);
+        const left = await runtime.listPodContainers(web.id);
+        assert.deepEqual(left.map((c) => c.name), ["agentpod-acme-web"]);
+        const epochs = [0, 1, 2, 3].filter((e) =>
+          runtime.hasVolume(e === 0 ? `agentpod-pod-${web.id}` : `agentpod-pod-${web.id}-e${e}`)
+        );
+        assert.deepEqual(epochs, [web.spec.volumeEpoch], "only the copy in use");
+        assert.equal(await later.collectHandles(), 0, "nothing twice");
+      },
+    );
 
     await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
       const pod = await store.pods.get("acme", "api");
