@@ -2,6 +2,7 @@
 # Builds the images the tests use, locally and with no registry, cached by tag:
 #   agentpod-fixture:1            busybox (sh, httpd, sleep…) from Debian's busybox-static
 #   agentpod/openclaw:<version>   the real OpenClaw gateway, by deploy/openclaw/build-image.sh
+#                                 (2026.9.6, and 2026.9.5 to upgrade from)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 FIXTURE_IMAGE=${AGENTPOD_FIXTURE_IMAGE:-agentpod-fixture:1}
@@ -41,3 +42,5 @@ if ! docker image inspect "$FIXTURE_IMAGE" >/dev/null 2>&1; then
 fi
 
 bash "$here/../../deploy/openclaw/build-image.sh"
+# The release before it, for the real upgrade test (tests/e2e/upgrade_openclaw_test.ts).
+OPENCLAW_VERSION=2026.9.5 bash "$here/../../deploy/openclaw/build-image.sh"

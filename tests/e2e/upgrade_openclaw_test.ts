@@ -1,0 +1,159 @@
+/**
+ * A real OpenClaw upgrade, 2026.9.5 → 2026.9.6 (both built locally by
+ * deploy/openclaw/build-image.sh, see tests/env/images.sh): the pod keeps its token,
+ * hostname, host port and route, a file in its workspace survives, `/readyz` and the
+ * WebSocket `connect` → `hello-ok` work through Traefik afterwards, the engine pulls
+ * nothing, and the way back (9.6 → 9.5) is refused without `--allow-downgrade`.
+ * @module
+ */
+import assert from "node:assert/strict";
+import WebSocket from "ws";
+import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
+import { createDockerClient } from "../../providers/docker/mod.ts";
+import { httpGet } from "../raw_http.ts";
+import { dockerCli, freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
+import { startTraefik } from "./_traefik.ts";
+
+const OLD = "agentpod/openclaw:2026.9.5";
+const NEW = "agentpod/openclaw:2026.9.6";
+const DOMAIN = "agents.test";
+const HOST = `aria.oc.${DOMAIN}`;
+/** A public client address (TEST-NET-3). */
+const CLIENT = "203.0.113.77";
+const KEEP = "/home/node/.openclaw/workspace/keep.md";
+
+async function gatewayToken(container: string): Promise<string> {
+  const out = await dockerCli("exec", container, "cat", "/home/node/.openclaw/openclaw.json");
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout).gateway.auth.token;
+}
+
+async function waitHealthy(plane: Plane): Promise<void> {
+  await waitFor(
+    "oc/aria running and healthy",
+    async () => {
+      const s = await plane.json<{ status: string; health: string | null }>(
+        "pod",
+        "status",
+        "oc/aria",
+      );
+      return s.status === "running" && s.health === "ok";
+    },
+    180_000,
+    500,
+  );
+}
+
+Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port, route and data", async () => {
+  using docker = createDockerClient();
+  for (const image of [OLD, NEW]) {
+    await docker.images.inspect(image).catch(() => {
+      throw new Error(`${image} is not built: run tests/env/images.sh (it builds both)`);
+    });
+  }
+  await withPlane({ AGENTPOD_DOMAIN: DOMAIN }, async (plane) => {
+    assert.equal((await plane.cli("tenant", "create", "oc")).code, 0);
+    const created = await plane.cli(
+      "pod",
+      "create",
+      "oc/aria",
+      "--type",
+      "openclaw",
+      "--image",
+      OLD,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const web = freePort();
+    const traefik = await startTraefik(plane, {
+      web,
+      websecure: freePort(),
+      pollSeconds: 1,
+      trustedIps: "127.0.0.1/32,::1/128",
+    });
+    try {
+      await waitHealthy(plane);
+      const before = await docker.containers.inspect("agentpod-oc-aria");
+      const token = await gatewayToken("agentpod-oc-aria");
+      const written = await dockerCli(
+        "exec",
+        "agentpod-oc-aria",
+        "sh",
+        "-c",
+        `echo keep > ${KEEP}`,
+      );
+      assert.equal(written.code, 0, written.stderr);
+      const since = (Date.now() / 1000).toFixed(3);
+
+      const t0 = Date.now();
+      const out = await plane.cli(
+        "pod",
+        "upgrade",
+        "oc/aria",
+        "--image",
+        NEW,
+        "--min-ready",
+        "5s",
+        "--format",
+        "json",
+      );
+      assert.equal(out.code, 0, `${out.stderr}\n${plane.log.slice(-3000)}`);
+      const rollout = JSON.parse(out.stdout);
+      console.log(
+        `OpenClaw 2026.9.5 → 2026.9.6: ${rollout.items[0].message}; command ${Date.now() - t0} ms`,
+      );
+
+      const after = await docker.containers.inspect("agentpod-oc-aria");
+      assert.notEqual(after.Id, before.Id);
+      assert.equal(after.Config.Hostname, before.Config.Hostname, "same hostname");
+      assert.deepEqual(after.HostConfig.PortBindings, before.HostConfig.PortBindings, "same port");
+      assert.equal(await gatewayToken("agentpod-oc-aria"), token, "same token");
+      const kept = await dockerCli("exec", "agentpod-oc-aria", "cat", KEEP);
+      assert.equal(kept.stdout.trim(), "keep", "the workspace file survived");
+      const pod = await plane.json<{ image: string }>("pod", "status", "oc/aria");
+      assert.equal(pod.image, NEW);
+
+      // The route still leads to it: /readyz and hello-ok through Traefik.
+      const ready = await waitFor(
+        "/readyz through Traefik",
+        async () => {
+          const r = await httpGet(web, HOST, "/readyz", { "X-Forwarded-For": CLIENT });
+          return r.status === 200 ? r : undefined;
+        },
+        30_000,
+        250,
+      );
+      assert.equal(ready.status, 200);
+      const hello = await openClawHandshake({
+        open: () =>
+          new WebSocket(`ws://127.0.0.1:${web}/`, {
+            headers: { Host: HOST, "X-Forwarded-For": CLIENT, Origin: `https://${HOST}` },
+          }),
+        token,
+        signal: AbortSignal.timeout(15_000),
+        timeoutMs: 15_000,
+      });
+      assert.equal(hello.healthy, true, hello.message);
+      assert.match(hello.message, /OpenClaw 2026\.9\.6/);
+
+      const pulls = await dockerCli(
+        "events",
+        "--since",
+        since,
+        "--until",
+        (Date.now() / 1000).toFixed(3),
+        "--filter",
+        "type=image",
+        "--format",
+        "{{.Action}}",
+      );
+      assert.equal(pulls.stdout.includes("pull"), false, "no image pull");
+
+      const back = await plane.cli("pod", "upgrade", "oc/aria", "--image", OLD);
+      assert.equal(back.code, 1);
+      assert.match(back.stderr, /runs 2026\.9\.6, newer than 2026\.9\.5: a downgrade/);
+      assert.equal((await docker.containers.inspect("agentpod-oc-aria")).Id, after.Id);
+    } finally {
+      await traefik.stop();
+    }
+  });
+});
