@@ -79,7 +79,7 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
         "agentpod-oc-aria",
         "sh",
         "-c",
-        `echo keep > ${KEEP}`,
+        `mkdir -p /home/node/.openclaw/workspace && echo keep > ${KEEP}`,
       );
       assert.equal(written.code, 0, written.stderr);
       const since = (Date.now() / 1000).toFixed(3);
