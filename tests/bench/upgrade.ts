@@ -51,6 +51,7 @@ async function upgrade(plane: Plane, target: string, image: string, ...flags: st
     "json",
     ...flags,
   );
+  if (!out.stdout.trim()) throw new Error(`pod upgrade ${target} ${image}: ${out.stderr}`);
   return { ms: performance.now() - t0, rollout: JSON.parse(out.stdout) as RolloutJson };
 }
 
@@ -99,7 +100,15 @@ try {
 
   const back: number[] = [];
   for (let i = 0; i < Math.min(TRIALS, 3); i++) {
-    const { ms, rollout } = await upgrade(plane, "bench/one", HANGS, "--progress-deadline", "5s");
+    const { ms, rollout } = await upgrade(
+      plane,
+      "bench/one",
+      HANGS,
+      "--min-ready",
+      "1s",
+      "--progress-deadline",
+      "5s",
+    );
     if (rollout.items[0]?.state !== "rolled-back") throw new Error(`rollback: ${rollout.state}`);
     back.push(ms);
   }
