@@ -163,6 +163,8 @@ export async function startControlPlane(
       sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
       log,
       cores: navigator.hardwareConcurrency || 1,
+      onChange: (rolloutId) =>
+        background(store.rollouts.get(rolloutId).then((r) => feed.publishRollout(r))),
     }, { rollbackRetentionMs: config.rollbackRetentionMs });
     const upgrades = new UpgradeService({
       store,
@@ -188,6 +190,7 @@ export async function startControlPlane(
       });
     const dashboard = await createDashboard({
       service,
+      upgrades,
       store,
       runtime,
       feed,

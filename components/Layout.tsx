@@ -30,6 +30,7 @@ const NAV: [string, string][] = [
   ["/", "Overview"],
   ["/pods", "Pods"],
   ["/tenants", "Tenants"],
+  ["/rollouts", "Rollouts"],
   ["/pods/new", "New pod"],
   ["/adapters", "Adapters"],
   ["/settings", "Settings"],

@@ -83,6 +83,9 @@ export function PodStatus(props: PodStatusProps) {
         {button("start", "Start", running || deleting)}
         {button("stop", "Stop", !running)}
         {button("restart", "Restart", !running)}
+        {running && (
+          <a class="button" href={`${base}/upgrade`} data-testid="pod-upgrade">Upgrade…</a>
+        )}
         {deleting
           ? <span class="button danger" aria-disabled="true">Deleting…</span>
           : (

@@ -10,6 +10,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { PodView } from "../core/service.ts";
 import type { PodEvent } from "../core/store.ts";
+import type { Rollout } from "../core/rollout.ts";
 
 /** A pod that is gone. */
 export interface DeletedPod {
@@ -20,7 +21,8 @@ export interface DeletedPod {
 /** What the feed delivers. */
 export type LiveMessage =
   | { type: "pod"; data: PodView | DeletedPod }
-  | { type: "pod-event"; data: PodEvent };
+  | { type: "pod-event"; data: PodEvent }
+  | { type: "rollout"; data: Rollout };
 
 type Listener = (message: LiveMessage | { type: "open" }) => void;
 
@@ -50,6 +52,10 @@ function connect(): void {
   es.addEventListener(
     "pod-event",
     (e) => emit({ type: "pod-event", data: JSON.parse((e as MessageEvent).data) }),
+  );
+  es.addEventListener(
+    "rollout",
+    (e) => emit({ type: "rollout", data: JSON.parse((e as MessageEvent).data) }),
   );
 }
 

@@ -8,9 +8,17 @@ import { LogTail } from "./LogTail.tsx";
 import { OverviewPods } from "./OverviewPods.tsx";
 import { PodStatus } from "./PodStatus.tsx";
 import { PodsTable } from "./PodsTable.tsx";
+import { RolloutProgress } from "./RolloutProgress.tsx";
 
 /** Islands by name. */
-export const ISLANDS = { EventsTimeline, LogTail, OverviewPods, PodStatus, PodsTable };
+export const ISLANDS = {
+  EventsTimeline,
+  LogTail,
+  OverviewPods,
+  PodStatus,
+  PodsTable,
+  RolloutProgress,
+};
 
 /** The name of an island. */
 export type IslandName = keyof typeof ISLANDS;

@@ -24,6 +24,11 @@ export class LiveFeed {
     this.#publish({ event: "pod", data: view });
   }
 
+  /** Publishes a rollout's new state (with its pods). */
+  publishRollout(rollout: unknown): void {
+    this.#publish({ event: "rollout", data: rollout });
+  }
+
   /** Subscribers right now. */
   get size(): number {
     return this.#subscribers.size;

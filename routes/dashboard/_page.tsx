@@ -21,6 +21,7 @@ import {
 import type { Logger } from "../../core/logger.ts";
 import type { ContainerRuntime } from "../../core/runtime.ts";
 import type { ControlPlaneService } from "../../core/service.ts";
+import type { UpgradeService } from "../../core/upgrades.ts";
 import type { DashboardSession, Store } from "../../core/store.ts";
 import { type Flash, Layout } from "../../components/Layout.tsx";
 import { statusOf } from "../errors.ts";
@@ -39,6 +40,7 @@ export interface DoctorReport {
 /** What the dashboard needs from the process. */
 export interface DashboardDeps {
   service: ControlPlaneService;
+  upgrades: UpgradeService;
   store: Store;
   runtime: ContainerRuntime;
   feed: LiveFeed;

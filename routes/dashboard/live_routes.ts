@@ -55,6 +55,10 @@ export function liveRoutes(app: Hono, ctx: DashboardContext): void {
     ),
   );
   app.get(
+    "/live/rollouts/:id",
+    live(ctx, async (c) => c.json(await ctx.deps.upgrades.get(c.req.param("id") ?? ""))),
+  );
+  app.get(
     "/live/events",
     live(ctx, async (c) =>
       c.json(

@@ -17,6 +17,7 @@ import { overviewRoutes } from "./overview.tsx";
 import { podCreateRoutes } from "./pod_new.tsx";
 import { podDetailRoutes } from "./pod_detail.tsx";
 import { podListRoutes } from "./pods.tsx";
+import { rolloutRoutes } from "./rollouts.tsx";
 import { settingsRoutes } from "./settings.tsx";
 import { tenantRoutes } from "./tenants.tsx";
 
@@ -46,6 +47,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   podCreateRoutes(app, ctx);
   podListRoutes(app, ctx);
   podDetailRoutes(app, ctx);
+  rolloutRoutes(app, ctx);
   adapterRoutes(app, ctx);
   settingsRoutes(app, ctx);
   return app;

@@ -17,6 +17,8 @@ import { createApp } from "../../routes/app.ts";
 import { createDashboard } from "../../routes/dashboard/mod.ts";
 import { LiveFeed } from "../../routes/live_feed.ts";
 import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+import { RolloutRunner } from "../../core/rollout_runner.ts";
+import { UpgradeService } from "../../core/upgrades.ts";
 import { pgliteFixture } from "./_store_fixtures.ts";
 
 const PASSWORD = "s3cret-admin-password";
@@ -44,7 +46,7 @@ async function setup() {
   const fresh = await pgliteFixture.fresh();
   const db = await fresh.open();
   const store = createStore(db);
-  const runtime = new MemoryRuntime();
+  const runtime = new MemoryRuntime({ images: ["agentpod-fixture:1", "agentpod-fixture:2"] });
   const secrets = await createSecretBox(new Uint8Array(32).fill(7));
   const pending: Promise<unknown>[] = [];
   const reconciler = new Reconciler({
@@ -71,9 +73,25 @@ async function setup() {
     usage: () => undefined,
     background: (work) => void pending.push(work.catch(() => {})),
   });
+  const runner = new RolloutRunner({
+    store,
+    runtime,
+    adapterById,
+    render: (pod, mode) => reconciler.renderPod(pod, mode),
+    probe: () => Promise.resolve({ healthy: true, message: "200 OK" }),
+    enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
+    isLeader: () => true,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    log: quiet,
+    cores: 2,
+    onChange: (id) => void store.rollouts.get(id).then((r) => feed.publishRollout(r)),
+  }, { gateIntervalMs: 5, smokeUpMs: 5, stopTimeoutSeconds: 1 });
+  const upgrades = new UpgradeService({ store, runtime, wake: () => {} });
   const printed: string[] = [];
   const deps = {
     service,
+    upgrades,
     store,
     runtime,
     feed,
@@ -124,6 +142,7 @@ async function setup() {
     runtime,
     feed,
     service,
+    runner,
     deps,
     printed,
     request,
@@ -535,6 +554,53 @@ Deno.test("dashboard routes", async (t) => {
       await env.settle();
       assert.equal(env.runtime.calls.stop, stops, "killed with the removal, never stopped");
       assert.equal((await env.service.listPods("acme")).some((p) => p.name === "hard"), false);
+    });
+
+    await t.step("a pod's Upgrade form starts a rollout whose page follows it", async () => {
+      await env.service.createPod("acme", {
+        name: "up",
+        adapter: "generic",
+        image: "agentpod-fixture:1",
+      });
+      await env.settle();
+      const formPage = await (await request("/pods/acme/up/upgrade", {}, jar)).text();
+      assert.match(formPage, /data-testid="upgrade-form"/);
+      assert.match(formPage, /value="agentpod-fixture:1"/, "the current image, to edit");
+      const empty = await post("/pods/acme/up/upgrade", { _csrf: csrf, image: " " }, jar);
+      assert.equal(empty.status, 400);
+      assert.match(await empty.text(), /data-testid="form-error">Give the image/);
+      const forged = await post("/pods/acme/up/upgrade", { _csrf: "x", image: "a:1" }, jar);
+      assert.equal(forged.status, 403);
+      const started = await post("/pods/acme/up/upgrade", {
+        _csrf: csrf,
+        image: "agentpod-fixture:2",
+        minReady: "0",
+        deadline: "5",
+      }, jar);
+      assert.equal(started.status, 303);
+      const location = started.headers.get("location")!;
+      assert.match(location, /^\/rollouts\/[0-9a-f-]{36}$/);
+      const id = location.split("/").pop()!;
+      assert.match(
+        await (await request(location, {}, jar)).text(),
+        /data-testid="rollout-state">preflight/,
+      );
+      for (let i = 0; i < 20; i++) {
+        await env.runner.tick();
+        await env.runner.idle();
+        if ((await env.store.rollouts.get(id)).finishedAt) break;
+      }
+      const live = await (await request(`/live/rollouts/${id}`, {}, jar)).json();
+      assert.equal(live.state, "succeeded", live.message);
+      const done = await (await request(location, {}, jar)).text();
+      assert.match(done, /data-testid="rollout-state">succeeded/);
+      assert.match(done, /data-testid="item-state">succeeded/);
+      assert.match(await (await request("/rollouts", {}, jar)).text(), new RegExp(id.slice(0, 8)));
+      const abort = await post(`/rollouts/${id}/abort`, { _csrf: csrf }, jar);
+      assert.equal(abort.status, 409, "a finished rollout cannot be aborted");
+      await env.service.deletePod("acme", "up", { force: true });
+      await env.settle();
+      assert.deepEqual(await env.service.listPods("acme"), []);
     });
 
     await t.step("the live stream needs a session and carries pod changes", async () => {
