@@ -8,6 +8,7 @@
  * `openclaw.json`, because the gateway rewrites that file itself.
  * @module
  */
+import { drainOpenClaw } from "./openclaw_drain.ts";
 import { z } from "zod";
 import type {
   AgentAdapter,
@@ -248,6 +249,7 @@ export const openClawAdapter: AgentAdapter<OpenClawConfig> = {
   volumePath: OPENCLAW_STATE_DIR,
   // The CLI prints its version and exits 0 without state, config or network.
   smokeCommand: ["node", "openclaw.mjs", "--version"],
+  drain: (exec, options) => drainOpenClaw(OPENCLAW_PORT, exec, options),
   // 512 MB is OOM-killed at boot and 768 MB boots with little headroom (FACTS.md).
   defaultResources: { memoryMB: 1024, cpus: 1, pids: 512 },
   configSchema: openClawConfigSchema,

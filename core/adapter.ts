@@ -129,6 +129,15 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
    * must still run, or have exited 0, after the smoke run's time.
    */
   smokeCommand?: string[];
+  /**
+   * Asks the running agent to finish its work and take no more before it is stopped for
+   * an upgrade (OpenClaw: `gateway.suspend.prepare`), retrying while it is busy, for
+   * `timeoutMs` at most. Never throws: an agent that cannot be drained is stopped anyway.
+   */
+  drain?(
+    exec: (command: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>,
+    options: { timeoutMs: number; now(): number; sleep(ms: number): Promise<void> },
+  ): Promise<{ drained: boolean; message: string }>;
   /** Probes the agent at the protocol level. Never sends a wrong token. */
   probe(context: ProbeContext): Promise<ProbeResult>;
 }

@@ -71,6 +71,8 @@ export interface RolloutRunnerOptions {
   smokeUpMs: number;
   /** Seconds the old container gets to stop. */
   stopTimeoutSeconds: number;
+  /** How long an agent gets to drain before it is stopped anyway. */
+  drainTimeoutMs: number;
   /** How long an upgraded pod's rollback handle (old container, old state) is kept. */
   rollbackRetentionMs: number;
   /** How often handles past their retention are looked for. */
@@ -82,6 +84,7 @@ const DEFAULTS: RolloutRunnerOptions = {
   smokeTimeoutMs: 30_000, // a Node CLI starts in 2–10 s, more on a busy host
   smokeUpMs: 3_000,
   stopTimeoutSeconds: 10,
+  drainTimeoutMs: 20_000,
   rollbackRetentionMs: 24 * 3_600_000,
   collectEveryMs: 60_000,
 };
@@ -350,7 +353,27 @@ export class RolloutRunner {
     };
     await store.pods.updateStatus(pod.id, { phase: "upgrading" });
     const name = containerName(pod.tenant, pod.name);
+    const adapter = this.#d.adapterById(pod.spec.adapter);
     try {
+      if (oldId && adapter.drain) {
+        await this.#item(rollout, item, { message: "Draining the agent" });
+        const drained = await adapter.drain((command) => runtime.exec(oldId, command), {
+          timeoutMs: this.#o.drainTimeoutMs,
+          now: this.#d.now,
+          sleep: this.#d.sleep,
+        });
+        await this.#item(rollout, item, {
+          message: `${drained.message}; stopping the old container`,
+        });
+        await store.events.append({
+          tenant: pod.tenant,
+          podId: pod.id,
+          podName: pod.name,
+          type: drained.drained ? "Normal" : "Warning",
+          reason: drained.drained ? "Drained" : "DrainIncomplete",
+          message: `Before the upgrade to ${rollout.image}: ${drained.message}`,
+        });
+      }
       if (oldId) {
         await runtime.stop(oldId, this.#o.stopTimeoutSeconds);
         await this.#clearName(`${name}${ROLLBACK_SUFFIX}`, oldId);

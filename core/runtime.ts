@@ -75,6 +75,13 @@ export interface ImageInfo {
   labels: Record<string, string>;
 }
 
+/** What a command run in a container printed and how it ended. */
+export interface ExecOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** What a smoke run saw. */
 export interface SmokeResult {
   /** The exit code, or null when the process still ran when the run ended. */
@@ -179,6 +186,11 @@ export interface ContainerRuntime {
    * container `to` (either may be stopped or just created; owners and modes kept).
    */
   copyDirectory(from: string, to: string, path: string): Promise<void>;
+  /**
+   * Runs a command in a running container and returns its exit code and output (an
+   * adapter's drain: OpenClaw's own CLI talks to its gateway from inside).
+   */
+  exec(containerId: string, command: string[], signal?: AbortSignal): Promise<ExecOutput>;
   /** Removes every volume of the pod (all the copies upgrades made); fine if none. */
   removePodVolumes(podId: string): Promise<void>;
   /** Our tenant networks, by name and tenant label (one engine call). */

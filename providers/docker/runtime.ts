@@ -19,6 +19,7 @@ import type {
   ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
+  ExecOutput,
   ImageInfo,
   PodContainerRequest,
   RuntimeEvent,
@@ -347,6 +348,11 @@ export class DockerRuntime implements ContainerRuntime {
       `${path.replace(/\/$/, "")}/.`,
     );
     await this.#docker.containers.putArchive(to, path, archive as Uint8Array<ArrayBuffer>);
+  }
+
+  /** @inheritdoc */
+  exec(containerId: string, command: string[], signal?: AbortSignal): Promise<ExecOutput> {
+    return this.#docker.exec.run(containerId, command, { signal });
   }
 
   /** @inheritdoc */

@@ -148,6 +148,17 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
       );
       assert.equal(pulls.stdout.includes("pull"), false, "no image pull");
 
+      // The gateway was drained (gateway.suspend.prepare) before it was stopped.
+      const events = await plane.json<{ reason: string; message: string }[]>(
+        "events",
+        "--pod",
+        "oc/aria",
+        "--tail",
+        "20",
+      );
+      const drained = events.find((e) => e.reason === "Drained");
+      assert.ok(drained, events.map((e) => `${e.reason}: ${e.message}`).join("\n"));
+
       const back = await plane.cli("pod", "upgrade", "oc/aria", "--image", OLD);
       assert.equal(back.code, 1);
       assert.match(back.stderr, /runs 2026\.9\.6, newer than 2026\.9\.5: a downgrade/);

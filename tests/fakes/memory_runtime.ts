@@ -26,6 +26,7 @@ import type {
   ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
+  ExecOutput,
   ImageInfo,
   PodContainerRequest,
   RuntimeEvent,
@@ -58,6 +59,7 @@ const METHODS: readonly RuntimeMethod[] = [
   "smokeRun",
   "copyDirectory",
   "removePodVolumes",
+  "exec",
   "listTenantNetworks",
   "ping",
 ];
@@ -669,6 +671,36 @@ export class MemoryRuntime implements ContainerRuntime {
       for (const [name, file] of files) into.files.set(name, { ...file });
     });
   }
+
+  /**
+   * Runs `echo` (its arguments, as the shell would print them) and whatever
+   * `execHandler` answers; anything else is not found, as in Docker (exit 126: the OCI
+   * runtime cannot start it).
+   */
+  exec(containerId: string, command: string[], _signal?: AbortSignal): Promise<ExecOutput> {
+    this.calls.exec++;
+    return settle(() => {
+      const c = this.#engine.container(containerId);
+      if (c.state !== "running") {
+        throw new ConflictError(`Container ${containerId} is not running`);
+      }
+      const handled = this.execHandler?.(command);
+      if (handled) return handled;
+      if (command[0] === "echo") {
+        return { exitCode: 0, stdout: `${command.slice(1).join(" ")}\n`, stderr: "" };
+      }
+      return {
+        exitCode: 126,
+        stdout: "",
+        stderr: `OCI runtime exec failed: exec failed: exec: "${
+          command[0]
+        }": executable file not found in $PATH: unknown`,
+      };
+    });
+  }
+
+  /** Answers commands `exec` runs (a test's model of the agent's CLI); undefined: not handled. */
+  execHandler?: (command: string[]) => ExecOutput | undefined;
 
   /** @inheritdoc */
   removePodVolumes(podId: string): Promise<void> {

@@ -29,6 +29,8 @@ const V2 = "agentpod-fixture:2";
 const HANGS = "agentpod-fixture:hangs";
 const CRASHES = "agentpod-fixture:crashes";
 const BROKEN = "agentpod-fixture:broken";
+const OC_OLD = "agentpod/openclaw:2026.9.5";
+const OC_NEW = "agentpod/openclaw:2026.9.6";
 const quiet: Logger = { info() {}, warn() {}, error() {} };
 const version = (v: string) => ({ labels: { [VERSION_LABEL]: v } });
 
@@ -42,6 +44,8 @@ async function setup() {
   runtime.addImage(HANGS, version("3"));
   runtime.addImage(CRASHES, { ...version("3"), exitAfter: { ms: 30, code: 3 } });
   runtime.addImage(BROKEN, { ...version("3"), exitAfter: { ms: 0, code: 1 } });
+  runtime.addImage(OC_OLD, version("2026.9.5"));
+  runtime.addImage(OC_NEW, version("2026.9.6"));
   const secrets = await createSecretBox(new Uint8Array(32).fill(7));
   const pending: Promise<unknown>[] = [];
   const schedule = (fn: () => void, ms: number) => {
@@ -280,6 +284,45 @@ Deno.test("rollout runner on a real store", async (t) => {
         );
         assert.deepEqual(epochs, [web.spec.volumeEpoch], "only the copy in use");
         assert.equal(await later.collectHandles(), 0, "nothing twice");
+      },
+    );
+
+    await t.step(
+      "an OpenClaw pod is drained (suspend.prepare, retried while busy) before its stop",
+      async () => {
+        await service.createPod("acme", { name: "oc", adapter: "openclaw", image: OC_OLD });
+        await env.settle();
+        const oldId = (await store.pods.get("acme", "oc")).status.containerId!;
+        const asked: string[] = [];
+        const answers = ["busy", "ready"];
+        runtime.execHandler = (command) => {
+          if (!command.includes("gateway.suspend.prepare")) return undefined;
+          asked.push(command.join(" "));
+          const status = answers.shift() ?? "ready";
+          return { exitCode: 0, stdout: JSON.stringify({ status, retryAfterMs: 10 }), stderr: "" };
+        };
+        try {
+          const rollout = await env.rollOut(OC_NEW, ["oc"]);
+          assert.equal(rollout.state, "succeeded", rollout.items[0]?.message ?? "");
+        } finally {
+          runtime.execHandler = undefined;
+        }
+        assert.equal(asked.length, 2, "asked again after busy");
+        assert.match(
+          asked[0]!,
+          /^node openclaw\.mjs gateway call gateway\.suspend\.prepare --port 18789/,
+        );
+        const events = await store.events.list({
+          tail: 10,
+          podId: oldId ? (await store.pods.get("acme", "oc")).id : "",
+        });
+        const drained = events.find((e) => e.reason === "Drained");
+        assert.match(
+          drained?.message ?? "",
+          /Before the upgrade to agentpod\/openclaw:2026\.9\.6: Drained \(attempt 2\)/,
+        );
+        await service.deletePod("acme", "oc", { force: true });
+        await env.settle();
       },
     );
 

@@ -655,4 +655,14 @@ for (const [name, make] of SUBJECTS) {
     assert.equal(await s.hasVolume(from.volume), false);
     assert.equal(await s.hasVolume(`${from.volume}-e1`), false);
   });
+
+  test("exec runs a command in a running container: output and exit code", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "exec"));
+    await s.runtime.start(id);
+    const out = await s.runtime.exec(id, ["echo", "hello", "there"]);
+    assert.deepEqual(out, { exitCode: 0, stdout: "hello there\n", stderr: "" });
+    const missing = await s.runtime.exec(id, ["agentpod-no-such-tool"]);
+    assert.equal(missing.exitCode, 126, "the OCI runtime cannot start it");
+    assert.match(missing.stdout + missing.stderr, /executable file not found/);
+  });
 }
