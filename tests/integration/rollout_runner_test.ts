@@ -292,7 +292,6 @@ Deno.test("rollout runner on a real store", async (t) => {
       async () => {
         await service.createPod("acme", { name: "oc", adapter: "openclaw", image: OC_OLD });
         await env.settle();
-        const oldId = (await store.pods.get("acme", "oc")).status.containerId!;
         const asked: string[] = [];
         const answers = ["busy", "ready"];
         runtime.execHandler = (command) => {
@@ -314,7 +313,7 @@ Deno.test("rollout runner on a real store", async (t) => {
         );
         const events = await store.events.list({
           tail: 10,
-          podId: oldId ? (await store.pods.get("acme", "oc")).id : "",
+          podId: (await store.pods.get("acme", "oc")).id,
         });
         const drained = events.find((e) => e.reason === "Drained");
         assert.match(
