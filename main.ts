@@ -102,7 +102,11 @@ export async function startControlPlane(
       );
 
     // The reconciler and the health monitor point at each other; the monitor comes second.
-    const late: { health?: HealthMonitor; leader?: () => boolean } = {};
+    const late: {
+      health?: HealthMonitor;
+      leader?: () => boolean;
+      upgrades?: UpgradeService;
+    } = {};
     const publishPod = async (podId: string) => {
       const pod = await store.pods.getById(podId);
       feed.publishPod(pod ? service.view(pod) : { id: podId, deleted: true });
@@ -118,6 +122,7 @@ export async function startControlPlane(
       log,
       isLeader: () => late.leader?.() ?? false,
       onFollowerEnqueue: (key) => background(db.notify(POD_CHANNEL, key)),
+      onRespec: (podId) => late.upgrades?.respec(podId) ?? Promise.resolve(false),
       onPodChanged: (podId, change) => {
         if (change === "started") late.health?.podStarted(podId);
         if (change === "deleted") {
@@ -166,7 +171,7 @@ export async function startControlPlane(
       onChange: (rolloutId) =>
         background(store.rollouts.get(rolloutId).then((r) => feed.publishRollout(r))),
     }, { rollbackRetentionMs: config.rollbackRetentionMs });
-    const upgrades = new UpgradeService({
+    const upgrades = late.upgrades = new UpgradeService({
       store,
       runtime,
       wake: () => background(runner.tick()),

@@ -13,7 +13,7 @@ import type { AgentAdapter, ConfigChangeEffect } from "./adapter.ts";
 import { assessCrashes, type CrashAssessment } from "./crash_loop.ts";
 import { errorMessage, UnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
-import { tenantNetworkName } from "./naming.ts";
+import { isRollbackHandle, tenantNetworkName } from "./naming.ts";
 import {
   type Action,
   type DesiredPod,
@@ -93,6 +93,11 @@ export interface ReconcilerDeps {
   random?(): number;
   /** On a follower, instead of acting: tell the leader to queue `key` (a pod id, or a tenant's). */
   onFollowerEnqueue?(key: string): void;
+  /**
+   * A running pod needs a new container only because this AgentPod renders its spec
+   * differently: resolves true when a rollout takes it (then its container is kept).
+   */
+  onRespec?(podId: string): Promise<boolean>;
   /** Called after a pod's status or events changed (live views, health kicks). */
   onPodChanged?(podId: string, change: "status" | "started" | "deleted"): void;
 }
@@ -519,8 +524,10 @@ export class Reconciler {
     }
 
     // Crashes of the container recorded last time, whoever restarted it.
-    const current = observed.find((c) => c.id === pod.status.run.containerId) ??
-      observed.find((c) => c.id === pod.status.containerId);
+    // An upgrade's rollback handle (the old container, stopped on purpose) is no crash.
+    const own = observed.filter((c) => !isRollbackHandle(c));
+    const current = own.find((c) => c.id === pod.status.run.containerId) ??
+      own.find((c) => c.id === pod.status.containerId);
     const verdict = this.#health.get(pod.id);
     const healthyAt = verdict?.status === "True" ? verdict.at : undefined;
     const windowMs = this.#options.crashWindowMs;
@@ -546,7 +553,17 @@ export class Reconciler {
       restartPending: pod.spec.restartRequested > pod.status.restartObserved,
       failed,
     };
-    const actions = planPod(desired, observed);
+    let actions = planPod(desired, observed);
+    // The same generation, seen converged before, yet another container spec: this
+    // AgentPod renders it differently (it was upgraded). Not the whole fleet at once:
+    // the change goes through a rollout, one pod at a time, gated.
+    const recreate = actions.find((a) => a.kind === "recreate");
+    if (
+      recreate && this.#deps.onRespec && pod.status.observedGeneration === pod.generation &&
+      current?.state === "running" && (await this.#deps.onRespec(pod.id))
+    ) {
+      actions = actions.filter((a) => a !== recreate);
+    }
     // Who stopped the container decides when AgentPod starts it. A process that ended by
     // itself is Docker's to restart (its policy does, within a moment; the container may
     // read `exited` until then): starting it too would start it twice. One stopped with

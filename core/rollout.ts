@@ -48,6 +48,11 @@ export interface RolloutOptions {
   tenant?: string;
   /** Rollbacks a `rollout resume` forgave (they no longer pause it). */
   forgivenFailures?: number;
+  /**
+   * Not a new image: each pod keeps its own, and gets the container spec this AgentPod
+   * renders (an AgentPod upgrade changed it), through the same gated path.
+   */
+  respec?: boolean;
 }
 
 /** The defaults of `pod upgrade`. */

@@ -21,6 +21,7 @@ import type { AgentAdapter, ProbeResult } from "./adapter.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { setCondition } from "./pod.ts";
+import { recordStart } from "./crash_loop.ts";
 import { containerName, ROLLBACK_SUFFIX, volumeName } from "./naming.ts";
 import type { RenderedPodRequest } from "./render.ts";
 import {
@@ -169,6 +170,14 @@ export class RolloutRunner {
   /** Checks the image before any pod is touched; `failed` with the reason if it is unfit. */
   async #preflight(rollout: Rollout): Promise<void> {
     const { runtime, store } = this.#d;
+    if (rollout.options.respec) {
+      // Every pod keeps the image it runs: nothing to check before the first one.
+      await store.rollouts.update(rollout.id, {
+        state: "running",
+        message: "Applying the container spec this AgentPod renders, one pod at a time",
+      });
+      return this.#changed(rollout.id);
+    }
     const refuse = async (message: string) => {
       await store.rollouts.update(rollout.id, { state: "failed", message, finished: true });
       for (const item of rollout.items) {
@@ -384,9 +393,10 @@ export class RolloutRunner {
         stoppedAt: this.#iso(),
         message: "Starting the new container",
       });
+      const respec = rollout.options.respec === true;
       const moved = await store.pods.setImage(pod.id, {
-        image: rollout.image,
-        imageId: rollout.imageId,
+        image: respec ? pod.spec.image : rollout.image,
+        imageId: respec ? pod.spec.imageId : rollout.imageId,
         volumeEpoch: pod.spec.volumeEpoch + 1,
       });
       const rendered = await this.#d.render(moved);
@@ -485,10 +495,16 @@ export class RolloutRunner {
     const downtime = stoppedAt && readyAt
       ? (Date.parse(readyAt) - Date.parse(stoppedAt)) / 1000
       : null;
-    const message = `Upgraded ${item.oldImage ?? "?"} → ${rollout.image}${
-      downtime === null ? "" : ` (down ${downtime.toFixed(1)} s)`
-    }`;
-    await store.pods.updateStatus(pod.id, { containerId: newId });
+    const down = downtime === null ? "" : ` (down ${downtime.toFixed(1)} s)`;
+    const message = rollout.options.respec
+      ? `Moved to the container spec this AgentPod renders${down}`
+      : `Upgraded ${item.oldImage ?? "?"} → ${rollout.image}${down}`;
+    // Crashes are counted from the new container's start on (the old one is the handle).
+    const fresh = await this.#d.runtime.inspectPodContainer(newId);
+    await store.pods.updateStatus(pod.id, {
+      containerId: newId,
+      ...(fresh ? { run: recordStart(fresh, 0) } : {}),
+    });
     await this.#upgradedCondition(pod.id, "True", "Upgraded", message);
     await this.#item(rollout, item, {
       state: "succeeded",
@@ -529,7 +545,10 @@ export class RolloutRunner {
       }
       const epoch = item.oldVolumeEpoch ?? pod.spec.volumeEpoch;
       if (pod.spec.volumeEpoch !== epoch) {
-        await runtime.removeVolume(volumeName(pod.id, pod.spec.volumeEpoch));
+        // Best effort: a copy still in use (it should not be) must not stop the rollback.
+        await runtime.removeVolume(volumeName(pod.id, pod.spec.volumeEpoch)).catch((error) =>
+          this.#d.log.warn("state copy not removed", { pod: pod.id, error: errorMessage(error) })
+        );
       }
       const back = await store.pods.setImage(pod.id, {
         image: item.oldImage ?? pod.spec.image,
@@ -540,6 +559,13 @@ export class RolloutRunner {
         const old = await runtime.inspectPodContainer(oldId);
         if (old && old.name !== name) await runtime.rename(oldId, name);
         await runtime.start(oldId);
+        const started = await runtime.inspectPodContainer(oldId);
+        if (started) {
+          await store.pods.updateStatus(pod.id, {
+            containerId: oldId,
+            run: recordStart(started, 0),
+          });
+        }
         await this.#gate(
           { ...rollout, options: { ...rollout.options, minReadyMs: 0 } },
           item,

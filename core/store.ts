@@ -219,6 +219,11 @@ export interface Store {
     }): Promise<Rollout>;
     /** NotFoundError when there is none. */
     get(id: string): Promise<Rollout>;
+    /** Adds a pod at the end of a rollout (false when it is in it already). */
+    addItem(
+      id: string,
+      item: Pick<RolloutItem, "podId" | "tenant" | "pod">,
+    ): Promise<boolean>;
     /** The newest first; `unfinished`: only those not over yet. */
     list(
       filter?: { limit?: number; states?: RolloutState[]; unfinished?: boolean },

@@ -9,6 +9,7 @@ import { ConflictError, ValidationError } from "./errors.ts";
 import { parsePodRef } from "./ids.ts";
 import {
   DEFAULT_ROLLOUT_OPTIONS,
+  ITEM_DONE,
   ITEM_IN_FLIGHT,
   orderRollout,
   parseMaxUnavailable,
@@ -47,11 +48,14 @@ export interface UpgradeDeps {
   runtime: Pick<ContainerRuntime, "inspectImage">;
   /** Tells the runner there is work (on the leader; a follower's leader finds it itself). */
   wake(): void;
+  /** How respec rollouts (an AgentPod upgrade's new container specs) go; the defaults. */
+  respecOptions?: Partial<RolloutOptions>;
 }
 
 /** Upgrades as use cases. */
 export class UpgradeService {
   readonly #d: UpgradeDeps;
+  #respecs: Promise<unknown> = Promise.resolve();
 
   constructor(deps: UpgradeDeps) {
     this.#d = deps;
@@ -88,6 +92,46 @@ export class UpgradeService {
     const rollout = await this.#d.store.rollouts.create({ image, options, items: order });
     this.#d.wake();
     return rollout;
+  }
+
+  /**
+   * A pod whose container this AgentPod renders differently than the one it runs (an
+   * AgentPod upgrade changed the spec): it joins the open respec rollout, or starts one
+   * (one pod at a time, gated). Resolves true when the pod is, or will be, taken care of
+   * by a rollout; the reconciler then leaves its container as it is.
+   */
+  respec(podId: string): Promise<boolean> {
+    // One at a time: concurrent reconciles must join one rollout, not start several.
+    const next = this.#respecs.then(() => this.#respec(podId));
+    this.#respecs = next.catch(() => {});
+    return next;
+  }
+
+  async #respec(podId: string): Promise<boolean> {
+    const { store } = this.#d;
+    const pod = await store.pods.getById(podId);
+    if (!pod || pod.spec.desiredState !== "running") return false;
+    const [open] = await store.rollouts.list({ unfinished: true, limit: 1 });
+    if (open) {
+      if (open.items.some((i) => i.podId === podId && !ITEM_DONE.has(i.state))) return true;
+      if (open.options.respec && open.state !== "aborted") {
+        await store.rollouts.addItem(open.id, { podId, tenant: pod.tenant, pod: pod.name });
+        this.#d.wake();
+      }
+      return true; // another rollout first; the reconciler asks again later
+    }
+    const [last] = await store.rollouts.list({ limit: 1 });
+    const item = last?.items.find((i) => i.podId === podId);
+    if (last?.options.respec && item?.state === "rolled-back") {
+      return true; // its respec rolled back: left on its container until a user acts
+    }
+    await store.rollouts.create({
+      image: "(each pod's own image)",
+      options: { ...DEFAULT_ROLLOUT_OPTIONS, ...this.#d.respecOptions, respec: true },
+      items: [{ podId, tenant: pod.tenant, pod: pod.name, position: 0, canary: false }],
+    });
+    this.#d.wake();
+    return true;
   }
 
   /** The newest rollouts first. */

@@ -510,6 +510,19 @@ export function createStore(db: SqlDatabase): Store {
         );
         return toRollout(row, items);
       },
+      async addItem(id, item) {
+        const rows = await db.query(
+          `INSERT INTO rollout_pods (rollout_id, pod_id, tenant_id, pod_name, position)
+           SELECT $1, $2, $3, $4, coalesce(max(position) + 1, 0) FROM rollout_pods
+            WHERE rollout_id = $1
+           ON CONFLICT (rollout_id, pod_id) DO NOTHING RETURNING pod_id`,
+          [id, item.podId, item.tenant, item.pod],
+        );
+        if (rows.length > 0) {
+          await db.query("UPDATE rollouts SET updated_at = now() WHERE id = $1", [id]);
+        }
+        return rows.length > 0;
+      },
       async list(filter = {}) {
         const params: SqlValue[] = [filter.limit ?? 20];
         const where: string[] = [];

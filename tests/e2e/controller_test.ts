@@ -169,8 +169,16 @@ Deno.test("an agent killed by the OOM killer is reported as OOMKilled", async ()
     ).catch((error) => {
       throw new Error(`${error.message}; events: ${JSON.stringify(events)}`);
     });
-    const pod = await plane.json<PodJson>("pod", "status", "oom/hog");
-    assert.ok(pod.restarts >= 1);
+    // The event is written as the crash is seen; the status with it a moment later.
+    await waitFor(
+      "the restart to be counted",
+      async () => {
+        const pod = await plane.json<PodJson>("pod", "status", "oom/hog");
+        return pod.restarts >= 1;
+      },
+      10_000,
+      200,
+    );
   });
 });
 

@@ -18,6 +18,7 @@ import {
   VERSION_LABEL,
 } from "../../core/rollout_runner.ts";
 import { ControlPlaneService } from "../../core/service.ts";
+import { UpgradeService } from "../../core/upgrades.ts";
 import type { PodRecord } from "../../core/store.ts";
 import { createSecretBox } from "../../providers/secrets.ts";
 import { openDatabase } from "../../providers/store/mod.ts";
@@ -42,7 +43,7 @@ async function setup() {
   runtime.addImage(V1, version("1"));
   runtime.addImage(V2, version("2"));
   runtime.addImage(HANGS, version("3"));
-  runtime.addImage(CRASHES, { ...version("3"), exitAfter: { ms: 30, code: 3 } });
+  runtime.addImage(CRASHES, { ...version("3"), exitAfter: { ms: 20, code: 3 } });
   runtime.addImage(BROKEN, { ...version("3"), exitAfter: { ms: 0, code: 1 } });
   runtime.addImage(OC_OLD, version("2026.9.5"));
   runtime.addImage(OC_NEW, version("2026.9.6"));
@@ -235,7 +236,8 @@ Deno.test("rollout runner on a real store", async (t) => {
 
     await t.step("a version that crashes after its start is rolled back", async () => {
       const before = await store.pods.get("acme", "api");
-      const rollout = await env.rollOut(CRASHES, ["api"]);
+      // Ready for 200 ms before it counts: the crash 20 ms after its start comes first.
+      const rollout = await env.rollOut(CRASHES, ["api"], { minReadyMs: 200 });
       assert.equal(rollout.items[0]!.state, "rolled-back");
       assert.match(rollout.items[0]!.message!, /The new container exited \(code 3\)/);
       const after = await store.pods.get("acme", "api");
@@ -325,6 +327,97 @@ Deno.test("rollout runner on a real store", async (t) => {
       },
     );
 
+    await t.step(
+      "an AgentPod that renders a new container spec moves pods one at a time",
+      async () => {
+        await service.createTenant("re");
+        for (const name of ["r1", "r2", "r3"]) {
+          await service.createPod("re", { name, adapter: "generic", image: V1 });
+        }
+        await env.settle();
+        const before = new Map(
+          (await runtime.listPodContainers()).map((c) => [c.podId, c.id]),
+        );
+        // The next AgentPod version renders one more variable into every generic container.
+        const generic = adapterById("generic");
+        const newer = (id: string) =>
+          id !== "generic" ? adapterById(id) : {
+            ...generic,
+            render: (config: never, context: never) => {
+              const r = generic.render(config, context);
+              return {
+                ...r,
+                container: { ...r.container, env: { ...r.container.env, NEXT: "1" } },
+              };
+            },
+          } as typeof generic;
+        const upgrades = new UpgradeService({
+          store,
+          runtime,
+          wake: () => {},
+          respecOptions: { minReadyMs: 20, progressDeadlineMs: 5_000 },
+        });
+        const next = new Reconciler({
+          store,
+          runtime,
+          adapterById: newer,
+          secrets: await createSecretBox(new Uint8Array(32).fill(7)),
+          routing: { domain: "example.com" },
+          now: Date.now,
+          schedule: (fn, ms) => {
+            const timer = setTimeout(fn, ms);
+            return () => clearTimeout(timer);
+          },
+          log: quiet,
+          onRespec: (podId) => upgrades.respec(podId),
+        });
+        await next.reconcileAll({ wait: true });
+        const kept = new Map((await runtime.listPodContainers()).map((c) => [c.podId, c.id]));
+        assert.deepEqual(kept, before, "no container was recreated by the pass itself");
+        const [rollout] = await store.rollouts.list({ unfinished: true, limit: 1 });
+        assert.ok(rollout?.options.respec, "a respec rollout");
+        const pods = (await store.pods.list()).filter((p) => p.spec.desiredState === "running");
+        assert.equal(rollout.items.length, pods.length, "every running pod joined it");
+        const runner = new RolloutRunner({
+          store,
+          runtime,
+          adapterById: newer,
+          render: (pod, mode) => next.renderPod(pod, mode),
+          probe: () => Promise.resolve({ healthy: true, message: "200 OK" }),
+          enqueue: (podId) => void next.enqueue(podId, { urgent: true }),
+          isLeader: () => true,
+          now: Date.now,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          log: quiet,
+          cores: 4,
+        }, { gateIntervalMs: 5 });
+        for (let i = 0; i < 100; i++) {
+          await runner.tick();
+          await runner.idle();
+          if ((await store.rollouts.get(rollout.id)).finishedAt) break;
+        }
+        await next.idle();
+        const done = await store.rollouts.get(rollout.id);
+        assert.equal(done.state, "succeeded", done.items.map((i) => i.message).join("; "));
+        assert.match(done.items[0]!.message!, /Moved to the container spec this AgentPod renders/);
+        // One at a time: no two pods were down together.
+        const windows = done.items.map((i) => [Date.parse(i.stoppedAt!), Date.parse(i.readyAt!)]);
+        windows.sort((a, b) => a[0]! - b[0]!);
+        for (let i = 1; i < windows.length; i++) {
+          assert.ok(windows[i]![0]! >= windows[i - 1]![1]!, "down one after the other");
+        }
+        assert.deepEqual(await next.reconcileAll({ dryRun: true }), [], "all on the new spec");
+        for (const pod of pods) {
+          assert.equal(
+            (await store.pods.getById(pod.id))!.spec.image,
+            pod.spec.image,
+            "same image",
+          );
+        }
+        next.stop();
+      },
+    );
+
     await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
       const pod = await store.pods.get("acme", "api");
       const oldId = pod.status.containerId!;
@@ -340,13 +433,16 @@ Deno.test("rollout runner on a real store", async (t) => {
       });
       assert.ok(await store.pods.lease(pod.id, rollout.id));
       await runtime.stop(oldId, 1);
+      for (const c of await runtime.listPodContainers(pod.id)) {
+        if (c.name.endsWith(".rollback")) await runtime.remove(c.id); // an older handle
+      }
       await runtime.rename(oldId, "agentpod-acme-api.rollback");
       await store.rollouts.updateItem(rollout.id, pod.id, {
         state: "upgrading",
         step: "stopped",
-        oldImage: V1,
-        oldImageId: null,
-        oldVolumeEpoch: 0,
+        oldImage: pod.spec.image,
+        oldImageId: pod.spec.imageId,
+        oldVolumeEpoch: pod.spec.volumeEpoch,
         oldContainerId: oldId,
       });
       const fresh = env.makeRunner();
