@@ -327,6 +327,46 @@ Deno.test("rollout runner on a real store", async (t) => {
       },
     );
 
+    await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
+      const pod = await store.pods.get("acme", "api");
+      const oldId = pod.status.containerId!;
+      const rollout = await store.rollouts.create({
+        image: V2,
+        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 300 },
+        items: [{ podId: pod.id, tenant: "acme", pod: "api", position: 0, canary: false }],
+      });
+      // As a runner that was killed right after stopping and renaming the old container.
+      await store.rollouts.update(rollout.id, {
+        state: "running",
+        imageId: (await runtime.inspectImage(V2))!.id,
+      });
+      assert.ok(await store.pods.lease(pod.id, rollout.id));
+      await runtime.stop(oldId, 1);
+      for (const c of await runtime.listPodContainers(pod.id)) {
+        if (c.name.endsWith(".rollback")) await runtime.remove(c.id); // an older handle
+      }
+      await runtime.rename(oldId, "agentpod-acme-api.rollback");
+      await store.rollouts.updateItem(rollout.id, pod.id, {
+        state: "upgrading",
+        step: "stopped",
+        oldImage: pod.spec.image,
+        oldImageId: pod.spec.imageId,
+        oldVolumeEpoch: pod.spec.volumeEpoch,
+        oldContainerId: oldId,
+      });
+      const fresh = env.makeRunner();
+      await fresh.tick();
+      await fresh.idle();
+      const item = (await store.rollouts.get(rollout.id)).items[0]!;
+      assert.equal(item.state, "rolled-back", item.message ?? "");
+      assert.match(item.message!, /stopped in the middle of the upgrade/);
+      const containers = await runtime.listPodContainers(pod.id);
+      assert.deepEqual(containers.map((c) => [c.id, c.name, c.state]), [
+        [oldId, "agentpod-acme-api", "running"],
+      ]);
+      assert.equal((await store.pods.get("acme", "api")).operationId, null);
+    });
+    // Last: from here on this process "is" the next AgentPod version.
     await t.step(
       "an AgentPod that renders a new container spec moves pods one at a time",
       async () => {
@@ -407,6 +447,11 @@ Deno.test("rollout runner on a real store", async (t) => {
           assert.ok(windows[i]![0]! >= windows[i - 1]![1]!, "down one after the other");
         }
         assert.deepEqual(await next.reconcileAll({ dryRun: true }), [], "all on the new spec");
+        // acme/web has been upgraded three times now: its stopped old containers are no crashes.
+        const reasons = await env.reasons("web");
+        assert.equal(reasons.filter((r) => r === "Upgraded").length >= 3, true, reasons.join());
+        assert.deepEqual(reasons.filter((r) => r === "Crashed" || r === "RecoveryFailed"), []);
+        assert.equal((await store.pods.get("acme", "web")).status.phase, "running");
         for (const pod of pods) {
           assert.equal(
             (await store.pods.getById(pod.id))!.spec.image,
@@ -417,46 +462,6 @@ Deno.test("rollout runner on a real store", async (t) => {
         next.stop();
       },
     );
-
-    await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
-      const pod = await store.pods.get("acme", "api");
-      const oldId = pod.status.containerId!;
-      const rollout = await store.rollouts.create({
-        image: V2,
-        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 300 },
-        items: [{ podId: pod.id, tenant: "acme", pod: "api", position: 0, canary: false }],
-      });
-      // As a runner that was killed right after stopping and renaming the old container.
-      await store.rollouts.update(rollout.id, {
-        state: "running",
-        imageId: (await runtime.inspectImage(V2))!.id,
-      });
-      assert.ok(await store.pods.lease(pod.id, rollout.id));
-      await runtime.stop(oldId, 1);
-      for (const c of await runtime.listPodContainers(pod.id)) {
-        if (c.name.endsWith(".rollback")) await runtime.remove(c.id); // an older handle
-      }
-      await runtime.rename(oldId, "agentpod-acme-api.rollback");
-      await store.rollouts.updateItem(rollout.id, pod.id, {
-        state: "upgrading",
-        step: "stopped",
-        oldImage: pod.spec.image,
-        oldImageId: pod.spec.imageId,
-        oldVolumeEpoch: pod.spec.volumeEpoch,
-        oldContainerId: oldId,
-      });
-      const fresh = env.makeRunner();
-      await fresh.tick();
-      await fresh.idle();
-      const item = (await store.rollouts.get(rollout.id)).items[0]!;
-      assert.equal(item.state, "rolled-back", item.message ?? "");
-      assert.match(item.message!, /stopped in the middle of the upgrade/);
-      const containers = await runtime.listPodContainers(pod.id);
-      assert.deepEqual(containers.map((c) => [c.id, c.name, c.state]), [
-        [oldId, "agentpod-acme-api", "running"],
-      ]);
-      assert.equal((await store.pods.get("acme", "api")).operationId, null);
-    });
   } finally {
     await env.close();
   }
