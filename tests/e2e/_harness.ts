@@ -293,3 +293,19 @@ export async function withTestDatabase<T>(fn: (url: string) => Promise<T>): Prom
     await admin.end();
   }
 }
+
+/** Whether the engine pulled any image since `since` (Unix seconds). */
+export async function pulledSince(since: string): Promise<boolean> {
+  const events = await dockerCli(
+    "events",
+    "--since",
+    since,
+    "--until",
+    (Date.now() / 1000).toFixed(3),
+    "--filter",
+    "type=image",
+    "--format",
+    "{{.Action}}",
+  );
+  return events.stdout.includes("pull");
+}

@@ -11,7 +11,7 @@ import WebSocket from "ws";
 import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
 import { createDockerClient } from "../../providers/docker/mod.ts";
 import { httpGet } from "../raw_http.ts";
-import { dockerCli, freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
+import { dockerCli, freePort, type Plane, pulledSince, waitFor, withPlane } from "./_harness.ts";
 import { startTraefik } from "./_traefik.ts";
 
 const OLD = "agentpod/openclaw:2026.9.5";
@@ -135,18 +135,7 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
       assert.equal(hello.healthy, true, hello.message);
       assert.match(hello.message, /OpenClaw 2026\.9\.6/);
 
-      const pulls = await dockerCli(
-        "events",
-        "--since",
-        since,
-        "--until",
-        (Date.now() / 1000).toFixed(3),
-        "--filter",
-        "type=image",
-        "--format",
-        "{{.Action}}",
-      );
-      assert.equal(pulls.stdout.includes("pull"), false, "no image pull");
+      assert.equal(await pulledSince(since), false, "no image pull");
 
       // The gateway was drained (gateway.suspend.prepare) before it was stopped.
       const events = await plane.json<{ reason: string; message: string }[]>(
