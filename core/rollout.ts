@@ -27,7 +27,10 @@ export type RolloutItemState =
   | "failed"
   | "skipped";
 
-/** The last step an item under way completed (what a resumed runner continues from). */
+/**
+ * The last step an item under way completed (what a resumed runner continues from):
+ * `created` means the new container holds the whole copy of the state.
+ */
 export type UpgradeStep = "leased" | "stopped" | "created" | "started" | "ready" | "collected";
 
 /** How a rollout goes, as asked. */

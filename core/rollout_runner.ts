@@ -402,7 +402,9 @@ export class RolloutRunner {
       const rendered = await this.#d.render(moved);
       await this.#clearName(name, oldId);
       const newId = await runtime.createPodContainer(rendered.request);
-      await this.#item(rollout, item, { step: "created", newContainerId: newId });
+      // Recorded before the copy, but still `stopped`: a runner killed while copying
+      // rolls back (a new container with half the state must never be started).
+      await this.#item(rollout, item, { newContainerId: newId });
       item = { ...item, newContainerId: newId };
       if (oldId) {
         await runtime.copyDirectory(oldId, newId, rendered.request.spec.volumePath);
@@ -410,6 +412,7 @@ export class RolloutRunner {
         await runtime.writeFiles(newId, rendered.request.spec.volumePath, rendered.files);
       }
       await store.pods.updateStatus(pod.id, { filesHash: rendered.filesHash });
+      await this.#item(rollout, item, { step: "created" });
       await runtime.start(newId);
       await this.#item(rollout, item, { step: "started" });
       await this.#gate(rollout, item, moved, newId);
@@ -426,7 +429,9 @@ export class RolloutRunner {
     await this.#d.store.pods.lease(pod.id, rollout.id);
     const newId = item.newContainerId;
     const fresh = newId ? await this.#d.runtime.inspectPodContainer(newId) : undefined;
-    if (item.state === "upgrading" && newId && fresh && item.step !== "leased") {
+    // Only a new container whose copy of the state was complete is worth gating.
+    const complete = item.step === "created" || item.step === "started";
+    if (item.state === "upgrading" && newId && fresh && complete) {
       try {
         if (fresh.state !== "running") await this.#d.runtime.start(newId);
         await this.#gate(rollout, { ...item, startedAt: this.#iso() }, pod, newId);

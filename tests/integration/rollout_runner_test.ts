@@ -366,6 +366,62 @@ Deno.test("rollout runner on a real store", async (t) => {
       ]);
       assert.equal((await store.pods.get("acme", "api")).operationId, null);
     });
+
+    await t.step("a runner killed while copying the state never starts the half copy", async () => {
+      const pod = await store.pods.get("acme", "api");
+      const oldId = pod.status.containerId!;
+      await runtime.writeFiles(oldId, "/data", [
+        { path: "state.db", content: "precious", mode: 0o600, uid: 0 },
+      ]);
+      const rollout = await store.rollouts.create({
+        image: V2,
+        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 2_000 },
+        items: [{ podId: pod.id, tenant: "acme", pod: "api", position: 0, canary: false }],
+      });
+      await store.rollouts.update(rollout.id, {
+        state: "running",
+        imageId: (await runtime.inspectImage(V2))!.id,
+      });
+      // As a runner killed after creating the new container, before its copy was complete.
+      assert.ok(await store.pods.lease(pod.id, rollout.id));
+      await runtime.stop(oldId, 1);
+      for (const c of await runtime.listPodContainers(pod.id)) {
+        if (c.name.endsWith(".rollback")) await runtime.remove(c.id);
+      }
+      await runtime.rename(oldId, "agentpod-acme-api.rollback");
+      const moved = await store.pods.setImage(pod.id, {
+        image: V2,
+        imageId: null,
+        volumeEpoch: pod.spec.volumeEpoch + 1,
+      });
+      const half = await runtime.createPodContainer(
+        (await env.reconciler.renderPod(moved)).request,
+      );
+      await store.rollouts.updateItem(rollout.id, pod.id, {
+        state: "upgrading",
+        step: "stopped",
+        oldImage: pod.spec.image,
+        oldImageId: pod.spec.imageId,
+        oldVolumeEpoch: pod.spec.volumeEpoch,
+        oldContainerId: oldId,
+        newContainerId: half,
+      });
+      const fresh = env.makeRunner();
+      await fresh.tick();
+      await fresh.idle();
+      const item = (await store.rollouts.get(rollout.id)).items[0]!;
+      assert.equal(item.state, "rolled-back", item.message ?? "");
+      const containers = await runtime.listPodContainers(pod.id);
+      assert.deepEqual(containers.map((c) => [c.id, c.name, c.state]), [
+        [oldId, "agentpod-acme-api", "running"],
+      ], "the half copy was never started; it is gone");
+      assert.equal(runtime.readFile(oldId, "state.db")?.content, "precious");
+      const back = await store.pods.get("acme", "api");
+      assert.deepEqual([back.spec.image, back.spec.volumeEpoch], [
+        pod.spec.image,
+        pod.spec.volumeEpoch,
+      ]);
+    });
     // Last: from here on this process "is" the next AgentPod version.
     await t.step(
       "an AgentPod that renders a new container spec moves pods one at a time",
