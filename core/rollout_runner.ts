@@ -457,9 +457,12 @@ export class RolloutRunner {
       const seen = await this.#d.runtime.inspectPodContainer(containerId);
       if (!seen) throw new GateFailed("The new container is gone");
       if (seen.restartCount > 0 || seen.state !== "running") {
+        // Once Docker has restarted it, the exit code is gone (0 again): say what is known.
         throw new GateFailed(
           seen.oomKilled
             ? "The new container was killed for running out of memory"
+            : seen.state === "running"
+            ? `The new container exited and Docker restarted it (${seen.restartCount} time(s))`
             : `The new container exited (code ${seen.exitCode})`,
         );
       }
