@@ -327,15 +327,18 @@ Deno.test("rollout runner on a real store", async (t) => {
       },
     );
 
-    await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
+    /**
+     * acme/api as a runner leaves it when killed right after the stop: a running rollout to
+     * V2 holds the lease, the old container is stopped and renamed `.rollback`.
+     */
+    const stoppedMidUpgrade = async () => {
       const pod = await store.pods.get("acme", "api");
       const oldId = pod.status.containerId!;
       const rollout = await store.rollouts.create({
         image: V2,
-        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 300 },
+        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 2_000 },
         items: [{ podId: pod.id, tenant: "acme", pod: "api", position: 0, canary: false }],
       });
-      // As a runner that was killed right after stopping and renaming the old container.
       await store.rollouts.update(rollout.id, {
         state: "running",
         imageId: (await runtime.inspectImage(V2))!.id,
@@ -346,6 +349,12 @@ Deno.test("rollout runner on a real store", async (t) => {
         if (c.name.endsWith(".rollback")) await runtime.remove(c.id); // an older handle
       }
       await runtime.rename(oldId, "agentpod-acme-api.rollback");
+      return { pod, oldId, rollout };
+    };
+
+    await t.step("a runner that died mid-upgrade rolls the pod back when it resumes", async () => {
+      // As a runner that was killed right after stopping and renaming the old container.
+      const { pod, oldId, rollout } = await stoppedMidUpgrade();
       await store.rollouts.updateItem(rollout.id, pod.id, {
         state: "upgrading",
         step: "stopped",
@@ -368,27 +377,12 @@ Deno.test("rollout runner on a real store", async (t) => {
     });
 
     await t.step("a runner killed while copying the state never starts the half copy", async () => {
-      const pod = await store.pods.get("acme", "api");
-      const oldId = pod.status.containerId!;
-      await runtime.writeFiles(oldId, "/data", [
+      const running = (await store.pods.get("acme", "api")).status.containerId!;
+      await runtime.writeFiles(running, "/data", [
         { path: "state.db", content: "precious", mode: 0o600, uid: 0 },
       ]);
-      const rollout = await store.rollouts.create({
-        image: V2,
-        options: { ...DEFAULT_ROLLOUT_OPTIONS, minReadyMs: 30, progressDeadlineMs: 2_000 },
-        items: [{ podId: pod.id, tenant: "acme", pod: "api", position: 0, canary: false }],
-      });
-      await store.rollouts.update(rollout.id, {
-        state: "running",
-        imageId: (await runtime.inspectImage(V2))!.id,
-      });
       // As a runner killed after creating the new container, before its copy was complete.
-      assert.ok(await store.pods.lease(pod.id, rollout.id));
-      await runtime.stop(oldId, 1);
-      for (const c of await runtime.listPodContainers(pod.id)) {
-        if (c.name.endsWith(".rollback")) await runtime.remove(c.id);
-      }
-      await runtime.rename(oldId, "agentpod-acme-api.rollback");
+      const { pod, oldId, rollout } = await stoppedMidUpgrade();
       const moved = await store.pods.setImage(pod.id, {
         image: V2,
         imageId: null,
