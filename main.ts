@@ -5,6 +5,7 @@
  * @module
  */
 import { adapterById, listAdapters } from "./adapters/mod.ts";
+import type { AgentAdapter } from "./core/adapter.ts";
 import { parseServerConfig, type ServerConfig } from "./core/config.ts";
 import { errorMessage } from "./core/errors.ts";
 import { HealthMonitor } from "./core/health.ts";
@@ -55,6 +56,8 @@ export interface ControlPlaneOptions {
   reconcileIntervalMs?: number;
   /** Orphan grace period. */
   orphanGraceMs?: number;
+  /** The adapters (a test stands in the next AgentPod version's rendering with this). */
+  adapterById?: (id: string) => AgentAdapter;
 }
 
 const schedule = (fn: () => void, ms: number) => {
@@ -69,6 +72,7 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   const started = performance.now();
+  const adapters = options.adapterById ?? adapterById;
   await Deno.mkdir(config.dataDir, { recursive: true, mode: 0o700 });
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const stop = new AbortController();
@@ -114,7 +118,7 @@ export async function startControlPlane(
     const reconciler = new Reconciler({
       store,
       runtime,
-      adapterById,
+      adapterById: adapters,
       secrets,
       routing,
       now: Date.now,
@@ -136,7 +140,7 @@ export async function startControlPlane(
       store,
       reconciler,
       secrets,
-      adapterById,
+      adapterById: adapters,
       now: Date.now,
       schedule,
       log,
@@ -146,7 +150,7 @@ export async function startControlPlane(
       runtime,
       reconciler,
       secrets,
-      adapterById,
+      adapterById: adapters,
       routing,
       portRange: config.portRange,
       isPortFree,
@@ -159,7 +163,7 @@ export async function startControlPlane(
     const runner = new RolloutRunner({
       store,
       runtime,
-      adapterById,
+      adapterById: adapters,
       render: (pod, mode) => reconciler.renderPod(pod, mode),
       probe: (pod) => health.check(pod),
       enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
@@ -215,7 +219,7 @@ export async function startControlPlane(
         token: traefikToken,
         polls,
         now: Date.now,
-        adapterPort: (id) => adapterById(id).port,
+        adapterPort: (id) => adapters(id).port,
       }),
       api: apiRoutes({
         service,

@@ -265,6 +265,61 @@ export async function createFixturePods(
   }
 }
 
+/** The fixture with another command and a version label, as `docker commit` makes it. */
+export async function commitFixtureVariant(
+  ref: string,
+  version: string,
+  script: string,
+): Promise<void> {
+  const made = await dockerCli("create", FIXTURE_IMAGE, "true");
+  assert.equal(made.code, 0, made.stderr);
+  const id = made.stdout.trim();
+  try {
+    const out = await dockerCli(
+      "commit",
+      "--change",
+      `CMD ["/bin/sh","-c",${JSON.stringify(script)}]`,
+      "--change",
+      `LABEL org.opencontainers.image.version=${version}`,
+      id,
+      ref,
+    );
+    assert.equal(out.code, 0, out.stderr);
+  } finally {
+    await dockerCli("rm", "-f", id);
+  }
+}
+
+/**
+ * Samples every 200 ms how many of the containers are not running; `stop()` ends it and
+ * gives the most seen at once.
+ */
+export function downSampler(names: string[]): { stop(): Promise<number> } {
+  const docker = createDockerClient();
+  let worst = 0;
+  let sampling = true;
+  const run = (async () => {
+    while (sampling) {
+      let down = 0;
+      for (const name of names) {
+        const c = await docker.containers.inspect(name).catch(() => undefined);
+        if (c?.State.Status !== "running") down++;
+      }
+      worst = Math.max(worst, down);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  })();
+  return {
+    async stop() {
+      if (!sampling) return worst;
+      sampling = false;
+      await run;
+      docker.close();
+      return worst;
+    },
+  };
+}
+
 /** Waits until the plane lists `count` pods, all running (and healthy unless `health` is false). */
 export async function waitForRunningPods(
   plane: Plane,

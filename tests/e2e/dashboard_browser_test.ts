@@ -15,7 +15,14 @@
  */
 import assert from "node:assert/strict";
 import type { BrowserContext, Page } from "playwright-core";
-import { createFixturePods, dockerCli, type Plane, waitFor, withPlane } from "./_harness.ts";
+import {
+  commitFixtureVariant,
+  createFixturePods,
+  dockerCli,
+  type Plane,
+  waitFor,
+  withPlane,
+} from "./_harness.ts";
 import { type BrowserSession, saveScreenshot, withBrowser } from "./_browser.ts";
 
 const PASSWORD = "correct horse battery staple";
@@ -39,7 +46,8 @@ interface Change {
 /**
  * Runs in every document before its scripts: `window.__ap = { load, rec }`. Watches pod
  * rows (`row:<t>/<p>` → data-status, or "absent" once gone), `pod-status`,
- * `pod-restarts`, `pod-deleted`, `log-state` and `events` (reasons, newest first).
+ * `pod-restarts`, `pod-deleted`, `log-state`, `events` (reasons, newest first),
+ * `rollout-state` and each rollout pod's state (`item:<t>/<p>`).
  */
 const RECORDER = `(() => {
   const rec = [];
@@ -66,6 +74,12 @@ const RECORDER = `(() => {
     if (document.querySelector("[data-testid=pod-deleted]")) note("pod-deleted", "yes");
     const log = document.querySelector("[data-testid=log-state]");
     if (log) note("log-state", log.dataset.state);
+    const rollout = document.querySelector("[data-testid=rollout-state]");
+    if (rollout) note("rollout-state", rollout.textContent.trim());
+    for (const row of document.querySelectorAll("[data-testid=rollout-pods] tr[data-pod]")) {
+      const state = row.querySelector("[data-testid=item-state]");
+      if (state) note("item:" + row.dataset.pod, state.textContent.trim());
+    }
     const events = document.querySelectorAll("[data-testid=event]");
     if (events.length) note("events", [...events].map((e) => e.dataset.reason).join(","));
   };
@@ -601,6 +615,57 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
         await waitForValue(pods, `row:${OPENCLAW_POD}`, "running", 10_000, startClicked);
         assert.equal(await loadId(detail), startLoad, "the pod page navigated");
         assert.equal(await loadId(pods), podsLoad, "the pods page navigated");
+      });
+
+      await t.step("Upgrade… on a pod page: the rollout page shows its progress live", async () => {
+        const image = `agentpod-fixture:dashboard-${crypto.randomUUID().slice(0, 6)}`;
+        await commitFixtureVariant(image, "2", "exec /bin/httpd -f -p 8080 -h /www");
+        try {
+          const before = (await dockerCli("inspect", "-f", "{{.Id}}", "agentpod-globex-support"))
+            .stdout.trim();
+          const page = await context.newPage();
+          await goto(page, url("/pods/globex/support"));
+          await Promise.all([
+            page.waitForURL(url("/pods/globex/support/upgrade")),
+            page.click("[data-testid=pod-upgrade]"),
+          ]);
+          await page.fill("#image", image);
+          await page.fill("#minReady", "1");
+          await page.fill("#deadline", "60");
+          const clicked = Date.now();
+          await Promise.all([
+            page.waitForURL(/\/rollouts\/[0-9a-f-]{36}$/),
+            page.click("[data-testid=upgrade-submit]"),
+          ]);
+          assert.match(await page.locator("[data-testid=flash]").innerText(), /Upgrading/);
+          await waitLive(page);
+          const load = await loadId(page);
+          const done = await waitForValue(page, "rollout-state", "succeeded", 90_000);
+          latencies["Upgrade click → rollout succeeded on its page"] = done.t - clicked;
+          const steps = await valuesOf(page, "item:globex/support");
+          console.log(`rollout page, globex/support: ${steps.join(" → ")}`);
+          assert.equal(steps.at(-1), "succeeded", steps.join());
+          assert.ok(steps.length >= 2, `the page saw the pod's progress live: ${steps.join()}`);
+          assert.equal(await loadId(page), load, "the rollout page navigated");
+          assert.match(
+            await page.locator("[data-testid=rollout-message]").innerText(),
+            /1 pod\(s\) upgraded/,
+          );
+          assert.equal(await page.locator("[data-testid=rollout-pause]").isDisabled(), true);
+
+          const after = await dockerCli(
+            "inspect",
+            "-f",
+            "{{.Id}} {{.Config.Image}}",
+            "agentpod-globex-support",
+          );
+          assert.notEqual(after.stdout.split(" ")[0], before, "a new container");
+          await goto(page, url("/rollouts"));
+          assert.match(await page.locator("[data-testid=rollouts]").innerText(), new RegExp(image));
+          await page.close();
+        } finally {
+          await dockerCli("rmi", "-f", image);
+        }
       });
 
       await t.step("a pod deleted with the CLI goes from the open pages", async () => {

@@ -11,7 +11,9 @@
 import assert from "node:assert/strict";
 import { createDockerClient } from "../../providers/docker/mod.ts";
 import {
+  commitFixtureVariant,
   dockerCli,
+  downSampler,
   FIXTURE_IMAGE,
   type Plane,
   pulledSince,
@@ -27,56 +29,6 @@ const HANGS = variant("hangs");
 const CRASHES = variant("crashes");
 const BROKEN = variant("broken");
 const HTTPD = `exec /bin/httpd -f -p 8080 -h /www`;
-
-/** The fixture with another command and a version label, as `docker commit` makes it. */
-async function makeVariant(ref: string, version: string, script: string): Promise<void> {
-  const made = await dockerCli("create", FIXTURE_IMAGE, "true");
-  assert.equal(made.code, 0, made.stderr);
-  const id = made.stdout.trim();
-  try {
-    const out = await dockerCli(
-      "commit",
-      "--change",
-      `CMD ["/bin/sh","-c",${JSON.stringify(script)}]`,
-      "--change",
-      `LABEL org.opencontainers.image.version=${version}`,
-      id,
-      ref,
-    );
-    assert.equal(out.code, 0, out.stderr);
-  } finally {
-    await dockerCli("rm", "-f", id);
-  }
-}
-
-/**
- * Samples every 200 ms how many of the containers are not running; `stop()` ends it and
- * gives the most seen at once.
- */
-function downSampler(names: string[]): { stop(): Promise<number> } {
-  const docker = createDockerClient();
-  let worst = 0;
-  let sampling = true;
-  const run = (async () => {
-    while (sampling) {
-      let down = 0;
-      for (const name of names) {
-        const c = await docker.containers.inspect(name).catch(() => undefined);
-        if (c?.State.Status !== "running") down++;
-      }
-      worst = Math.max(worst, down);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  })();
-  return {
-    async stop() {
-      sampling = false;
-      await run;
-      docker.close();
-      return worst;
-    },
-  };
-}
 
 interface RolloutJson {
   id: string;
@@ -113,11 +65,11 @@ async function notes(container: string): Promise<string> {
 }
 
 Deno.test("pod upgrade on the real engine: upgrade, rollback, refusals, a kill mid-way", async (t) => {
-  await makeVariant(OK, "2", HTTPD);
-  await makeVariant(OLD, "1", HTTPD);
-  await makeVariant(HANGS, "3", "exec sleep 3600");
-  await makeVariant(CRASHES, "3", `[ -f /data/notes.md ] && exit 4; ${HTTPD}`);
-  await makeVariant(BROKEN, "3", "exit 3");
+  await commitFixtureVariant(OK, "2", HTTPD);
+  await commitFixtureVariant(OLD, "1", HTTPD);
+  await commitFixtureVariant(HANGS, "3", "exec sleep 3600");
+  await commitFixtureVariant(CRASHES, "3", `[ -f /data/notes.md ] && exit 4; ${HTTPD}`);
+  await commitFixtureVariant(BROKEN, "3", "exit 3");
   try {
     await withPlane({}, async (plane) => {
       assert.equal((await plane.cli("tenant", "create", "up")).code, 0);
@@ -293,8 +245,12 @@ Deno.test("pod upgrade on the real engine: upgrade, rollback, refusals, a kill m
 
 Deno.test("pod upgrade --all: at most --max-unavailable pods down; a failure pauses; resume goes on", async () => {
   const FLEET = variant("fleet");
-  await makeVariant(FLEET, "2", `[ "$(cat /data/fail 2>/dev/null)" = yes ] && exit 4; ${HTTPD}`);
-  await makeVariant(OK, "3", HTTPD);
+  await commitFixtureVariant(
+    FLEET,
+    "2",
+    `[ "$(cat /data/fail 2>/dev/null)" = yes ] && exit 4; ${HTTPD}`,
+  );
+  await commitFixtureVariant(OK, "3", HTTPD);
   try {
     await withPlane({}, async (plane) => {
       assert.equal((await plane.cli("tenant", "create", "fl")).code, 0);
