@@ -3,7 +3,9 @@
  * deploy/openclaw/build-image.sh, see tests/env/images.sh): the pod keeps its token,
  * hostname, host port and route, a file in its workspace survives, `/readyz` and the
  * WebSocket `connect` → `hello-ok` work through Traefik afterwards, the engine pulls
- * nothing, and the way back (9.6 → 9.5) is refused without `--allow-downgrade`.
+ * nothing, and the way back (9.6 → 9.5) is refused without `--allow-downgrade`. Then the
+ * rest of the tenant's fleet with `--all`: the second gateway moves (one down at a time,
+ * its token kept, hello-ok through Traefik), the first, already on 9.6, is skipped.
  * @module
  */
 import assert from "node:assert/strict";
@@ -11,7 +13,15 @@ import WebSocket from "ws";
 import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
 import { createDockerClient } from "../../providers/docker/mod.ts";
 import { httpGet } from "../raw_http.ts";
-import { dockerCli, freePort, type Plane, pulledSince, waitFor, withPlane } from "./_harness.ts";
+import {
+  dockerCli,
+  downSampler,
+  freePort,
+  type Plane,
+  pulledSince,
+  waitFor,
+  withPlane,
+} from "./_harness.ts";
 import { startTraefik } from "./_traefik.ts";
 
 const OLD = "agentpod/openclaw:2026.9.5";
@@ -28,14 +38,14 @@ async function gatewayToken(container: string): Promise<string> {
   return JSON.parse(out.stdout).gateway.auth.token;
 }
 
-async function waitHealthy(plane: Plane): Promise<void> {
+async function waitHealthy(plane: Plane, ref = "oc/aria"): Promise<void> {
   await waitFor(
-    "oc/aria running and healthy",
+    `${ref} running and healthy`,
     async () => {
       const s = await plane.json<{ status: string; health: string | null }>(
         "pod",
         "status",
-        "oc/aria",
+        ref,
       );
       return s.status === "running" && s.health === "ok";
     },
@@ -63,6 +73,17 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
       OLD,
     );
     assert.equal(created.code, 0, created.stderr);
+    // A second gateway, upgraded later with the rest of the tenant's fleet (`--all`).
+    const second = await plane.cli(
+      "pod",
+      "create",
+      "oc/bela",
+      "--type",
+      "openclaw",
+      "--image",
+      OLD,
+    );
+    assert.equal(second.code, 0, second.stderr);
     const web = freePort();
     const traefik = await startTraefik(plane, {
       web,
@@ -152,6 +173,66 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
       assert.equal(back.code, 1);
       assert.match(back.stderr, /runs 2026\.9\.6, newer than 2026\.9\.5: a downgrade/);
       assert.equal((await docker.containers.inspect("agentpod-oc-aria")).Id, after.Id);
+
+      // The rest of the fleet: --all over the tenant, one gateway at a time; aria already
+      // runs the image and is skipped.
+      await waitHealthy(plane, "oc/bela");
+      const belaBefore = await docker.containers.inspect("agentpod-oc-bela");
+      const belaToken = await gatewayToken("agentpod-oc-bela");
+      const sampler = downSampler(["agentpod-oc-aria", "agentpod-oc-bela"]);
+      const fleet = await plane.cli(
+        "pod",
+        "upgrade",
+        "--all",
+        "--tenant",
+        "oc",
+        "--image",
+        NEW,
+        "--min-ready",
+        "5s",
+        "--format",
+        "json",
+      );
+      const worst = await sampler.stop();
+      assert.equal(fleet.code, 0, `${fleet.stderr}\n${plane.log.slice(-3000)}`);
+      const items = (JSON.parse(fleet.stdout) as {
+        items: { pod: string; state: string; message: string | null }[];
+      }).items;
+      console.log(
+        `fleet --all: ${items.map((i) => `${i.pod} ${i.state} (${i.message})`).join("; ")}`,
+      );
+      assert.deepEqual(items.map((i) => [i.pod, i.state]).sort(), [
+        ["aria", "skipped"],
+        ["bela", "succeeded"],
+      ]);
+      assert.ok(worst <= 1, `at most one gateway down at once, saw ${worst}`);
+      const belaAfter = await docker.containers.inspect("agentpod-oc-bela");
+      assert.notEqual(belaAfter.Id, belaBefore.Id);
+      assert.equal(await gatewayToken("agentpod-oc-bela"), belaToken, "same token");
+      assert.equal((await docker.containers.inspect("agentpod-oc-aria")).Id, after.Id);
+      const belaHost = `bela.oc.${DOMAIN}`;
+      const belaHello = await waitFor(
+        "hello-ok from bela through Traefik",
+        async () => {
+          const r = await openClawHandshake({
+            open: () =>
+              new WebSocket(`ws://127.0.0.1:${web}/`, {
+                headers: {
+                  Host: belaHost,
+                  "X-Forwarded-For": CLIENT,
+                  Origin: `https://${belaHost}`,
+                },
+              }),
+            token: belaToken,
+            signal: AbortSignal.timeout(15_000),
+            timeoutMs: 15_000,
+          });
+          return r.healthy ? r : undefined;
+        },
+        30_000,
+        500,
+      );
+      assert.match(belaHello.message, /OpenClaw 2026\.9\.6/);
     } finally {
       await traefik.stop();
     }
