@@ -21,6 +21,7 @@ import { createSecretBox, encodeBase64, loadSecretKey } from "./providers/secret
 import { electLeader } from "./providers/store/leader.ts";
 import { RolloutRunner } from "./core/rollout_runner.ts";
 import { UpgradeService } from "./core/upgrades.ts";
+import { MigrationService } from "./core/migration_service.ts";
 import { openDatabase } from "./providers/store/mod.ts";
 import { createStore } from "./providers/store/store.ts";
 import { apiRoutes, hashToken } from "./routes/api.ts";
@@ -197,9 +198,17 @@ export async function startControlPlane(
         leader,
         traefikPolls: polls,
       });
+    const migration = new MigrationService({
+      runtime,
+      instance,
+      adoptedIds: () => Promise.resolve(new Set<string>()),
+      probe: (baseUrl, token, signal) =>
+        adapters("openclaw").probe({ baseUrl, token, signal, direct: true }),
+    });
     const dashboard = await createDashboard({
       service,
       upgrades,
+      migration,
       store,
       runtime,
       feed,
@@ -224,6 +233,7 @@ export async function startControlPlane(
       api: apiRoutes({
         service,
         upgrades,
+        migration,
         health,
         runtime,
         store,

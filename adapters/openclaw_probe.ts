@@ -48,13 +48,18 @@ export async function probeOpenClaw(
     return { healthy: false, message: "No gateway token to probe with" };
   }
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
-  const notReady = await checkReadyz(context.baseUrl, signal, context.signal, timeoutMs);
+  // A gateway AgentPod rendered trusts the address the probe arrives from as a proxy
+  // and wants a forwarded client; one made by hand trusts none and refuses the header.
+  const headers: Record<string, string> = context.direct
+    ? {}
+    : { "x-forwarded-for": PROBE_FORWARDED_FOR };
+  const notReady = await checkReadyz(context.baseUrl, headers, signal, context.signal, timeoutMs);
   if (notReady) return notReady;
   const url = new URL(context.baseUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
   url.pathname = "/";
   return await openClawHandshake({
-    open: () => new DenoWebSocket(url, { headers: { "x-forwarded-for": PROBE_FORWARDED_FOR } }),
+    open: () => new DenoWebSocket(url, { headers }),
     token: context.token,
     signal,
     callerSignal: context.signal,
@@ -64,16 +69,14 @@ export async function probeOpenClaw(
 
 async function checkReadyz(
   baseUrl: string,
+  headers: Record<string, string>,
   signal: AbortSignal,
   callerSignal: AbortSignal,
   timeoutMs: number,
 ): Promise<ProbeResult | undefined> {
   let response: Response;
   try {
-    response = await fetch(new URL("/readyz", baseUrl), {
-      signal,
-      headers: { "x-forwarded-for": PROBE_FORWARDED_FOR },
-    });
+    response = await fetch(new URL("/readyz", baseUrl), { signal, headers });
   } catch (error) {
     if (signal.aborted) return aborted(callerSignal, timeoutMs);
     // Until the gateway listens, the published port accepts and resets connections.

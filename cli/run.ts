@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError } from "commander";
 import { errorMessage } from "../core/errors.ts";
+import { registerMigrateCommands } from "./commands_migrate.ts";
 import { registerOpsCommands } from "./commands_ops.ts";
 import { registerPodCommands } from "./commands_pod.ts";
 import { registerTenantCommands } from "./commands_tenant.ts";
@@ -37,6 +38,7 @@ export function buildCli(ctx: CliContext): Command {
   registerTenantCommands(program, ctx);
   registerPodCommands(program, ctx);
   registerOpsCommands(program, ctx);
+  registerMigrateCommands(program, ctx);
   return program;
 }
 

@@ -31,6 +31,7 @@ const NAV: [string, string][] = [
   ["/pods", "Pods"],
   ["/tenants", "Tenants"],
   ["/rollouts", "Rollouts"],
+  ["/migrate", "Migrate"],
   ["/pods/new", "New pod"],
   ["/adapters", "Adapters"],
   ["/settings", "Settings"],

@@ -87,6 +87,11 @@ export interface ProbeContext {
   config?: Record<string, unknown>;
   /** Aborts the probe. */
   signal: AbortSignal;
+  /**
+   * The agent trusts no proxy in front of it (a gateway made by hand, not rendered by
+   * AgentPod): the probe must not claim to forward a client.
+   */
+  direct?: boolean;
 }
 
 /** Outcome of a probe. */

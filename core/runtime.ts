@@ -5,6 +5,7 @@
  * @module
  */
 import type { ContainerSpec, RenderedFile } from "./adapter.ts";
+import type { EngineContainer } from "./migration.ts";
 import type { ObservedContainer } from "./planner.ts";
 
 /** Everything needed to create one pod's container. */
@@ -191,6 +192,21 @@ export interface ContainerRuntime {
    * adapter's drain: OpenClaw's own CLI talks to its gateway from inside).
    */
   exec(containerId: string, command: string[], signal?: AbortSignal): Promise<ExecOutput>;
+  /**
+   * Every container on the engine, ours or not, in any state, as its inspect shows it
+   * (read-only: what `migrate discover` scans).
+   */
+  listEngineContainers(): Promise<EngineContainer[]>;
+  /**
+   * One regular file of any container (running or not) through the archive API, changing
+   * nothing; undefined when it is absent or not a regular file; ValidationError when it is
+   * larger than `maxBytes`.
+   */
+  readContainerFile(
+    containerId: string,
+    path: string,
+    maxBytes: number,
+  ): Promise<Uint8Array | undefined>;
   /** Removes every volume of the pod (all the copies upgrades made); fine if none. */
   removePodVolumes(podId: string): Promise<void>;
   /** Our tenant networks, by name and tenant label (one engine call). */

@@ -12,6 +12,7 @@ import { AuthError, ValidationError } from "../core/errors.ts";
 import type { HealthMonitor } from "../core/health.ts";
 import type { ControlPlaneService } from "../core/service.ts";
 import type { UpgradeService } from "../core/upgrades.ts";
+import type { MigrationService } from "../core/migration_service.ts";
 import type { ContainerRuntime } from "../core/runtime.ts";
 import type { Store } from "../core/store.ts";
 import type { AgentAdapter } from "../core/adapter.ts";
@@ -22,6 +23,7 @@ import { API_SCHEMAS, openApiDocument } from "./openapi.ts";
 export interface ApiDeps {
   service: ControlPlaneService;
   upgrades: UpgradeService;
+  migration: MigrationService;
   health: HealthMonitor;
   runtime: ContainerRuntime;
   store: Store;
@@ -177,6 +179,10 @@ export function apiRoutes(deps: ApiDeps): Hono {
     const tenant = c.req.query("tenant");
     if (tenant !== undefined) await deps.store.tenants.get(tenant);
     return c.json(await deps.health.probeAll(tenant));
+  });
+  api.get("/migrate/discover", async (c) => {
+    const probe = c.req.query("probe") !== "false";
+    return c.json(await deps.migration.discover({ probe, signal: c.req.raw.signal }));
   });
   api.get("/rollouts", async (c) => c.json(await deps.upgrades.list()));
   api.post("/rollouts", async (c) => {

@@ -211,6 +211,13 @@ export function openApiDocument(): Record<string, unknown> {
           post: { summary: `${verb} a rollout`, responses: { 200: ok("Rollout"), 409: ok("") } },
         },
       ])),
+      "/migrate/discover": {
+        get: {
+          summary: "OpenClaw gateways on the engine that AgentPod did not make (read-only)",
+          parameters: params({ probe: "query" }),
+          responses: { 200: ok("Discovered gateways with verdicts; tokens never included") },
+        },
+      },
       "/reconcile": {
         post: {
           summary: "Run or plan a reconcile pass",

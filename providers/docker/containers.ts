@@ -141,6 +141,17 @@ export class ContainerApi {
     });
   }
 
+  /** What is at `source` in a container (a `HEAD` of the archive: nothing is sent). */
+  async statPath(id: string, source: string): Promise<PathStat> {
+    const response = await this.#t.request("HEAD", `${path(id)}/archive`, {
+      query: { path: source },
+    });
+    await response.body?.cancel();
+    const header = response.headers.get("x-docker-container-path-stat");
+    if (header === null) throw new Error(`The engine sent no stat of "${source}"`);
+    return decodePathStat(header);
+  }
+
   /** Downloads a file or directory of a container as a tar archive (see `readTar`). */
   async getArchive(id: string, source: string): Promise<{ archive: Uint8Array; stat?: PathStat }> {
     const response = await this.#t.request("GET", `${path(id)}/archive`, {

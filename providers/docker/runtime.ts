@@ -14,6 +14,7 @@ import {
 } from "../../core/errors.ts";
 import type { RenderedFile } from "../../core/adapter.ts";
 import { LABELS, podLabels } from "../../core/naming.ts";
+import type { EngineContainer } from "../../core/migration.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
 import type {
   ContainerRunState,
@@ -32,6 +33,8 @@ import type { ContainerCreateRequest } from "./container_types.ts";
 import type { Network } from "./networks.ts";
 import { lookupNetworkGateway } from "./network_gateway.ts";
 import { summarizeStats } from "./stats.ts";
+import { readTar } from "./tar.ts";
+import { toEngineContainer } from "./engine_container.ts";
 
 const WATCHED_ACTIONS = ["die", "oom", "destroy", "start", "stop", "kill"];
 
@@ -356,6 +359,52 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
+  async listEngineContainers(): Promise<EngineContainer[]> {
+    const rows = await this.#docker.containers.list({ all: true });
+    const images = new Map<string, Promise<Record<string, string>>>();
+    const labelsOf = (id: string) => {
+      let labels = images.get(id);
+      if (!labels) {
+        labels = this.inspectImage(id).then((info) => info?.labels ?? {}, () => ({}));
+        images.set(id, labels);
+      }
+      return labels;
+    };
+    const found = await Promise.all(rows.map(async (row) => {
+      try {
+        const inspect = await this.#docker.containers.inspect(row.Id);
+        return toEngineContainer(inspect, await labelsOf(inspect.Image));
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined; // removed meanwhile
+        throw error;
+      }
+    }));
+    return found.filter((c) => c !== undefined);
+  }
+
+  /** @inheritdoc */
+  async readContainerFile(
+    containerId: string,
+    path: string,
+    maxBytes: number,
+  ): Promise<Uint8Array | undefined> {
+    const containers = this.#docker.containers;
+    let stat;
+    try {
+      stat = await containers.statPath(containerId, path);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+    if (!isRegularFile(stat.mode)) return undefined;
+    if (stat.size > maxBytes) {
+      throw new ValidationError(`Cannot read "${path}": ${stat.size} bytes, over ${maxBytes}`);
+    }
+    const [entry] = readTar((await containers.getArchive(containerId, path)).archive);
+    return entry?.type === "file" ? entry.data : undefined;
+  }
+
+  /** @inheritdoc */
   async removePodVolumes(podId: string): Promise<void> {
     const volumes = await this.#docker.volumes.list({
       filters: { label: [this.#owned, `${LABELS.pod}=${podId}`] },
@@ -438,6 +487,16 @@ function engineTime(value: string | undefined): number | null {
   if (!value || value.startsWith("0001-")) return null;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * Go's `os.FileMode` type bits (dir, symlink, device, pipe, socket, char device,
+ * irregular): none set is a regular file.
+ */
+const GO_MODE_TYPE = 2 ** 31 + 2 ** 27 + 2 ** 26 + 2 ** 25 + 2 ** 24 + 2 ** 21 + 2 ** 19;
+
+function isRegularFile(mode: number): boolean {
+  return (mode & GO_MODE_TYPE) === 0;
 }
 
 async function ignoreNotFound(work: Promise<unknown>): Promise<void> {

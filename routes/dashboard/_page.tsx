@@ -22,6 +22,7 @@ import type { Logger } from "../../core/logger.ts";
 import type { ContainerRuntime } from "../../core/runtime.ts";
 import type { ControlPlaneService } from "../../core/service.ts";
 import type { UpgradeService } from "../../core/upgrades.ts";
+import type { MigrationService } from "../../core/migration_service.ts";
 import type { DashboardSession, Store } from "../../core/store.ts";
 import { type Flash, Layout } from "../../components/Layout.tsx";
 import { statusOf } from "../errors.ts";
@@ -41,6 +42,7 @@ export interface DoctorReport {
 export interface DashboardDeps {
   service: ControlPlaneService;
   upgrades: UpgradeService;
+  migration: MigrationService;
   store: Store;
   runtime: ContainerRuntime;
   feed: LiveFeed;

@@ -13,6 +13,7 @@ import type { DashboardContext, DashboardDeps } from "./_page.tsx";
 import { adapterRoutes } from "./adapters.tsx";
 import { liveRoutes } from "./live_routes.ts";
 import { loginRoutes } from "./login.tsx";
+import { migrateRoutes } from "./migrate.tsx";
 import { overviewRoutes } from "./overview.tsx";
 import { podCreateRoutes } from "./pod_new.tsx";
 import { podDetailRoutes } from "./pod_detail.tsx";
@@ -48,6 +49,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   podListRoutes(app, ctx);
   podDetailRoutes(app, ctx);
   rolloutRoutes(app, ctx);
+  migrateRoutes(app, ctx);
   adapterRoutes(app, ctx);
   settingsRoutes(app, ctx);
   return app;

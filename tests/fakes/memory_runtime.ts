@@ -21,6 +21,7 @@ import {
   ValidationError,
 } from "../../core/errors.ts";
 import { LABELS, podLabels } from "../../core/naming.ts";
+import type { EngineContainer } from "../../core/migration.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
 import type {
   ContainerRunState,
@@ -59,6 +60,8 @@ const METHODS: readonly RuntimeMethod[] = [
   "smokeRun",
   "copyDirectory",
   "removePodVolumes",
+  "listEngineContainers",
+  "readContainerFile",
   "exec",
   "listTenantNetworks",
   "ping",
@@ -149,6 +152,8 @@ class MemoryEngine {
   /** Labels and behaviour of images added with `addImage`. */
   readonly imageMeta = new Map<string, ImageMeta>();
   readonly listeners = new Set<(event: EngineEvent) => void>();
+  /** Containers someone else made (`addForeign`), with their files by absolute path. */
+  readonly foreign = new Map<string, { container: EngineContainer; files: Map<string, string> }>();
   readonly usage: ContainerUsage;
   readonly now: () => number;
   readonly schedule: (fn: () => void, ms: number) => () => void;
@@ -608,6 +613,80 @@ export class MemoryRuntime implements ContainerRuntime {
   readFile(containerId: string, path: string): RenderedFile | undefined {
     const c = this.#engine.container(containerId);
     return this.#engine.volumes.get(c.volume)?.files.get(path);
+  }
+
+  /**
+   * A container made by someone else (by hand, compose, `openclaw fleet`): listed by
+   * `listEngineContainers` with its files readable, never among our pod containers.
+   */
+  addForeign(container: EngineContainer, files: Record<string, string> = {}): void {
+    this.#engine.names.set(container.name, container.id);
+    this.#engine.foreign.set(container.id, { container, files: new Map(Object.entries(files)) });
+  }
+
+  /** @inheritdoc */
+  listEngineContainers(): Promise<EngineContainer[]> {
+    this.calls.listEngineContainers++;
+    const ours = [...this.#engine.containers.values()].map((c): EngineContainer => ({
+      id: c.id,
+      name: c.name,
+      image: c.image,
+      imageId: imageId(c.image),
+      state: c.state,
+      pid: c.state === "running" ? 1 : 0,
+      startedAt: new Date(c.startedAt ?? 0).toISOString(),
+      restartCount: c.restartCount,
+      command: [],
+      env: {},
+      labels: c.labels,
+      exposedPorts: [],
+      published: [{ containerPort: 0, hostIp: "127.0.0.1", hostPort: c.hostPort }],
+      hostname: c.name,
+      networks: [c.network],
+      restartPolicy: "unless-stopped",
+      autoRemove: false,
+      memoryBytes: 0,
+      nanoCpus: 0,
+      pidsLimit: null,
+      mounts: [{
+        type: "volume",
+        source: c.volume,
+        name: c.volume,
+        destination: c.volumePath,
+        rw: true,
+      }],
+    }));
+    const theirs = [...this.#engine.foreign.values()].map((f) => structuredClone(f.container));
+    return Promise.resolve([...ours, ...theirs]);
+  }
+
+  /** @inheritdoc */
+  readContainerFile(
+    containerId: string,
+    path: string,
+    maxBytes: number,
+  ): Promise<Uint8Array | undefined> {
+    this.calls.readContainerFile++;
+    const foreign = this.#engine.foreign.get(containerId);
+    let content: string | undefined;
+    if (foreign) {
+      content = foreign.files.get(path);
+    } else {
+      const c = this.#engine.find(containerId);
+      if (!c) return Promise.resolve(undefined);
+      const base = c.volumePath.replace(/\/$/, "");
+      content = path.startsWith(`${base}/`)
+        ? this.#engine.volumes.get(c.volume)?.files.get(path.slice(base.length + 1))?.content
+        : c.ownFiles.get(path)?.content;
+    }
+    if (content === undefined) return Promise.resolve(undefined);
+    const bytes = new TextEncoder().encode(content);
+    if (bytes.length > maxBytes) {
+      return Promise.reject(
+        new ValidationError(`Cannot read "${path}": ${bytes.length} bytes, over ${maxBytes}`),
+      );
+    }
+    return Promise.resolve(bytes);
   }
 
   /** Whether the engine has this volume. */

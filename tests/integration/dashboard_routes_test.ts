@@ -19,6 +19,7 @@ import { LiveFeed } from "../../routes/live_feed.ts";
 import { MemoryRuntime } from "../fakes/memory_runtime.ts";
 import { RolloutRunner } from "../../core/rollout_runner.ts";
 import { UpgradeService } from "../../core/upgrades.ts";
+import { MigrationService } from "../../core/migration_service.ts";
 import { pgliteFixture } from "./_store_fixtures.ts";
 
 const PASSWORD = "s3cret-admin-password";
@@ -88,10 +89,17 @@ async function setup() {
     onChange: (id) => void store.rollouts.get(id).then((r) => feed.publishRollout(r)),
   }, { gateIntervalMs: 5, smokeUpMs: 5, stopTimeoutSeconds: 1 });
   const upgrades = new UpgradeService({ store, runtime, wake: () => {} });
+  const migration = new MigrationService({
+    runtime,
+    instance: "memory",
+    adoptedIds: () => Promise.resolve(new Set<string>()),
+    probe: () => Promise.resolve({ healthy: true, message: "hello-ok" }),
+  });
   const printed: string[] = [];
   const deps = {
     service,
     upgrades,
+    migration,
     store,
     runtime,
     feed,
@@ -602,6 +610,41 @@ Deno.test("dashboard routes", async (t) => {
       await env.settle();
       assert.deepEqual(await env.service.listPods("acme"), []);
     });
+
+    await t.step(
+      "the Migrate page lists gateways made by hand, with verdicts, never tokens",
+      async () => {
+        env.runtime.addForeign({
+          id: "f00d",
+          name: "openclaw-by-hand",
+          image: "ghcr.io/openclaw/openclaw:2026.9.6",
+          imageId: "sha256:f00d",
+          state: "running",
+          pid: 7,
+          startedAt: "2026-12-01T00:00:00Z",
+          restartCount: 0,
+          command: ["node", "openclaw.mjs", "gateway", "--bind", "lan"],
+          env: { OPENCLAW_GATEWAY_TOKEN: "hand-made-secret" },
+          labels: {},
+          exposedPorts: ["18789/tcp"],
+          published: [{ containerPort: 18789, hostIp: "0.0.0.0", hostPort: 18789 }],
+          hostname: "f00d",
+          networks: ["bridge"],
+          restartPolicy: "unless-stopped",
+          autoRemove: false,
+          memoryBytes: 0,
+          nanoCpus: 0,
+          pidsLimit: null,
+          mounts: [],
+        });
+        const html = await (await request("/migrate", {}, jar)).text();
+        assert.match(html, /data-container="openclaw-by-hand" data-verdict="adoptable"/);
+        assert.match(html, /published on every interface/);
+        assert.match(html, /openclaw-by-hand\/gateway/, "the names adopt would use");
+        assert.ok(!html.includes("hand-made-secret"), "the token is never shown");
+        assert.match(html, /href="\/migrate"/, "in the navigation");
+      },
+    );
 
     await t.step("the live stream needs a session and carries pod changes", async () => {
       const res = await request("/live", {}, jar);

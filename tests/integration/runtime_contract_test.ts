@@ -61,6 +61,11 @@ interface Subject extends AsyncDisposable {
    * right after its start (a broken release); removed with the subject.
    */
   addBrokenImage(ref: string, code: number): Promise<void>;
+  /**
+   * A container someone else made (not ours, no pod): created, not started, with an
+   * OpenClaw variable, port 18789 exposed and `file` in its filesystem; removed with the subject.
+   */
+  addForeign(name: string, file: { path: string; content: string }): Promise<string>;
 }
 
 function freePort(): number {
@@ -108,6 +113,7 @@ async function dockerSubject(): Promise<Subject> {
   const tenant = caseTenant();
   const other = `${INSTANCE}-other`;
   const images: string[] = [];
+  const foreign: string[] = [];
   const dispose = async () => {
     try {
       for (const instance of [INSTANCE, other]) {
@@ -175,8 +181,24 @@ async function dockerSubject(): Promise<Subject> {
         await docker.containers.remove(Id, { force: true });
       }
     },
+    async addForeign(name, file) {
+      const { Id } = await docker.containers.create({
+        Image: IMAGE,
+        Cmd: ["sleep", "3600"],
+        Env: ["OPENCLAW_GATEWAY_TOKEN=not-a-secret"],
+        ExposedPorts: { "18789/tcp": {} },
+      }, { name });
+      foreign.push(Id);
+      const slash = file.path.lastIndexOf("/");
+      await docker.containers.putArchive(Id, file.path.slice(0, slash) || "/", [{
+        name: file.path.slice(slash + 1),
+        data: file.content,
+      }]);
+      return Id;
+    },
     [Symbol.asyncDispose]: async () => {
       for (const ref of images) await docker.images.remove(ref, { force: true }).catch(() => {});
+      for (const id of foreign) await docker.containers.remove(id, { force: true }).catch(() => {});
       await dispose();
     },
   };
@@ -202,6 +224,33 @@ function memorySubject(): Promise<Subject> {
         exitAfter: { ms: 0, code },
       });
       return Promise.resolve();
+    },
+    addForeign(name, file) {
+      const id = crypto.randomUUID().replaceAll("-", "");
+      runtime.addForeign({
+        id,
+        name,
+        image: IMAGE,
+        imageId: `sha256:${id}`,
+        state: "created",
+        pid: 0,
+        startedAt: "0001-01-01T00:00:00Z",
+        restartCount: 0,
+        command: ["sleep", "3600"],
+        env: { OPENCLAW_GATEWAY_TOKEN: "not-a-secret" },
+        labels: {},
+        exposedPorts: ["18789/tcp"],
+        published: [],
+        hostname: id.slice(0, 12),
+        networks: ["bridge"],
+        restartPolicy: "no",
+        autoRemove: false,
+        memoryBytes: 0,
+        nanoCpus: 0,
+        pidsLimit: null,
+        mounts: [],
+      }, { [file.path]: file.content });
+      return Promise.resolve(id);
     },
     [Symbol.asyncDispose]: () => Promise.resolve(),
   });
@@ -254,6 +303,52 @@ for (const [name, make] of SUBJECTS) {
       await using subject = await make();
       await fn(subject);
     });
+
+  test("listEngineContainers lists every container, ours and others', with what inspect says", async (s) => {
+    const ours = await s.runtime.createPodContainer(podRequest(s, "listed"));
+    const name = `contract-foreign-${RUN}-${crypto.randomUUID().slice(0, 6)}`;
+    const theirs = await s.addForeign(name, { path: "/tmp/openclaw.json", content: "{}" });
+    const all = await s.runtime.listEngineContainers();
+    const mine = all.find((c) => c.id === ours);
+    assert.ok(mine, "our pod's container is listed");
+    assert.equal(mine.labels["agentpod.instance"], INSTANCE);
+    assert.equal(mine.mounts.some((m) => m.destination === VOLUME_PATH), true);
+    const other = all.find((c) => c.id === theirs);
+    assert.ok(other, "a container that is not ours is listed too");
+    assert.equal(other.name, name);
+    assert.equal(other.state, "created");
+    assert.equal(other.env.OPENCLAW_GATEWAY_TOKEN, "not-a-secret");
+    assert.ok(other.exposedPorts.includes("18789/tcp"), other.exposedPorts.join());
+    assert.deepEqual(other.command.slice(-2), ["sleep", "3600"]);
+    assert.equal(other.labels["agentpod.instance"], undefined);
+    assert.equal(other.autoRemove, false);
+    assert.deepEqual(
+      await s.runtime.listPodContainers().then((l) => l.some((c) => c.id === theirs)),
+      false,
+    );
+  });
+
+  test("readContainerFile reads a regular file of any container, bounded, changing nothing", async (s) => {
+    const id = await s.runtime.createPodContainer(podRequest(s, "readable", [
+      { path: "config/app.json", content: '{"a":1}\n', mode: 0o600, uid: 1000 },
+    ]));
+    const read = (path: string, max = 1024) => s.runtime.readContainerFile(id, path, max);
+    const decode = (bytes: Uint8Array | undefined) => bytes && new TextDecoder().decode(bytes);
+    assert.equal(decode(await read(`${VOLUME_PATH}/config/app.json`)), '{"a":1}\n');
+    assert.equal(await read(`${VOLUME_PATH}/config/missing.json`), undefined);
+    assert.equal(await read(`${VOLUME_PATH}/config`), undefined, "a directory is no file");
+    await assert.rejects(read(`${VOLUME_PATH}/config/app.json`, 3), ValidationError);
+    const name = `contract-foreign-${RUN}-${crypto.randomUUID().slice(0, 6)}`;
+    const theirs = await s.addForeign(name, { path: "/tmp/openclaw.json", content: '{"b":2}' });
+    assert.equal(
+      decode(await s.runtime.readContainerFile(theirs, "/tmp/openclaw.json", 1024)),
+      '{"b":2}',
+    );
+    assert.equal(
+      await s.runtime.readContainerFile("no-such-container", "/etc/passwd", 1),
+      undefined,
+    );
+  });
 
   test("createPodContainer makes network, volume and a created container with its labels and files", async (s) => {
     const request = podRequest(s, "create", [
