@@ -7,7 +7,7 @@
 import { adapterById, listAdapters } from "./adapters/mod.ts";
 import type { AgentAdapter } from "./core/adapter.ts";
 import { parseServerConfig, type ServerConfig } from "./core/config.ts";
-import { errorMessage } from "./core/errors.ts";
+import { errorMessage, ValidationError } from "./core/errors.ts";
 import { HealthMonitor } from "./core/health.ts";
 import { Reconciler } from "./core/reconciler.ts";
 import type { SecretBox } from "./core/secrets.ts";
@@ -22,6 +22,9 @@ import { electLeader } from "./providers/store/leader.ts";
 import { RolloutRunner } from "./core/rollout_runner.ts";
 import { UpgradeService } from "./core/upgrades.ts";
 import { MigrationService } from "./core/migration_service.ts";
+import { AdoptedContainers } from "./core/adopted.ts";
+import { trustProxyCommand } from "./adapters/openclaw_adopt.ts";
+import { podOrigins } from "./core/render.ts";
 import { openDatabase } from "./providers/store/mod.ts";
 import { createStore } from "./providers/store/store.ts";
 import { apiRoutes, hashToken } from "./routes/api.ts";
@@ -98,7 +101,8 @@ export async function startControlPlane(
     const docker = createDockerClient({ host: config.dockerHost });
     cleanups.push(() => docker.close());
     const instance = await instanceId(store);
-    const runtime = new DockerRuntime(docker, instance);
+    const adopted = new AdoptedContainers();
+    const runtime = new DockerRuntime(docker, instance, adopted);
     const routing = { domain: config.domain, trustedProxies: config.trustedProxies };
     const usage = new Map<string, ContainerUsage>();
     const background = (work: Promise<unknown>) =>
@@ -128,6 +132,7 @@ export async function startControlPlane(
       isLeader: () => late.leader?.() ?? false,
       onFollowerEnqueue: (key) => background(db.notify(POD_CHANNEL, key)),
       onRespec: (podId) => late.upgrades?.respec(podId) ?? Promise.resolve(false),
+      adopted,
       onPodChanged: (podId, change) => {
         if (change === "started") late.health?.podStarted(podId);
         if (change === "deleted") {
@@ -201,9 +206,22 @@ export async function startControlPlane(
     const migration = new MigrationService({
       runtime,
       instance,
-      adoptedIds: () => Promise.resolve(new Set<string>()),
-      probe: (baseUrl, token, signal) =>
-        adapters("openclaw").probe({ baseUrl, token, signal, direct: true }),
+      service,
+      store,
+      adopted,
+      adoptedIds: async () =>
+        new Set((await store.pods.listStates()).flatMap((s) => s.adoptedContainerId ?? [])),
+      probe: (baseUrl, token, signal, direct = true) =>
+        adapters("openclaw").probe({ baseUrl, token, signal, direct }),
+      trustProxy: async (containerId, stateDir, proxy, origins) => {
+        const out = await runtime.exec(containerId, trustProxyCommand(stateDir, proxy, origins));
+        if (out.exitCode !== 0) {
+          throw new ValidationError(
+            `Cannot change the gateway's config: ${(out.stderr || out.stdout).trim().slice(-300)}`,
+          );
+        }
+      },
+      origins: (tenant, pod) => podOrigins(tenant, pod, routing),
     });
     const dashboard = await createDashboard({
       service,

@@ -1,13 +1,25 @@
 /**
- * `agentpod migrate discover`: the OpenClaw gateways on this host that AgentPod did not
- * make, with a verdict each (a wrapper over `/migrate/discover`; read-only).
+ * `agentpod migrate discover|adopt|release`: the OpenClaw gateways on this host that
+ * AgentPod did not make, with a verdict each (read-only); adopting them as they run
+ * (never restarted); releasing an adopted pod (its container left as it is). Wrappers
+ * over `/migrate/discover`, `/migrate/adopt` and `/tenants/…/release`.
  * @module
  */
 import type { Command } from "commander";
 import type { DiscoveredGateway } from "../core/migration.ts";
+import type { AdoptOutcome } from "../core/migration_service.ts";
 import type { CliContext, FormatOptions } from "./context.ts";
 import { orDash, renderJson, renderTable } from "./format.ts";
-import { withFormat } from "./options.ts";
+import { CliError, ExitCode } from "./errors.ts";
+import { podRef, tenantId, withFormat } from "./options.ts";
+
+interface AdoptOptions extends FormatOptions {
+  all?: boolean;
+  tenant?: string;
+  pod?: string;
+  dryRun?: boolean;
+  route?: boolean;
+}
 
 interface DiscoverOptions extends FormatOptions {
   probe: boolean;
@@ -34,6 +46,61 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
       if (options.format === "json") return await ctx.out(renderJson(found));
       if (found.length === 0) return await ctx.out("No OpenClaw gateways found\n");
       await ctx.out(discoverTable(found, options.wide === true));
+    });
+
+  withFormat(migrate.command("adopt [containers...]"))
+    .description("Adopt gateways as they run (never restarted): named ones, or --all")
+    .option("--all", "every gateway discover calls adoptable (fleet cells included)")
+    .option("--tenant <id>", "adopt into this tenant (created when missing)")
+    .option("--pod <name>", "the pod's name (one container only)")
+    .option("--dry-run", "say what would be adopted; change nothing")
+    .option(
+      "--route",
+      "route through Traefik too: the gateway trusts the proxy (hot reload, no restart); " +
+        "clients of its port must then come through the route",
+    )
+    .action(async (containers: string[], options: AdoptOptions) => {
+      if ((containers.length === 0) === !options.all) {
+        throw new CliError(ExitCode.usage, "Name the containers to adopt, or pass --all");
+      }
+      if (options.tenant !== undefined) tenantId(options.tenant);
+      if (options.pod !== undefined) tenantId(options.pod);
+      const client = await ctx.client();
+      if (ctx.showProgress && options.format !== "json") {
+        await ctx.err("Scanning the engine and proving tokens…\n");
+      }
+      const outcomes = await client.request<AdoptOutcome[]>("POST", "/migrate/adopt", {
+        body: {
+          ...(options.all ? { all: true } : { containers }),
+          tenant: options.tenant,
+          pod: options.pod,
+          dryRun: options.dryRun,
+          route: options.route,
+        },
+      });
+      if (options.format === "json") return await ctx.out(renderJson(outcomes));
+      if (outcomes.length === 0) return await ctx.out("Nothing to adopt\n");
+      await ctx.out(renderTable(
+        ["Container", "Pod", "Result", "Message"],
+        outcomes.map((o) => [o.container, o.pod, o.result, o.message]),
+      ));
+    });
+
+  withFormat(migrate.command("release <tenant/pod>"))
+    .description("Stop managing an adopted pod; its container is left exactly as it is")
+    .action(async (address: string, options: FormatOptions) => {
+      const ref = podRef(address);
+      const client = await ctx.client();
+      const released = await client.request<{ pod: string; container: string }>(
+        "POST",
+        `/tenants/${ref.tenant}/pods/${ref.pod}/release`,
+      );
+      if (options.format === "json") return await ctx.out(renderJson(released));
+      await ctx.out(
+        `Released ${released.pod}: container ${
+          released.container.slice(0, 12)
+        } runs on, unmanaged\n`,
+      );
     });
 }
 

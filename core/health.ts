@@ -96,6 +96,9 @@ export class HealthMonitor {
         token: await this.#token(pod),
         config: pod.spec.config,
         signal: controller.signal,
+        // An adopted gateway runs the config it was made with: it trusts no proxy
+        // unless adopt routed it.
+        direct: pod.adoption !== null && pod.adoption.routed !== true,
       });
     } catch (error) {
       return { healthy: false, message: `Probe failed: ${errorMessage(error)}` };

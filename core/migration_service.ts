@@ -1,13 +1,20 @@
 /**
  * `MigrationService`: finds the OpenClaw gateways on the engine that AgentPod did not
- * make (`migrate discover`). Read-only: it lists and inspects containers, reads each
- * gateway's `openclaw.json` through the archive API and proves the token it found with
- * the adapter's probe; it never changes a container and never reports a token.
+ * make (`migrate discover`) and brings them under management as they run
+ * (`migrate adopt`), or lets them go (`migrate release`).
+ *
+ * Discovery is read-only: it lists and inspects containers, reads each gateway's
+ * `openclaw.json` through the archive API and proves the token it found with the
+ * adapter's probe; it never reports a token. Adoption never restarts a container:
+ * ownership is recorded in the database (labels cannot change on a live container).
  * @module
  */
 import type { ProbeResult } from "./adapter.ts";
-import { errorMessage } from "./errors.ts";
+import type { AdoptedContainers } from "./adopted.ts";
+import { ConflictError, errorMessage, NotFoundError, ValidationError } from "./errors.ts";
+import { parsePodRef, parseTenantId } from "./ids.ts";
 import {
+  ADOPTED_BY_ALL,
   describeGateway,
   type DiscoveredGateway,
   type EngineContainer,
@@ -15,10 +22,13 @@ import {
   gatewaySignals,
   gatewayToken,
   isGateway,
+  NEVER_ADOPTED,
   parseGatewayConfig,
   stateDirPath,
 } from "./migration.ts";
 import type { ContainerRuntime } from "./runtime.ts";
+import type { ControlPlaneService } from "./service.ts";
+import type { PodRecord, Store } from "./store.ts";
 
 /** The largest `openclaw.json` read (the gateway's own stay far below). */
 export const MAX_GATEWAY_CONFIG_BYTES = 1024 * 1024;
@@ -28,15 +38,69 @@ const PROBE_CONCURRENCY = 4;
 /** What the service needs. */
 export interface MigrationDeps {
   runtime: ContainerRuntime;
+  /** Records adopted pods (absent: discovery only). */
+  service?: ControlPlaneService;
+  store?: Store;
+  /** Shared with the runtime: an adopted container is a pod's from the moment it is. */
+  adopted?: AdoptedContainers;
   /** This control plane's instance id. */
   instance: string;
   /** Ids of containers this instance adopted. */
   adoptedIds(): Promise<ReadonlySet<string>>;
   /**
-   * Probes a gateway made by hand at `baseUrl` with `token` (such gateways trust no
-   * proxy, so the probe must not claim to forward a client).
+   * Probes a gateway made by hand at `baseUrl` with `token`; `direct` (the default): it
+   * trusts no proxy, so the probe must not claim to forward a client.
    */
-  probe(baseUrl: string, token: string, signal: AbortSignal): Promise<ProbeResult>;
+  probe(
+    baseUrl: string,
+    token: string,
+    signal: AbortSignal,
+    direct?: boolean,
+  ): Promise<ProbeResult>;
+  /**
+   * Makes a running gateway trust `proxy` and accept `origins` without a restart (the
+   * OpenClaw adapter's config edit, run inside the container).
+   */
+  trustProxy?(
+    containerId: string,
+    stateDir: string,
+    proxy: string,
+    origins: string[],
+  ): Promise<void>;
+  /** The public origins of a pod (`https://<pod>.<tenant>.<domain>`, …). */
+  origins?(tenant: string, pod: string): string[];
+}
+
+/** What `migrate adopt` is asked. */
+export interface AdoptRequest {
+  /** Container names or ids (at least 12 hex digits); or `all`. */
+  containers?: string[];
+  /** Every gateway whose verdict is adoptable (fleet cells included). */
+  all?: boolean;
+  /** The tenant (created when missing); default: each container's suggestion. */
+  tenant?: string;
+  /** The pod name (one container only); default: its suggestion. */
+  pod?: string;
+  /** Only say what would happen. */
+  dryRun?: boolean;
+  /**
+   * Also route it through Traefik: its gateway is made to trust the route's proxy (a hot
+   * reload, no restart). From then on a client of its published port must come through
+   * the route or send X-Forwarded-For: OpenClaw refuses unattributed requests from a
+   * trusted proxy's address, and every client of that port arrives from it.
+   */
+  route?: boolean;
+}
+
+/** What adopt did (or would do) with one container. */
+export interface AdoptOutcome {
+  container: string;
+  containerId: string;
+  /** `<tenant>/<pod>`. */
+  pod: string;
+  /** `adopted`, `already` (adopted before: nothing to do), `would-adopt` (dry run). */
+  result: "adopted" | "already" | "would-adopt";
+  message: string;
 }
 
 /** A discovered gateway and, kept apart from what is reported, its token. */
@@ -81,6 +145,162 @@ export class MigrationService {
     found.sort((a, b) => a.gateway.name.localeCompare(b.gateway.name));
     if (options.probe !== false) await this.#probeAll(found, options.signal);
     return found;
+  }
+
+  /**
+   * Adopts gateways as they run: every one `all` selects, or those named. Refuses, with
+   * the reason and before any change, a container whose verdict forbids it; one adopted
+   * before is reported `already` (adopt is idempotent).
+   */
+  async adopt(request: AdoptRequest): Promise<AdoptOutcome[]> {
+    const { service, store } = this.#d;
+    if (!service || !store) throw new Error("Adoption is not wired in this process");
+    if (!request.all && !request.containers?.length) {
+      throw new ValidationError("Name the containers to adopt, or pass --all");
+    }
+    if (request.tenant !== undefined) parseTenantId(request.tenant);
+    const found = await this.find({ probe: true });
+    const chosen = request.all
+      ? found.filter((f) => ADOPTED_BY_ALL.has(f.gateway.verdict))
+      : request.containers!.map((ref) => pick(found, ref));
+    if (request.pod !== undefined && chosen.length !== 1) {
+      throw new ValidationError("--pod names one pod: adopt one container with it");
+    }
+    for (const f of chosen) {
+      const { verdict, reason, name } = f.gateway;
+      if (NEVER_ADOPTED.has(verdict) && verdict !== "managed") {
+        throw new ValidationError(`Cannot adopt "${name}" (${verdict}): ${reason}`);
+      }
+    }
+    const outcomes: AdoptOutcome[] = [];
+    for (const f of chosen) {
+      const g = f.gateway;
+      if (g.verdict === "managed") {
+        const pod = await store.pods.findAdopted(g.id);
+        const routed = pod && request.route && !request.dryRun && !pod.adoption?.routed
+          ? await this.#route(pod, f)
+          : undefined;
+        outcomes.push({
+          container: g.name,
+          containerId: g.id,
+          pod: pod ? `${pod.tenant}/${pod.name}` : "-",
+          result: "already",
+          message: routed ?? (pod ? "Adopted before: nothing to do" : g.reason),
+        });
+        continue;
+      }
+      const tenant = request.tenant ?? g.suggested.tenant;
+      const name = request.pod ?? g.suggested.pod;
+      const ref = parsePodRef(`${tenant}/${name}`);
+      if (request.dryRun) {
+        outcomes.push({
+          container: g.name,
+          containerId: g.id,
+          pod: `${ref.tenant}/${ref.pod}`,
+          result: "would-adopt",
+          message: `Would adopt as it runs (${g.verdict}): port ${g.address!.hostPort}`,
+        });
+        continue;
+      }
+      if (!(await store.tenants.list()).some((t) => t.id === ref.tenant)) {
+        await service.createTenant(ref.tenant).catch((error) => {
+          if (!(error instanceof ConflictError)) throw error;
+        });
+      }
+      const c = f.container;
+      try {
+        const view = await service.adoptPod(ref.tenant, {
+          name: ref.pod,
+          adapter: "openclaw",
+          image: c.image,
+          hostPort: g.address!.hostPort,
+          token: f.token!,
+          adoption: {
+            containerId: c.id,
+            containerName: c.name,
+            imageId: c.imageId,
+            stateDir: g.stateDir,
+            hostname: c.hostname,
+            containerPort: g.address ? portOf(c, g.address.hostPort) : 18789,
+            networks: c.networks,
+            restartPolicy: g.restartPolicy,
+            adoptedAt: new Date().toISOString(),
+          },
+        });
+        this.#d.adopted?.set(c.id, view.id);
+        let message = `Adopted as it runs (${g.verdict}); ${g.warnings.length} warning(s)`;
+        if (request.route) {
+          const pod = await store.pods.getById(view.id);
+          if (pod) message += `; ${await this.#route(pod, f)}`;
+        } else {
+          message += "; not routed (its gateway trusts no proxy: adopt it again with --route)";
+        }
+        outcomes.push({
+          container: g.name,
+          containerId: g.id,
+          pod: view.pod,
+          result: "adopted",
+          message,
+        });
+      } catch (error) {
+        this.#d.adopted?.delete(c.id);
+        throw error;
+      }
+    }
+    return outcomes;
+  }
+
+  /**
+   * Routes an adopted gateway through Traefik: it is made to trust the address its
+   * published port's traffic arrives from, by a hot reload. Verified: the same run
+   * (StartedAt, RestartCount) answers a probe that forwards a client, within 20 s.
+   */
+  async #route(pod: PodRecord, f: FoundGateway): Promise<string> {
+    const { runtime, trustProxy, origins, store } = this.#d;
+    const adoption = pod.adoption!;
+    if (!trustProxy || !origins || !store) throw new Error("Routing is not wired in this process");
+    const before = await runtime.inspectPodContainer(adoption.containerId);
+    if (before?.state !== "running") {
+      throw new ConflictError(
+        `Cannot route "${pod.tenant}/${pod.name}": its container is not running`,
+      );
+    }
+    const proxy = await runtime.publishedSource(adoption.containerId);
+    const local = [
+      `http://127.0.0.1:${adoption.containerPort}`,
+      `http://localhost:${adoption.containerPort}`,
+    ];
+    await trustProxy(adoption.containerId, adoption.stateDir.path, proxy, [
+      ...origins(pod.tenant, pod.name),
+      ...local,
+    ]);
+    const baseUrl = `http://127.0.0.1:${pod.hostPort}`;
+    let last: ProbeResult | undefined;
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      last = await this.#d.probe(baseUrl, f.token!, AbortSignal.timeout(8_000), false);
+      if (last.healthy) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const after = await runtime.inspectPodContainer(adoption.containerId);
+    if (after?.startedAt !== before.startedAt || after?.restartCount !== before.restartCount) {
+      throw new ConflictError(
+        `Routing "${pod.tenant}/${pod.name}" restarted its container: this should not happen; its config kept the change`,
+      );
+    }
+    if (!last?.healthy) {
+      throw new ConflictError(
+        `Routing "${pod.tenant}/${pod.name}": the gateway did not take the proxy within 20 s: ${last?.message}`,
+      );
+    }
+    await store.pods.setAdoption(pod.id, { ...adoption, routed: true });
+    return `routed: it trusts ${proxy} (no restart); clients of port ${pod.hostPort} now come through the route`;
+  }
+
+  /** Stops managing an adopted pod; its container is left exactly as it is. */
+  async release(tenant: string, pod: string): Promise<{ pod: string; container: string }> {
+    if (!this.#d.service) throw new Error("Adoption is not wired in this process");
+    return await this.#d.service.releasePod(tenant, pod);
   }
 
   async #readConfig(c: EngineContainer): Promise<GatewayConfigFacts> {
@@ -128,4 +348,22 @@ export class MigrationService {
     };
     await Promise.all(Array.from({ length: PROBE_CONCURRENCY }, worker));
   }
+}
+
+/** The container a name or id (12+ hex digits) means; NotFoundError otherwise. */
+function pick(found: FoundGateway[], ref: string): FoundGateway {
+  const match = found.find((f) =>
+    f.gateway.name === ref || (/^[0-9a-f]{12,64}$/.test(ref) && f.gateway.id.startsWith(ref))
+  );
+  if (!match) {
+    throw new NotFoundError(
+      `No OpenClaw gateway "${ref}" on this host: see \`agentpod migrate discover\``,
+    );
+  }
+  return match;
+}
+
+/** The container port published on `hostPort`. */
+function portOf(c: EngineContainer, hostPort: number): number {
+  return c.published.find((p) => p.hostPort === hostPort)?.containerPort ?? 18789;
 }

@@ -56,6 +56,8 @@ export interface ObservedContainer {
   state: ContainerState;
   /** Creation time, ms since the epoch. */
   createdAt: number;
+  /** Adopted, not made by AgentPod: never removed as an orphan. */
+  adopted?: boolean;
 }
 
 /** One step of a plan. */
@@ -100,7 +102,8 @@ export function planReconcile(
   }
   for (const containers of byPod.values()) {
     for (const c of containers) {
-      if (now - c.createdAt >= options.orphanGraceMs) {
+      // A container AgentPod adopted stays the user's once its pod is gone (released).
+      if (!c.adopted && now - c.createdAt >= options.orphanGraceMs) {
         actions.push({
           kind: "remove-orphan",
           containerId: c.id,

@@ -58,6 +58,36 @@ export interface PodSpec {
   volumeEpoch: number;
 }
 
+/**
+ * A pod adopted from a container AgentPod did not make (`migrate adopt`): the container
+ * keeps running as it is (same id, name, volume, hostname); AgentPod records what it saw.
+ */
+export interface Adoption {
+  /** The adopted container's id: ownership, since its labels cannot change. */
+  containerId: string;
+  /** Its name when adopted. */
+  containerName: string;
+  /** The image id it runs. */
+  imageId: string;
+  /** Where its state lives. */
+  stateDir: { kind: "volume" | "bind" | "container"; source: string | null; path: string };
+  /** Its hostname (an AgentPod-made successor keeps it: OpenClaw's owner lease). */
+  hostname: string;
+  /** The agent's port inside the container. */
+  containerPort: number;
+  /** Its networks when adopted. */
+  networks: string[];
+  /** Its restart policy when adopted. */
+  restartPolicy: string;
+  /** When (ISO 8601). */
+  adoptedAt: string;
+  /**
+   * Its gateway trusts the route's proxy (`migrate adopt --route`): reached through
+   * Traefik and probed as AgentPod's own pods are. Otherwise probed directly.
+   */
+  routed?: boolean;
+}
+
 /** The reconciler's side of a pod. */
 export interface PodStatus {
   /** Generation the reconciler last acted on. */
@@ -104,6 +134,8 @@ export interface Pod {
   updatedAt: string;
   /** The long operation (a rollout) that owns the pod now; the reconciler leaves it alone. */
   operationId: string | null;
+  /** Set when the pod runs a container AgentPod adopted rather than made. */
+  adoption: Adoption | null;
 }
 
 /** A pod's condition of `type`, if any. */

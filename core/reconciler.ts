@@ -14,6 +14,7 @@ import { assessCrashes, type CrashAssessment } from "./crash_loop.ts";
 import { errorMessage, UnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { isRollbackHandle, tenantNetworkName } from "./naming.ts";
+import { ADOPTED_SPEC_HASH, type AdoptedContainers } from "./adopted.ts";
 import {
   type Action,
   type DesiredPod,
@@ -100,6 +101,8 @@ export interface ReconcilerDeps {
   onRespec?(podId: string): Promise<boolean>;
   /** Called after a pod's status or events changed (live views, health kicks). */
   onPodChanged?(podId: string, change: "status" | "started" | "deleted"): void;
+  /** Containers adopted by pods (shared with the runtime); kept in step with the rows. */
+  adopted?: AdoptedContainers;
 }
 
 /** A planned action with the pod's address, as shown to users. */
@@ -285,6 +288,11 @@ export class Reconciler {
         ? Promise.resolve([...this.#seen.values()].flat())
         : this.#deps.runtime.listPodContainers(),
     ]);
+    // The rows are the truth of who adopted what; a container adopted by another process
+    // since the last pass is listed from the next one on (its own reconcile sees it now).
+    this.#deps.adopted?.replaceAll(
+      states.flatMap((s) => s.adoptedContainerId ? [[s.adoptedContainerId, s.id] as const] : []),
+    );
     if (!light) this.#seeAll(observed, since);
     if (!options.dryRun && this.#leading()) await this.#learnGateways(states, observed);
     const stale = states.filter((s) => s.desiredState === "running" && !this.#isFresh(s));
@@ -430,7 +438,10 @@ export class Reconciler {
         ...base,
         specHash: rendered.request.specHash,
         // Files trust the tenant gateway: until it is known their hash is not either.
-        filesHash: this.#gateways.has(state.tenant) ? rendered.filesHash : undefined,
+        // An adopted container keeps the files it has: AgentPod writes none into it.
+        filesHash: this.#gateways.has(state.tenant) && !state.adoptedContainerId
+          ? rendered.filesHash
+          : undefined,
         writtenFilesHash: state.filesHash,
       };
     } catch (error) {
@@ -478,13 +489,18 @@ export class Reconciler {
     const secrets = pod.secrets
       ? await this.#deps.secrets.open<PodSecrets>(pod.secrets)
       : { token: "", values: {} };
-    const result = renderPodRequest(
+    const made = renderPodRequest(
       pod,
       this.#deps.adapterById(pod.spec.adapter),
       secrets,
       this.#deps.routing,
       gateway ?? null,
     );
+    // An adopted pod runs the container it was adopted with, as it is: its spec is
+    // whatever that container has (an explicit upgrade moves it to one AgentPod makes).
+    const result = pod.adoption
+      ? { ...made, request: { ...made.request, specHash: ADOPTED_SPEC_HASH, files: [] } }
+      : made;
     if (cache) this.#rendered.set(pod.id, { generation: pod.generation, gateway, result });
     return result;
   }
@@ -500,11 +516,18 @@ export class Reconciler {
   async #reconcile(podId: string): Promise<RunResult | void> {
     if (!this.#leading()) return; // fenced: a follower never touches the engine
     const { store, runtime } = this.#deps;
-    const [pod, listed] = await Promise.all([
+    const [pod, firstList] = await Promise.all([
       store.pods.getById(podId),
       runtime.listPodContainers(podId),
     ]);
+    let listed = firstList;
     if (!pod) return this.#see(podId, await this.#removeOrphans(listed));
+    const adopted = pod.adoption?.containerId;
+    if (adopted && this.#deps.adopted && this.#deps.adopted.podOf(adopted) !== podId) {
+      // Adopted through another process: the runtime lists it from now on.
+      this.#deps.adopted.set(adopted, podId);
+      listed = await runtime.listPodContainers(podId);
+    }
     const observed = (await Promise.all(listed.map((c) => runtime.inspectPodContainer(c.id))))
       .filter((c): c is ContainerRunState => c !== undefined);
     this.#see(podId, observed);
@@ -547,13 +570,22 @@ export class Reconciler {
       ref: `${pod.tenant}/${pod.name}`,
       desiredState,
       specHash: rendered?.request.specHash ?? "",
-      filesHash: rendered && this.#gateways.has(pod.tenant) ? rendered.filesHash : undefined,
+      filesHash: rendered && this.#gateways.has(pod.tenant) && !pod.adoption
+        ? rendered.filesHash
+        : undefined,
       writtenFilesHash: pod.status.filesHash,
       renderError,
       restartPending: pod.spec.restartRequested > pod.status.restartObserved,
       failed,
     };
     let actions = planPod(desired, observed);
+    if (adopted && !observed.some((c) => c.id === adopted)) {
+      // The adopted container is gone: its state was in it or in the user's volume, so a
+      // new container here would start empty. Nothing is made until a user decides.
+      actions = actions.filter((a) => a.kind !== "create");
+      renderError ??= `The adopted container ${adopted.slice(0, 12)} is gone: ` +
+        "release the pod, or upgrade it to move it to a container AgentPod makes";
+    }
     // The same generation, seen converged before, yet another container spec: this
     // AgentPod renders it differently (it was upgraded). Not the whole fleet at once:
     // the change goes through a rollout, one pod at a time, gated.
@@ -719,7 +751,10 @@ export class Reconciler {
     const now = this.#deps.now();
     const kept: ObservedContainer[] = [];
     for (const c of listed) {
-      if (now - c.createdAt >= this.#options.orphanGraceMs) {
+      if (c.adopted) {
+        // Released (or its row deleted): the container is the user's again, untouched.
+        this.#deps.adopted?.delete(c.id);
+      } else if (now - c.createdAt >= this.#options.orphanGraceMs) {
         await this.#deps.runtime.remove(c.id);
         this.#deps.log.info("orphan removed", { container: c.name });
       } else kept.push(c);

@@ -207,6 +207,11 @@ export interface ContainerRuntime {
     path: string,
     maxBytes: number,
   ): Promise<Uint8Array | undefined>;
+  /**
+   * The address traffic through a container's published ports arrives from (the gateway
+   * of its network; with several, the one the engine forwards published ports to).
+   */
+  publishedSource(containerId: string): Promise<string>;
   /** Removes every volume of the pod (all the copies upgrades made); fine if none. */
   removePodVolumes(podId: string): Promise<void>;
   /** Our tenant networks, by name and tenant label (one engine call). */

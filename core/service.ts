@@ -15,7 +15,7 @@ import {
 import { ConflictError, errorMessage, NotFoundError, ValidationError } from "./errors.ts";
 import { parsePodRef, parseTenantId } from "./ids.ts";
 import { containerName } from "./naming.ts";
-import { findCondition, type Pod } from "./pod.ts";
+import { type Adoption, findCondition, type Pod } from "./pod.ts";
 import { allocateHostPort, type PortRange } from "./ports.ts";
 import type { PlannedAction, Reconciler } from "./reconciler.ts";
 import { podHost, renderPodRequest, type RoutingSettings } from "./render.ts";
@@ -251,6 +251,90 @@ export class ControlPlaneService {
     this.#d.onPodChanged?.(pod.id);
     this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
     return this.view(pod);
+  }
+
+  /**
+   * Records a pod for a container AgentPod did not make (`migrate adopt`): its token
+   * sealed like any other, its published port reserved (in the range or not), the
+   * container untouched. The reconciler then heals the same container.
+   */
+  async adoptPod(tenant: string, input: {
+    name: string;
+    adapter: string;
+    image: string;
+    hostPort: number;
+    token: string;
+    adoption: Adoption;
+  }): Promise<PodView> {
+    const ref = parsePodRef(`${tenant}/${input.name}`);
+    const adapter = this.#d.adapterById(input.adapter);
+    await this.#d.store.tenants.get(ref.tenant);
+    const taken = (await this.#d.store.pods.list()).find((p) =>
+      (p.tenant === ref.tenant && p.name === ref.pod) || p.hostPort === input.hostPort
+    );
+    if (taken?.name === ref.pod && taken.tenant === ref.tenant) {
+      throw new ConflictError(`Cannot adopt as "${ref.tenant}/${ref.pod}": that pod exists`);
+    }
+    if (taken) {
+      throw new ConflictError(
+        `Cannot adopt "${input.adoption.containerName}": host port ${input.hostPort} is given to pod "${taken.tenant}/${taken.name}"`,
+      );
+    }
+    const sealed = await this.#d.secrets.seal({ token: input.token, values: {} });
+    const pod = await this.#d.store.pods.create({
+      tenant: ref.tenant,
+      name: ref.pod,
+      adapter: adapter.id,
+      image: input.image,
+      config: {},
+      secrets: sealed,
+      resources: adapter.defaultResources,
+      hostPort: input.hostPort,
+      adoption: input.adoption,
+    });
+    await this.#d.store.events.append({
+      tenant: pod.tenant,
+      podId: pod.id,
+      podName: pod.name,
+      type: "Normal",
+      reason: "Adopted",
+      message: `Adopted container "${input.adoption.containerName}" (${
+        input.adoption.containerId.slice(0, 12)
+      }) as it runs: ${input.image}, port ${input.hostPort}`,
+    });
+    this.#d.onPodChanged?.(pod.id);
+    this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
+    return this.view(pod);
+  }
+
+  /**
+   * Stops managing an adopted pod (`migrate release`): its row goes, its container stays
+   * exactly as it is. A pod AgentPod made cannot be released (delete it instead).
+   */
+  async releasePod(tenant: string, name: string): Promise<{ pod: string; container: string }> {
+    const pod = await this.#pod(tenant, name);
+    if (!pod.adoption) {
+      throw new ValidationError(
+        `Cannot release "${tenant}/${name}": AgentPod made its container (delete it instead)`,
+      );
+    }
+    if (pod.operationId !== null) {
+      throw new ConflictError(`Cannot release "${tenant}/${name}": an upgrade is under way`);
+    }
+    if (!(await this.#d.store.pods.forgetAdopted(pod.id))) {
+      throw new NotFoundError(`Pod "${tenant}/${name}" does not exist`);
+    }
+    await this.#d.store.events.append({
+      tenant: pod.tenant,
+      type: "Normal",
+      reason: "Released",
+      message: `Pod "${tenant}/${name}" released: container "${pod.adoption.containerName}" (${
+        pod.adoption.containerId.slice(0, 12)
+      }) is no longer managed and was left as it is`,
+    });
+    this.#d.onPodChanged?.(pod.id);
+    this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
+    return { pod: `${tenant}/${name}`, container: pod.adoption.containerId };
   }
 
   /**

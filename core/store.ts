@@ -6,7 +6,7 @@
  */
 import type { Resources } from "./adapter.ts";
 import type { RunRecord } from "./crash_loop.ts";
-import type { Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
+import type { Adoption, Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
 import type { Rollout, RolloutItem, RolloutOptions, RolloutState } from "./rollout.ts";
 
 /** A tenant with its pod count. */
@@ -57,6 +57,8 @@ export interface PodState {
   failedGeneration: number | null;
   /** The operation that owns the pod (reconciler: hands off), or null. */
   operationId: string | null;
+  /** The adopted container's id, or null for a pod AgentPod made. */
+  adoptedContainerId: string | null;
 }
 
 /** What creating a pod stores. */
@@ -77,6 +79,8 @@ export interface NewPod {
   resources: Resources;
   /** Host port (unique). */
   hostPort: number;
+  /** What was adopted (`migrate adopt`); absent for a pod AgentPod makes. */
+  adoption?: Adoption;
 }
 
 /** A status write by the reconciler. */
@@ -206,6 +210,15 @@ export interface Store {
     updateStatus(id: string, update: StatusUpdate): Promise<void>;
     /** Deletes the row once its container and volume are gone. */
     purge(id: string): Promise<void>;
+    /** Rewrites an adopted pod's adoption record (a live step was applied). */
+    setAdoption(id: string, adoption: Adoption): Promise<void>;
+    /** The pod that adopted container `containerId`, if any. */
+    findAdopted(containerId: string): Promise<PodRecord | undefined>;
+    /**
+     * Forgets an adopted pod (`migrate release`): deletes its row, never its container.
+     * False when it is not adopted (or gone).
+     */
+    forgetAdopted(id: string): Promise<boolean>;
     /** Host ports taken by pods. */
     allocatedPorts(): Promise<Set<number>>;
   };

@@ -184,6 +184,14 @@ export function apiRoutes(deps: ApiDeps): Hono {
     const probe = c.req.query("probe") !== "false";
     return c.json(await deps.migration.discover({ probe, signal: c.req.raw.signal }));
   });
+  api.post("/migrate/adopt", async (c) => {
+    const body = parse(API_SCHEMAS.adopt, await jsonBody(c), "adoption");
+    return c.json(await deps.migration.adopt(body));
+  });
+  api.post(
+    "/tenants/:tenant/pods/:pod/release",
+    async (c) => c.json(await deps.migration.release(c.req.param("tenant"), c.req.param("pod"))),
+  );
   api.get("/rollouts", async (c) => c.json(await deps.upgrades.list()));
   api.post("/rollouts", async (c) => {
     const body = parse(API_SCHEMAS.startRollout, await jsonBody(c), "rollout");

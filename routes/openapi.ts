@@ -52,6 +52,18 @@ export const API_SCHEMAS = {
       "Comma-separated addresses or CIDRs whose X-Forwarded-For Traefik keeps",
     ),
   }),
+  adopt: z.object({
+    containers: z.array(z.string().min(1).max(128)).max(1_000).optional().describe(
+      "Container names or ids (12+ hex digits)",
+    ),
+    all: z.boolean().optional().describe("Every gateway whose verdict is adoptable"),
+    tenant: id.optional().describe("Tenant to adopt into (created when missing)"),
+    pod: id.optional().describe("Pod name (one container only)"),
+    dryRun: z.boolean().optional().describe("Only say what would happen"),
+    route: z.boolean().optional().describe(
+      "Also route through Traefik: the gateway trusts the proxy (hot reload, no restart)",
+    ),
+  }).strict(),
   startRollout: z.object({
     image: z.string().min(1).max(300).describe("The image to roll out"),
     pods: z.array(z.string().min(3).max(100)).max(10_000).optional().describe(
@@ -216,6 +228,25 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "OpenClaw gateways on the engine that AgentPod did not make (read-only)",
           parameters: params({ probe: "query" }),
           responses: { 200: ok("Discovered gateways with verdicts; tokens never included") },
+        },
+      },
+      "/migrate/adopt": {
+        post: {
+          summary: "Adopt gateways as they run (never restarted); idempotent",
+          requestBody: json(API_SCHEMAS.adopt),
+          responses: {
+            200: ok("Outcome per container"),
+            400: ok("Refused (verdict)"),
+            404: ok("No such gateway"),
+            409: ok("Name or port taken"),
+          },
+        },
+      },
+      "/tenants/{tenant}/pods/{pod}/release": {
+        parameters: params(pod),
+        post: {
+          summary: "Stop managing an adopted pod; its container is left as it is",
+          responses: { 200: ok("{pod, container}"), 400: ok("Not adopted") },
         },
       },
       "/reconcile": {

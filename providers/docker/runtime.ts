@@ -13,6 +13,7 @@ import {
   ValidationError,
 } from "../../core/errors.ts";
 import type { RenderedFile } from "../../core/adapter.ts";
+import { ADOPTED_SPEC_HASH, AdoptedContainers } from "../../core/adopted.ts";
 import { LABELS, podLabels } from "../../core/naming.ts";
 import type { EngineContainer } from "../../core/migration.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
@@ -80,19 +81,34 @@ export class DockerRuntime implements ContainerRuntime {
   readonly #instance: string;
   readonly #owned: string;
   readonly #networks = new Map<string, Promise<TenantNetwork>>();
+  readonly #adopted: AdoptedContainers;
 
-  /** Uses (and does not own) `docker`; sees only containers of control plane `instance`. */
-  constructor(docker: DockerClient, instance: string) {
+  /**
+   * Uses (and does not own) `docker`; sees only containers of control plane `instance`,
+   * and the containers `adopted` says its pods adopted (they carry no label of ours).
+   */
+  constructor(
+    docker: DockerClient,
+    instance: string,
+    adopted: AdoptedContainers = new AdoptedContainers(),
+  ) {
     this.#docker = docker;
     this.#instance = instance;
     this.#owned = `${LABELS.instance}=${instance}`;
+    this.#adopted = adopted;
   }
 
   /** @inheritdoc */
   async listPodContainers(podId?: string): Promise<ObservedContainer[]> {
     const label = podId === undefined ? [this.#owned] : [this.#owned, `${LABELS.pod}=${podId}`];
-    const rows = await this.#docker.containers.list({ all: true, filters: { label } });
-    return rows.flatMap((row) => {
+    const adopted = this.#adopted.containers(podId);
+    const [rows, adoptedRows] = await Promise.all([
+      this.#docker.containers.list({ all: true, filters: { label } }),
+      adopted.length === 0
+        ? Promise.resolve([])
+        : this.#docker.containers.list({ all: true, filters: { id: adopted } }),
+    ]);
+    const made = rows.flatMap((row) => {
       const podId = row.Labels[LABELS.pod];
       if (!podId) return [];
       return [{
@@ -104,6 +120,21 @@ export class DockerRuntime implements ContainerRuntime {
         createdAt: row.Created * 1000,
       }];
     });
+    // The id filter matches prefixes too: keep exact ids only.
+    const theirs = adoptedRows.flatMap((row) => {
+      const podId = this.#adopted.podOf(row.Id);
+      if (!podId) return [];
+      return [{
+        id: row.Id,
+        name: (row.Names[0] ?? "").replace(/^\//, ""),
+        podId,
+        specHash: ADOPTED_SPEC_HASH,
+        state: row.State as ContainerState,
+        createdAt: row.Created * 1000,
+        adopted: true,
+      }];
+    });
+    return [...made, ...theirs];
   }
 
   /** @inheritdoc */
@@ -116,13 +147,15 @@ export class DockerRuntime implements ContainerRuntime {
       throw error;
     }
     const labels = row.Config.Labels ?? {};
-    const podId = labels[LABELS.pod];
-    if (!podId || labels[LABELS.instance] !== this.#instance) return undefined;
+    const adoptedBy = this.#adopted.podOf(row.Id);
+    const podId = labels[LABELS.instance] === this.#instance ? labels[LABELS.pod] : adoptedBy;
+    if (!podId) return undefined;
     return {
       id: row.Id,
       name: row.Name.replace(/^\//, ""),
       podId,
-      specHash: labels[LABELS.specHash] ?? "",
+      specHash: adoptedBy ? ADOPTED_SPEC_HASH : labels[LABELS.specHash] ?? "",
+      ...(adoptedBy ? { adopted: true } : {}),
       state: row.State.Status as ContainerState,
       createdAt: Date.parse(row.Created),
       restartCount: row.RestartCount,
@@ -212,15 +245,19 @@ export class DockerRuntime implements ContainerRuntime {
 
   /** @inheritdoc */
   async *watchEvents(signal: AbortSignal, onConnected?: () => void): AsyncIterable<RuntimeEvent> {
+    // No label filter: adopted containers carry none of ours; each event is matched here.
     const events = this.#docker.events.watch({
-      filters: { type: ["container"], label: [this.#owned], event: WATCHED_ACTIONS },
+      filters: { type: ["container"], event: WATCHED_ACTIONS },
       signal,
       // An engine restart takes seconds; a short ceiling finds it back within a second.
       maxDelayMs: 1_000,
       onConnected,
     });
     for await (const event of events) {
-      const podId = event.Actor.Attributes[LABELS.pod];
+      const attributes = event.Actor.Attributes;
+      const podId = attributes[LABELS.instance] === this.#instance
+        ? attributes[LABELS.pod]
+        : this.#adopted.podOf(event.Actor.ID);
       if (!podId) continue;
       const { exitCode, signal } = event.Actor.Attributes;
       yield {
@@ -380,6 +417,16 @@ export class DockerRuntime implements ContainerRuntime {
       }
     }));
     return found.filter((c) => c !== undefined);
+  }
+
+  /** @inheritdoc */
+  async publishedSource(containerId: string): Promise<string> {
+    const row = await this.#docker.containers.inspect(containerId);
+    // The engine forwards published ports to the network whose name sorts first.
+    const [name] = Object.keys(row.NetworkSettings.Networks ?? {}).sort();
+    if (!name) throw new ValidationError(`Container ${containerId.slice(0, 12)} is on no network`);
+    const network = await this.#docker.networks.inspect(name);
+    return (await lookupNetworkGateway(this.#docker, network)).gateway;
   }
 
   /** @inheritdoc */

@@ -5,6 +5,7 @@
  * @module
  */
 import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import type { Adoption } from "../../core/pod.ts";
 import type { Resources } from "../../core/adapter.ts";
 import type { Condition, DesiredState, PodPhase } from "../../core/pod.ts";
 import type {
@@ -135,6 +136,8 @@ interface PodRow {
   image_id: string | null;
   volume_epoch: number;
   operation_id: string | null;
+  adopted_container_id: string | null;
+  adoption: Adoption | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -178,6 +181,7 @@ function toPod(row: PodRow): PodRecord {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     operationId: row.operation_id,
+    adoption: row.adoption ?? null,
   };
 }
 
@@ -260,8 +264,10 @@ export function createStore(db: SqlDatabase): Store {
         try {
           const [row] = await db.query<PodRow>(
             `INSERT INTO pods (tenant_id, name, adapter, image, config, secrets, resources,
-               host_port, phase)
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, 'pending') RETURNING *`,
+               host_port, phase, adopted_container_id, adoption, image_id)
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7::jsonb, $8, 'pending', $9, $10::jsonb,
+               $11)
+             RETURNING *`,
             [
               p.tenant,
               p.name,
@@ -271,6 +277,9 @@ export function createStore(db: SqlDatabase): Store {
               p.secrets,
               JSON.stringify(p.resources),
               p.hostPort,
+              p.adoption?.containerId ?? null,
+              p.adoption ? JSON.stringify(p.adoption) : null,
+              p.adoption?.imageId ?? null,
             ],
           );
           return toPod(row!);
@@ -280,6 +289,14 @@ export function createStore(db: SqlDatabase): Store {
               cause: error,
               details: { field: "hostPort", hostPort: p.hostPort },
             });
+          }
+          if (error instanceof ConflictError && /adopted_container_id/.test(error.message)) {
+            throw new ConflictError(
+              `Container ${p.adoption?.containerId.slice(0, 12)} is adopted already`,
+              {
+                cause: error,
+              },
+            );
           }
           if (error instanceof ConflictError && /name/.test(error.message)) {
             throw new ConflictError(`Pod "${p.tenant}/${p.name}" already exists`, { cause: error });
@@ -315,7 +332,7 @@ export function createStore(db: SqlDatabase): Store {
           `SELECT coalesce(string_agg(concat_ws(chr(31), id, tenant_id, name, generation,
              desired_state, phase, coalesce(container_id, ''), host_port, adapter, files_hash,
              restart_requested, restart_observed, coalesce(failed_generation::text, ''),
-             coalesce(operation_id::text, '')),
+             coalesce(operation_id::text, ''), coalesce(adopted_container_id, '')),
              chr(30)), '') AS packed
            FROM pods`,
         );
@@ -336,6 +353,7 @@ export function createStore(db: SqlDatabase): Store {
             restartObserved,
             failedGeneration,
             operationId,
+            adoptedContainerId,
           ] = line.split("\x1f") as [string, ...string[]];
           return {
             id,
@@ -352,6 +370,7 @@ export function createStore(db: SqlDatabase): Store {
             restartObserved: Number(restartObserved),
             failedGeneration: failedGeneration ? Number(failedGeneration) : null,
             operationId: operationId || null,
+            adoptedContainerId: adoptedContainerId || null,
           };
         });
       },
@@ -475,6 +494,28 @@ export function createStore(db: SqlDatabase): Store {
       },
       async purge(id) {
         await db.query("DELETE FROM pods WHERE id = $1", [id]);
+      },
+      async setAdoption(id, adoption) {
+        // The adopted container stays the same: only what AgentPod knows of it changes.
+        await db.query(
+          `UPDATE pods SET adoption = $2::jsonb, updated_at = now()
+           WHERE id = $1 AND adopted_container_id = $3`,
+          [id, JSON.stringify(adoption), adoption.containerId],
+        );
+      },
+      async findAdopted(containerId) {
+        const [row] = await db.query<PodRow>(
+          "SELECT * FROM pods WHERE adopted_container_id = $1",
+          [containerId],
+        );
+        return row ? toPod(row) : undefined;
+      },
+      async forgetAdopted(id) {
+        const rows = await db.query(
+          "DELETE FROM pods WHERE id = $1 AND adopted_container_id IS NOT NULL RETURNING id",
+          [id],
+        );
+        return rows.length > 0;
       },
       async allocatedPorts() {
         const rows = await db.query<{ host_port: number }>(

@@ -25,6 +25,7 @@
  */
 import { createDockerClient } from "../../providers/docker/mod.ts";
 import { dockerCli, freePort, Plane } from "../e2e/_harness.ts";
+import { startFleetCli } from "../e2e/_fleet.ts";
 
 const arg = (flag: string) => {
   const at = Deno.args.indexOf(flag);
@@ -32,7 +33,6 @@ const arg = (flag: string) => {
 };
 const TRIALS = Number(arg("--trials") ?? 3);
 const IMAGE = Deno.env.get("AGENTPOD_OPENCLAW_IMAGE") ?? "agentpod/openclaw:2026.9.6";
-const DOCKER_CLI = "/usr/local/bin/docker"; // static: it runs inside the helper as is
 const READY_TIMEOUT_MS = 180_000;
 const FLEET_TENANT = "bench";
 const AGENTPOD_CONTAINER = "agentpod-bench-agent";
@@ -170,47 +170,15 @@ async function agentpodTrial(trial: number): Promise<TrialResult> {
   }
 }
 
-/** Fleet's owner label: the first 32 hex digits of sha256(cell data dir). */
-async function fleetOwnerId(dataDir: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(dataDir));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0"))
-    .join("").slice(0, 32);
-}
-
 async function fleetTrial(trial: number): Promise<TrialResult> {
-  const home = await Deno.makeTempDir({ prefix: "fleet-home-" });
-  const helper = `create-vs-fleet-cli-${Deno.pid}-${trial}`;
-  const owner = await fleetOwnerId(`${home}/.openclaw/fleet/cells/${FLEET_TENANT}`);
-  const fleet = (...args: string[]) =>
-    dockerCli("exec", helper, "node", "openclaw.mjs", "fleet", ...args);
-  let helperUp = false;
+  await using cli = await startFleetCli(
+    IMAGE,
+    `create-vs-fleet-cli-${Deno.pid}-${trial}`,
+    RUN_LABEL,
+  );
+  const owner = await cli.ownerOf(FLEET_TENANT);
+  const fleet = cli.fleet;
   try {
-    const run = await dockerCli(
-      "run",
-      "-d",
-      "--name",
-      helper,
-      "--label",
-      RUN_LABEL,
-      "--network",
-      "host",
-      "-u",
-      "0",
-      "-v",
-      "/var/run/docker.sock:/var/run/docker.sock",
-      "-v",
-      `${DOCKER_CLI}:/usr/local/bin/docker:ro`,
-      "-v",
-      `${home}:${home}`,
-      "-e",
-      `HOME=${home}`,
-      IMAGE,
-      "node",
-      "-e",
-      "setInterval(() => {}, 1 << 30)",
-    );
-    if (run.code !== 0) throw new Error(`Cannot start the fleet helper: ${run.stderr}`);
-    helperUp = true;
     const port = freePort();
     const start = await watchStart(FLEET_CONTAINER);
     try {
@@ -248,15 +216,11 @@ async function fleetTrial(trial: number): Promise<TrialResult> {
       await start.stop();
     }
   } finally {
-    if (helperUp) {
-      const removed = await fleet("rm", FLEET_TENANT, "--purge-data", "--force");
-      if (removed.code !== 0 && !/not found/i.test(removed.stderr)) {
-        console.error(JSON.stringify({ msg: "fleet rm failed", stderr: removed.stderr.trim() }));
-      }
+    const removed = await fleet("rm", FLEET_TENANT, "--purge-data", "--force");
+    if (removed.code !== 0 && !/not found/i.test(removed.stderr)) {
+      console.error(JSON.stringify({ msg: "fleet rm failed", stderr: removed.stderr.trim() }));
     }
     await sweep([`openclaw.fleet.owner=${owner}`]);
-    await dockerCli("rm", "-f", helper);
-    await Deno.remove(home, { recursive: true }).catch(() => {});
   }
 }
 

@@ -57,6 +57,17 @@ Deno.test("Docker Engine restarted under a running control plane: pods back, hea
     );
     assert.ok(pods.every((p) => p.status === "running"), JSON.stringify(pods));
 
+    // The status may still be the one written before the engine went down: the container
+    // itself must run again before it can be killed (on a busy engine that takes a while).
+    await waitFor(
+      "agentpod-acme-two running on the engine",
+      async () => {
+        const out = await dockerCli("inspect", "-f", "{{.State.Status}}", "agentpod-acme-two");
+        return out.stdout.trim() === "running";
+      },
+      60_000,
+      100,
+    );
     // Right after: the event stream must be back, not the 30 s timer.
     const killedAt = Date.now();
     assert.equal((await dockerCli("kill", "agentpod-acme-two")).code, 0);

@@ -62,6 +62,7 @@ const METHODS: readonly RuntimeMethod[] = [
   "removePodVolumes",
   "listEngineContainers",
   "readContainerFile",
+  "publishedSource",
   "exec",
   "listTenantNetworks",
   "ping",
@@ -658,6 +659,15 @@ export class MemoryRuntime implements ContainerRuntime {
     }));
     const theirs = [...this.#engine.foreign.values()].map((f) => structuredClone(f.container));
     return Promise.resolve([...ours, ...theirs]);
+  }
+
+  /** @inheritdoc */
+  publishedSource(containerId: string): Promise<string> {
+    this.calls.publishedSource++;
+    const foreign = this.#engine.foreign.get(containerId);
+    if (foreign) return Promise.resolve("172.17.0.1");
+    const c = this.#engine.container(containerId);
+    return Promise.resolve(this.#engine.networks.get(c.network)?.gateway ?? "172.17.0.1");
   }
 
   /** @inheritdoc */

@@ -168,6 +168,7 @@ export function storeSuite(fixture: StoreFixture): void {
       restartObserved: 0,
       failedGeneration: null,
       operationId: null,
+      adoptedContainerId: null,
     });
     const after = await store.pods.get("acme", "busy-1");
     assert.deepEqual(states.get("busy-1"), {
@@ -185,8 +186,53 @@ export function storeSuite(fixture: StoreFixture): void {
       restartObserved: 0,
       failedGeneration: busy.generation,
       operationId: null,
+      adoptedContainerId: null,
     });
     assert.ok(after.spec.restartRequested > 0);
+  });
+
+  test("adopted pods: one per container, found by it, their record rewritten, forgotten alone", async () => {
+    await using fresh = await fixture.fresh();
+    const store = createStore(await fresh.open());
+    await store.tenants.create("acme", "Acme");
+    const adoption = {
+      containerId: "f".repeat(64),
+      containerName: "openclaw",
+      imageId: "sha256:abc",
+      stateDir: { kind: "volume" as const, source: "oc-state", path: "/home/node/.openclaw" },
+      hostname: "f00d",
+      containerPort: 18789,
+      networks: ["bridge"],
+      restartPolicy: "no",
+      adoptedAt: "2026-12-02T00:00:00.000Z",
+    };
+    const base = {
+      tenant: "acme",
+      adapter: "openclaw",
+      image: "ghcr.io/openclaw/openclaw:2026.9.6",
+      config: {},
+      secrets: new Uint8Array([1]),
+      resources: { memoryMB: 1024, cpus: 1, pids: 512 },
+    };
+    const pod = await store.pods.create({ ...base, name: "gw", hostPort: 18789, adoption });
+    assert.deepEqual(pod.adoption, adoption);
+    assert.equal(pod.spec.imageId, "sha256:abc", "pinned to the image it runs");
+    await assert.rejects(
+      store.pods.create({ ...base, name: "twice", hostPort: 18790, adoption }),
+      (error: Error) => error instanceof ConflictError && /adopted already/.test(error.message),
+    );
+    assert.equal((await store.pods.findAdopted(adoption.containerId))?.id, pod.id);
+    assert.equal(await store.pods.findAdopted("0".repeat(64)), undefined);
+    const states = await store.pods.listStates();
+    assert.equal(states.find((s) => s.id === pod.id)?.adoptedContainerId, adoption.containerId);
+    await store.pods.setAdoption(pod.id, { ...adoption, routed: true });
+    assert.equal((await store.pods.getById(pod.id))?.adoption?.routed, true);
+    const made = await store.pods.create({ ...base, name: "made", hostPort: 20001 });
+    assert.equal(made.adoption, null);
+    assert.equal(await store.pods.forgetAdopted(made.id), false, "only adopted pods are forgotten");
+    assert.ok(await store.pods.getById(made.id));
+    assert.equal(await store.pods.forgetAdopted(pod.id), true);
+    assert.equal(await store.pods.getById(pod.id), undefined);
   });
 
   test("rollouts: created with their pods in order, listed newest first, written step by step", async () => {

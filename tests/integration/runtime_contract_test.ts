@@ -328,6 +328,13 @@ for (const [name, make] of SUBJECTS) {
     );
   });
 
+  test("publishedSource is the gateway of the container's network", async (s) => {
+    const request = podRequest(s, "source");
+    const id = await s.runtime.createPodContainer(request);
+    const network = await s.runtime.ensureNetwork(request.network, s.tenant);
+    assert.equal(await s.runtime.publishedSource(id), network.gateway);
+  });
+
   test("readContainerFile reads a regular file of any container, bounded, changing nothing", async (s) => {
     const id = await s.runtime.createPodContainer(podRequest(s, "readable", [
       { path: "config/app.json", content: '{"a":1}\n', mode: 0o600, uid: 1000 },
