@@ -180,6 +180,7 @@ export async function startControlPlane(
       cores: navigator.hardwareConcurrency || 1,
       onChange: (rolloutId) =>
         background(store.rollouts.get(rolloutId).then((r) => feed.publishRollout(r))),
+      adopted,
     }, { rollbackRetentionMs: config.rollbackRetentionMs });
     const upgrades = late.upgrades = new UpgradeService({
       store,

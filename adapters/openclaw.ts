@@ -144,6 +144,30 @@ export function renderOpenClawEnv(config: OpenClawConfig): Record<string, string
 /** The `openclaw.json` object: gateway, agent identity and model, enabled channels. */
 export function renderOpenClawConfig(
   config: OpenClawConfig,
+  context: Pick<
+    RenderContext,
+    "ref" | "token" | "publicOrigins" | "trustedProxies" | "importedConfig"
+  >,
+): Record<string, unknown> {
+  const rendered = renderOwnConfig(config, context);
+  // An adopted gateway's own settings stay; AgentPod's keys win where both set one.
+  return context.importedConfig
+    ? sortKeys(mergeOver(context.importedConfig, rendered)) as Record<string, unknown>
+    : rendered;
+}
+
+/** Objects merged key by key; anything else (arrays too) is replaced by `over`. */
+function mergeOver(base: unknown, over: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(over)) return over;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) merged[key] = mergeOver(base[key], value);
+  return merged;
+}
+
+function renderOwnConfig(
+  config: OpenClawConfig,
   context: Pick<RenderContext, "ref" | "token" | "publicOrigins" | "trustedProxies">,
 ): Record<string, unknown> {
   if (context.token.length < 16) {

@@ -72,6 +72,11 @@ export interface RenderContext {
    * published ports reach the container, plus configured extras. Empty until known.
    */
   trustedProxies: string[];
+  /**
+   * The agent's own config file as it was when AgentPod adopted it (`migrate adopt`):
+   * what AgentPod does not set itself is kept from it when it renders the agent's files.
+   */
+  importedConfig?: Record<string, unknown>;
 }
 
 /** What a config change requires of a running pod. */

@@ -98,7 +98,7 @@ export class HealthMonitor {
         signal: controller.signal,
         // An adopted gateway runs the config it was made with: it trusts no proxy
         // unless adopt routed it.
-        direct: pod.adoption !== null && pod.adoption.routed !== true,
+        direct: pod.adoption?.active === true && pod.adoption.routed !== true,
       });
     } catch (error) {
       return { healthy: false, message: `Probe failed: ${errorMessage(error)}` };

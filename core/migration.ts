@@ -100,6 +100,8 @@ export interface GatewayConfigFacts {
   trustedProxies?: string[];
   /** Why it could not be read, when it could not. */
   error?: string;
+  /** The whole document (kept in memory, sealed when adopted; never reported). */
+  document?: Record<string, unknown>;
 }
 
 /** Reads what AgentPod needs from an `openclaw.json` (JSON5, as the gateway reads it). */
@@ -113,6 +115,9 @@ export function parseGatewayConfig(text: string): GatewayConfigFacts {
   const gateway = (doc as { gateway?: Record<string, unknown> } | null)?.gateway ?? {};
   const auth = (gateway.auth ?? {}) as Record<string, unknown>;
   const facts: GatewayConfigFacts = { found: true };
+  if (typeof doc === "object" && doc !== null && !Array.isArray(doc)) {
+    facts.document = doc as Record<string, unknown>;
+  }
   if (typeof auth.mode === "string") facts.authMode = auth.mode;
   if (typeof auth.token === "string" && auth.token !== "") facts.token = auth.token;
   if (typeof gateway.port === "number") facts.port = gateway.port;

@@ -109,6 +109,8 @@ export interface FoundGateway {
   container: EngineContainer;
   /** The token found (never reported). */
   token?: string;
+  /** Its `openclaw.json` as found (never reported; sealed when adopted). */
+  config?: Record<string, unknown>;
 }
 
 /** Discovery (and, next, adoption) of gateways AgentPod did not make. */
@@ -140,7 +142,12 @@ export class MigrationService {
       const config = await this.#readConfig(container);
       const gateway = describeGateway(container, config, context);
       if (!gateway) continue;
-      found.push({ gateway, container, token: gatewayToken(container, config).token });
+      found.push({
+        gateway,
+        container,
+        token: gatewayToken(container, config).token,
+        config: config.document,
+      });
     }
     found.sort((a, b) => a.gateway.name.localeCompare(b.gateway.name));
     if (options.probe !== false) await this.#probeAll(found, options.signal);
@@ -215,6 +222,7 @@ export class MigrationService {
           image: c.image,
           hostPort: g.address!.hostPort,
           token: f.token!,
+          imported: f.config,
           adoption: {
             containerId: c.id,
             containerName: c.name,
@@ -225,6 +233,7 @@ export class MigrationService {
             networks: c.networks,
             restartPolicy: g.restartPolicy,
             adoptedAt: new Date().toISOString(),
+            active: true,
           },
         });
         this.#d.adopted?.set(c.id, view.id);

@@ -86,6 +86,11 @@ export interface Adoption {
    * Traefik and probed as AgentPod's own pods are. Otherwise probed directly.
    */
   routed?: boolean;
+  /**
+   * The pod runs the adopted container now (false once an upgrade moved it to a
+   * container AgentPod made; the record stays: that container keeps the hostname).
+   */
+  active: boolean;
 }
 
 /** The reconciler's side of a pod. */

@@ -290,11 +290,16 @@ export class Reconciler {
     ]);
     // The rows are the truth of who adopted what; a container adopted by another process
     // since the last pass is listed from the next one on (its own reconcile sees it now).
-    this.#deps.adopted?.replaceAll(
+    const adopted = new Map(
       states.flatMap((s) => s.adoptedContainerId ? [[s.adoptedContainerId, s.id] as const] : []),
     );
-    if (!light) this.#seeAll(observed, since);
-    if (!options.dryRun && this.#leading()) await this.#learnGateways(states, observed);
+    const leased = new Set(states.filter((s) => s.operationId !== null).map((s) => s.id));
+    // A rollout may still need the container an adopted pod is moving away from.
+    for (const c of observed) if (c.adopted && leased.has(c.podId)) adopted.set(c.id, c.podId);
+    this.#deps.adopted?.replaceAll(adopted);
+    const visible = observed.filter((c) => !c.adopted || adopted.has(c.id));
+    if (!light) this.#seeAll(visible, since);
+    if (!options.dryRun && this.#leading()) await this.#learnGateways(states, visible);
     const stale = states.filter((s) => s.desiredState === "running" && !this.#isFresh(s));
     const records = new Map(
       (await this.#deps.store.pods.getMany(stale.map((s) => s.id))).map((p) => [p.id, p]),
@@ -315,7 +320,7 @@ export class Reconciler {
     }
     const actions = planReconcile(
       desired,
-      observed.filter((c) => !untouched.has(c.podId)),
+      visible.filter((c) => !untouched.has(c.podId)),
       this.#deps.now(),
       { orphanGraceMs: light ? Infinity : this.#options.orphanGraceMs },
     );
@@ -325,9 +330,9 @@ export class Reconciler {
     const keys = new Set<string>();
     for (const action of actions) {
       if (action.kind === "hold" && !action.retry) continue;
-      keys.add("podId" in action ? action.podId : orphanPodId(action, observed));
+      keys.add("podId" in action ? action.podId : orphanPodId(action, visible));
     }
-    const byPod = Map.groupBy(observed, (c) => c.podId);
+    const byPod = Map.groupBy(visible, (c) => c.podId);
     for (const state of states) {
       if (state.operationId !== null) continue;
       if (statusDisagrees(state, byPod.get(state.id) ?? [])) keys.add(state.id);
@@ -498,7 +503,7 @@ export class Reconciler {
     );
     // An adopted pod runs the container it was adopted with, as it is: its spec is
     // whatever that container has (an explicit upgrade moves it to one AgentPod makes).
-    const result = pod.adoption
+    const result = pod.adoption?.active
       ? { ...made, request: { ...made.request, specHash: ADOPTED_SPEC_HASH, files: [] } }
       : made;
     if (cache) this.#rendered.set(pod.id, { generation: pod.generation, gateway, result });
@@ -522,12 +527,18 @@ export class Reconciler {
     ]);
     let listed = firstList;
     if (!pod) return this.#see(podId, await this.#removeOrphans(listed));
-    const adopted = pod.adoption?.containerId;
+    const adopted = pod.adoption?.active ? pod.adoption.containerId : undefined;
     if (adopted && this.#deps.adopted && this.#deps.adopted.podOf(adopted) !== podId) {
       // Adopted through another process: the runtime lists it from now on.
       this.#deps.adopted.set(adopted, podId);
       listed = await runtime.listPodContainers(podId);
     }
+    // A container adopted before an upgrade moved the pod to one AgentPod made is the
+    // user's again (left stopped as it was): not the pod's, not to be removed.
+    for (const c of listed) {
+      if (c.adopted && c.id !== adopted) this.#deps.adopted?.delete(c.id);
+    }
+    listed = listed.filter((c) => !c.adopted || c.id === adopted || pod.operationId !== null);
     const observed = (await Promise.all(listed.map((c) => runtime.inspectPodContainer(c.id))))
       .filter((c): c is ContainerRunState => c !== undefined);
     this.#see(podId, observed);
@@ -570,7 +581,7 @@ export class Reconciler {
       ref: `${pod.tenant}/${pod.name}`,
       desiredState,
       specHash: rendered?.request.specHash ?? "",
-      filesHash: rendered && this.#gateways.has(pod.tenant) && !pod.adoption
+      filesHash: rendered && this.#gateways.has(pod.tenant) && !pod.adoption?.active
         ? rendered.filesHash
         : undefined,
       writtenFilesHash: pod.status.filesHash,

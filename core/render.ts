@@ -70,13 +70,15 @@ export function renderPodRequest(
     token: secrets.token,
     publicOrigins: podOrigins(pod.tenant, pod.name, routing),
     trustedProxies: podTrustedProxies(gateway, routing),
+    ...(secrets.imported ? { importedConfig: secrets.imported } : {}),
   });
   const base = {
     podId: pod.id,
     tenant: pod.tenant,
     pod: pod.name,
     containerName: containerName(pod.tenant, pod.name),
-    hostname: containerHostname(pod.tenant, pod.name),
+    // An adopted agent's successor keeps its hostname (OpenClaw leases its state by it).
+    hostname: pod.adoption?.hostname ?? containerHostname(pod.tenant, pod.name),
     network: tenantNetworkName(pod.tenant),
     volume: volumeName(pod.id, pod.spec.volumeEpoch),
     hostPort: pod.hostPort,

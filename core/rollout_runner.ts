@@ -18,6 +18,7 @@
  * @module
  */
 import type { AgentAdapter, ProbeResult } from "./adapter.ts";
+import type { AdoptedContainers } from "./adopted.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { setCondition } from "./pod.ts";
@@ -60,6 +61,11 @@ export interface RolloutRunnerDeps {
   cores: number;
   /** Called after a rollout's row changed (live views). */
   onChange?(rolloutId: string): void;
+  /**
+   * Containers adopted by pods (shared with the runtime): an adopted pod's container is
+   * its restore point during an upgrade, and its own again after a rollback.
+   */
+  adopted?: AdoptedContainers;
 }
 
 /** Tuning. */
@@ -383,10 +389,16 @@ export class RolloutRunner {
           message: `Before the upgrade to ${rollout.image}: ${drained.message}`,
         });
       }
+      // An adopted container keeps the name its owner gave it (unless that is ours).
+      const adopted = oldId !== null && pod.adoption?.active === true &&
+        pod.adoption.containerId === oldId;
       if (oldId) {
         await runtime.stop(oldId, this.#o.stopTimeoutSeconds);
-        await this.#clearName(`${name}${ROLLBACK_SUFFIX}`, oldId);
-        await runtime.rename(oldId, `${name}${ROLLBACK_SUFFIX}`);
+        const old = adopted ? await runtime.inspectPodContainer(oldId) : undefined;
+        if (!adopted || old?.name === name) {
+          await this.#clearName(`${name}${ROLLBACK_SUFFIX}`, oldId);
+          await runtime.rename(oldId, `${name}${ROLLBACK_SUFFIX}`);
+        }
       }
       await this.#item(rollout, item, {
         step: "stopped",
@@ -394,10 +406,12 @@ export class RolloutRunner {
         message: "Starting the new container",
       });
       const respec = rollout.options.respec === true;
+      // An adopted pod moves to a container AgentPod makes, with a copy of its state.
       const moved = await store.pods.setImage(pod.id, {
         image: respec ? pod.spec.image : rollout.image,
         imageId: respec ? pod.spec.imageId : rollout.imageId,
         volumeEpoch: pod.spec.volumeEpoch + 1,
+        ...(adopted ? { adoptedContainerId: null } : {}),
       });
       const rendered = await this.#d.render(moved);
       await this.#clearName(name, oldId);
@@ -547,6 +561,9 @@ export class RolloutRunner {
     await this.#item(rollout, item, { state: "rolling-back", message: `Rolling back: ${reason}` });
     const name = containerName(pod.tenant, pod.name);
     const oldId = item.oldContainerId;
+    // Back onto an adopted container: the pod runs it again as it was adopted.
+    const adopted = oldId !== null && pod.adoption?.containerId === oldId;
+    if (adopted) this.#d.adopted?.set(oldId, pod.id);
     try {
       for (const c of await runtime.listPodContainers(pod.id)) {
         if (c.id !== oldId) await runtime.remove(c.id);
@@ -562,10 +579,13 @@ export class RolloutRunner {
         image: item.oldImage ?? pod.spec.image,
         imageId: item.oldImageId,
         volumeEpoch: epoch,
+        ...(adopted ? { adoptedContainerId: oldId } : {}),
       });
       if (oldId) {
         const old = await runtime.inspectPodContainer(oldId);
-        if (old && old.name !== name) await runtime.rename(oldId, name);
+        // An adopted container was renamed only if it had our name; it gets it back.
+        const own = !adopted || old?.name === `${name}${ROLLBACK_SUFFIX}`;
+        if (old && own && old.name !== name) await runtime.rename(oldId, name);
         await runtime.start(oldId);
         const started = await runtime.inspectPodContainer(oldId);
         if (started) {

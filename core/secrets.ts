@@ -19,6 +19,8 @@ export interface PodSecrets {
   token: string;
   /** Sensitive config values by dot path (`providers.anthropic.apiKey`). */
   values: Record<string, unknown>;
+  /** An adopted agent's own config file (it may hold keys): see `RenderContext`. */
+  imported?: Record<string, unknown>;
 }
 
 /** The mask shown instead of a secret value. */

@@ -264,6 +264,8 @@ export class ControlPlaneService {
     image: string;
     hostPort: number;
     token: string;
+    /** Its own config file, kept for when AgentPod renders its files (sealed). */
+    imported?: Record<string, unknown>;
     adoption: Adoption;
   }): Promise<PodView> {
     const ref = parsePodRef(`${tenant}/${input.name}`);
@@ -280,7 +282,11 @@ export class ControlPlaneService {
         `Cannot adopt "${input.adoption.containerName}": host port ${input.hostPort} is given to pod "${taken.tenant}/${taken.name}"`,
       );
     }
-    const sealed = await this.#d.secrets.seal({ token: input.token, values: {} });
+    const sealed = await this.#d.secrets.seal({
+      token: input.token,
+      values: {},
+      ...(input.imported ? { imported: input.imported } : {}),
+    });
     const pod = await this.#d.store.pods.create({
       tenant: ref.tenant,
       name: ref.pod,
@@ -313,7 +319,7 @@ export class ControlPlaneService {
    */
   async releasePod(tenant: string, name: string): Promise<{ pod: string; container: string }> {
     const pod = await this.#pod(tenant, name);
-    if (!pod.adoption) {
+    if (!pod.adoption?.active) {
       throw new ValidationError(
         `Cannot release "${tenant}/${name}": AgentPod made its container (delete it instead)`,
       );

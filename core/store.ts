@@ -197,7 +197,16 @@ export interface Store {
      */
     setImage(
       id: string,
-      image: { image: string; imageId: string | null; volumeEpoch: number },
+      image: {
+        image: string;
+        imageId: string | null;
+        volumeEpoch: number;
+        /**
+         * The adopted container the pod runs: null when an upgrade moves an adopted pod
+         * to a container AgentPod makes, its id again on a rollback; absent: unchanged.
+         */
+        adoptedContainerId?: string | null;
+      },
     ): Promise<PodRecord>;
     /**
      * Takes the pod for `operationId` (a rollout): false when another operation holds it

@@ -181,7 +181,9 @@ function toPod(row: PodRow): PodRecord {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     operationId: row.operation_id,
-    adoption: row.adoption ?? null,
+    adoption: row.adoption
+      ? { ...row.adoption, active: row.adopted_container_id === row.adoption.containerId }
+      : null,
   };
 }
 
@@ -432,11 +434,20 @@ export function createStore(db: SqlDatabase): Store {
         );
       },
       async setImage(id, image) {
+        const adopted = image.adoptedContainerId !== undefined;
         const [row] = await db.query<PodRow>(
           `UPDATE pods SET image = $2, image_id = $3, volume_epoch = $4,
+             adopted_container_id = CASE WHEN $5 THEN $6 ELSE adopted_container_id END,
              generation = generation + 1, updated_at = now()
            WHERE id = $1 RETURNING *`,
-          [id, image.image, image.imageId, image.volumeEpoch],
+          [
+            id,
+            image.image,
+            image.imageId,
+            image.volumeEpoch,
+            adopted,
+            image.adoptedContainerId ?? null,
+          ],
         );
         if (!row) throw new NotFoundError(`Pod "${id}" does not exist`);
         return toPod(row);

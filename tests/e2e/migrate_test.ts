@@ -22,6 +22,8 @@ import { startTraefik } from "./_traefik.ts";
 import { dockerCli, FIXTURE_IMAGE, freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
 
 const IMAGE = "agentpod/openclaw:2026.9.6";
+/** The release before: the guide's gateway runs it, to be upgraded once adopted. */
+const OLD_IMAGE = "agentpod/openclaw:2026.9.5";
 const RUN = crypto.randomUUID().slice(0, 6);
 const LABEL = `agentpod.test.migrate=${RUN}`;
 const GUIDE = `hand-guide-${RUN}`;
@@ -40,6 +42,7 @@ interface Discovered {
   id: string;
   name: string;
   verdict: string;
+  version: string | null;
   reason: string;
   tokenSource: string;
   stateDir: { kind: string; source: string | null };
@@ -147,7 +150,7 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
       `${GUIDE}:/home/node/.openclaw`,
       "-p",
       `127.0.0.1:${ports.guide}:18789`,
-      IMAGE,
+      OLD_IMAGE,
       ...GATEWAY,
       "--allow-unconfigured",
     );
@@ -239,6 +242,7 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
       });
       assert.deepEqual(guide.address, { hostIp: "127.0.0.1", hostPort: ports.guide });
       assert.equal(guide.probe?.healthy, true, guide.probe?.message);
+      assert.equal(guide.version, "2026.9.5");
       const bind = found.get(BIND)!;
       assert.equal(bind.verdict, "adoptable", bind.reason);
       assert.equal(bind.tokenSource, "config");
@@ -380,6 +384,57 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
       assert.ok(!pods.some((p) => p.pod === podOf(CELL)), "released: not listed");
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       assert.equal(await runId(CELL), running, "the released container runs on, untouched");
+      // An upgrade moves an adopted pod to a container AgentPod makes, with its state,
+      // hostname, port and token; the adopted container is left stopped as it was.
+      const guideHost = (await docker.containers.inspect(GUIDE)).Config.Hostname;
+      await dockerCli(
+        "exec",
+        GUIDE,
+        "sh",
+        "-c",
+        "mkdir -p /home/node/.openclaw/workspace && echo kept > /home/node/.openclaw/workspace/keep.md",
+      );
+      const upgraded = await plane.cli(
+        "pod",
+        "upgrade",
+        podOf(GUIDE),
+        "--image",
+        IMAGE,
+        "--min-ready",
+        "3s",
+        "--format",
+        "json",
+      );
+      assert.equal(upgraded.code, 0, `${upgraded.stderr}\n${plane.log.slice(-3000)}`);
+      const made = `agentpod-${podOf(GUIDE).replace("/", "-")}`;
+      const successor = await docker.containers.inspect(made);
+      assert.notEqual(successor.Id, guideId);
+      assert.equal(successor.Config.Hostname, guideHost, "the same hostname");
+      assert.equal(
+        successor.HostConfig.PortBindings?.["18789/tcp"]?.[0]?.HostPort,
+        String(ports.guide),
+        "the same port",
+      );
+      const kept = await dockerCli("exec", made, "cat", "/home/node/.openclaw/workspace/keep.md");
+      assert.equal(kept.stdout.trim(), "kept", "the state came along");
+      const hello = await openClawHandshake({
+        open: () =>
+          new WebSocket(`ws://127.0.0.1:${ports.guide}/`, {
+            headers: { "X-Forwarded-For": CLIENT },
+          }),
+        token: tokens.guide,
+        signal: AbortSignal.timeout(15_000),
+        timeoutMs: 15_000,
+      });
+      assert.equal(hello.healthy, true, `the same token: ${hello.message}`);
+      assert.match(hello.message, /2026\.9\.6/);
+      const left = await docker.containers.inspect(guideId);
+      assert.equal(left.State.Running, false, "the adopted container is left stopped");
+      assert.equal(left.Name, `/${GUIDE}`, "under its own name");
+      await waitHealthy(plane, [podOf(GUIDE)]);
+      const list = await plane.json<{ pod: string; status: string }[]>("pod", "list");
+      assert.equal(list.find((p) => p.pod === podOf(GUIDE))?.status, "running");
+
       // A container that is no gateway, or one that cannot be healed, is refused by name.
       const refused = await plane.cli("migrate", "adopt", RM);
       assert.equal(refused.code, 1);

@@ -205,6 +205,7 @@ export function storeSuite(fixture: StoreFixture): void {
       networks: ["bridge"],
       restartPolicy: "no",
       adoptedAt: "2026-12-02T00:00:00.000Z",
+      active: true,
     };
     const base = {
       tenant: "acme",
