@@ -150,10 +150,14 @@ export function renderOpenClawConfig(
   >,
 ): Record<string, unknown> {
   const rendered = renderOwnConfig(config, context);
+  if (!context.importedConfig) return rendered;
   // An adopted gateway's own settings stay; AgentPod's keys win where both set one.
-  return context.importedConfig
-    ? sortKeys(mergeOver(context.importedConfig, rendered)) as Record<string, unknown>
-    : rendered;
+  const merged = mergeOver(context.importedConfig, rendered) as {
+    gateway: Record<string, unknown>;
+  };
+  // Which proxies to trust is AgentPod's alone: the old container's proxy is not this one's.
+  if (!("trustedProxies" in (rendered.gateway as object))) delete merged.gateway.trustedProxies;
+  return sortKeys(merged) as Record<string, unknown>;
 }
 
 /** Objects merged key by key; anything else (arrays too) is replaced by `over`. */

@@ -60,6 +60,40 @@ Deno.test("render() of {} writes the minimal gateway config and no SOUL.md", () 
   });
 });
 
+Deno.test("render() of an adopted gateway keeps its own settings under AgentPod's keys", () => {
+  const importedConfig = {
+    gateway: {
+      mode: "local",
+      port: 19999,
+      auth: { mode: "password", password: "p" },
+      trustedProxies: ["172.17.0.1/32"],
+      controlUi: { allowedOrigins: ["http://127.0.0.1:18789"], basePath: "/ui" },
+    },
+    agents: { defaults: { model: { primary: "openai/gpt-5" } } },
+    channels: { telegram: { enabled: true, botToken: "from-the-owner" } },
+  };
+  const json = configJson({}, { ...ctx, importedConfig }) as {
+    gateway: Record<string, unknown>;
+    agents: { defaults: Record<string, unknown> };
+    channels: unknown;
+  };
+  assert.deepEqual(json.channels, importedConfig.channels, "the owner's channels stay");
+  assert.deepEqual(json.agents.defaults.model, { primary: "openai/gpt-5" });
+  assert.equal(json.gateway.port, 18789, "AgentPod's port wins");
+  assert.deepEqual(json.gateway.auth, { mode: "token", token: TOKEN, password: "p" });
+  assert.equal(json.gateway.trustedProxies, undefined, "no proxy of the old container");
+  assert.equal((json.gateway.controlUi as { basePath: string }).basePath, "/ui");
+  assert.deepEqual(
+    (json.gateway.controlUi as { allowedOrigins: string[] }).allowedOrigins,
+    ["https://aria.acme.example.com"],
+    "arrays are replaced",
+  );
+  const known = configJson({}, { ...ctx, importedConfig, trustedProxies: ["172.30.0.1/32"] }) as {
+    gateway: { trustedProxies: string[] };
+  };
+  assert.deepEqual(known.gateway.trustedProxies, ["172.30.0.1/32"]);
+});
+
 Deno.test("render() maps identity, model and channels to the verified keys", () => {
   assert.deepEqual(configJson(full), {
     agents: {

@@ -528,9 +528,9 @@ export class Reconciler {
     let listed = firstList;
     if (!pod) return this.#see(podId, await this.#removeOrphans(listed));
     const adopted = pod.adoption?.active ? pod.adoption.containerId : undefined;
-    if (adopted && this.#deps.adopted && this.#deps.adopted.podOf(adopted) !== podId) {
-      // Adopted through another process: the runtime lists it from now on.
-      this.#deps.adopted.set(adopted, podId);
+    if (adopted && !listed.some((c) => c.id === adopted)) {
+      // Adopted just now, or through another process: the runtime lists it from now on.
+      this.#deps.adopted?.set(adopted, podId);
       listed = await runtime.listPodContainers(podId);
     }
     // A container adopted before an upgrade moved the pod to one AgentPod made is the

@@ -22,6 +22,7 @@ import {
 } from "../../core/errors.ts";
 import { LABELS, podLabels } from "../../core/naming.ts";
 import type { EngineContainer } from "../../core/migration.ts";
+import { ADOPTED_SPEC_HASH, AdoptedContainers } from "../../core/adopted.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
 import type {
   ContainerRunState,
@@ -83,6 +84,8 @@ export interface ImageMeta {
 
 /** Settings of a `MemoryRuntime`. */
 export interface MemoryRuntimeOptions {
+  /** Containers adopted by pods (as main.ts shares it with the Docker runtime). */
+  adopted?: AdoptedContainers;
   /** Control-plane instance whose containers this runtime sees (default `memory`). */
   instance?: string;
   /** Images present on the "host" (default `agentpod-fixture:1`). */
@@ -261,11 +264,13 @@ export class MemoryRuntime implements ContainerRuntime {
   readonly calls: Record<RuntimeMethod, number>;
   readonly #engine: MemoryEngine;
   readonly #instance: string;
+  readonly #adopted: AdoptedContainers;
 
   /** A new, empty engine seen as `options.instance`. */
   constructor(options: MemoryRuntimeOptions = {}) {
     this.#engine = sharedEngines.get(options) ?? new MemoryEngine(options);
     this.#instance = options.instance ?? "memory";
+    this.#adopted = options.adopted ?? new AdoptedContainers();
     this.calls = Object.fromEntries(METHODS.map((m) => [m, 0])) as Record<RuntimeMethod, number>;
   }
 
@@ -291,9 +296,9 @@ export class MemoryRuntime implements ContainerRuntime {
     this.calls.listPodContainers++;
     const rows: ObservedContainer[] = [];
     for (const c of this.#engine.containers.values()) {
-      const pod = c.labels[LABELS.pod];
-      if (!this.#owns(c) || !pod || (podId !== undefined && pod !== podId)) continue;
-      rows.push(listRow(c, pod));
+      const pod = this.#podOf(c);
+      if (!pod || (podId !== undefined && pod !== podId)) continue;
+      rows.push(this.#row(c, pod));
     }
     // Docker lists the newest first.
     return Promise.resolve(rows.reverse());
@@ -303,10 +308,10 @@ export class MemoryRuntime implements ContainerRuntime {
   inspectPodContainer(containerId: string): Promise<ContainerRunState | undefined> {
     this.calls.inspectPodContainer++;
     const c = this.#engine.find(containerId);
-    const pod = c?.labels[LABELS.pod];
-    if (!c || !pod || !this.#owns(c)) return Promise.resolve(undefined);
+    const pod = c && this.#podOf(c);
+    if (!c || !pod) return Promise.resolve(undefined);
     return Promise.resolve({
-      ...listRow(c, pod),
+      ...this.#row(c, pod),
       restartCount: c.restartCount,
       startedAt: c.startedAt,
       finishedAt: c.finishedAt,
@@ -621,14 +626,42 @@ export class MemoryRuntime implements ContainerRuntime {
    * `listEngineContainers` with its files readable, never among our pod containers.
    */
   addForeign(container: EngineContainer, files: Record<string, string> = {}): void {
-    this.#engine.names.set(container.name, container.id);
-    this.#engine.foreign.set(container.id, { container, files: new Map(Object.entries(files)) });
+    const engine = this.#engine;
+    engine.names.set(container.name, container.id);
+    engine.foreign.set(container.id, { container, files: new Map(Object.entries(files)) });
+    const mount = container.mounts[0];
+    const c: MemoryContainer = {
+      id: container.id,
+      name: container.name,
+      labels: container.labels,
+      image: container.image,
+      state: "created",
+      exitCode: 0,
+      startedAt: null,
+      finishedAt: null,
+      restartCount: 0,
+      oomKilled: false,
+      restartDelay: RESTART_DELAY_MS,
+      createdAt: Math.floor(engine.now() / 1000) * 1000,
+      network: container.networks[0] ?? "bridge",
+      volume: mount?.name ?? "",
+      volumePath: mount?.destination ?? "/",
+      hostPort: container.published[0]?.hostPort ?? 0,
+      logs: [],
+      ownFiles: new Map(),
+      logWaiters: new Set(),
+    };
+    engine.containers.set(c.id, c);
+    if (container.state === "running") engine.run(c);
   }
 
   /** @inheritdoc */
   listEngineContainers(): Promise<EngineContainer[]> {
     this.calls.listEngineContainers++;
-    const ours = [...this.#engine.containers.values()].map((c): EngineContainer => ({
+    const made = [...this.#engine.containers.values()].filter((c) =>
+      !this.#engine.foreign.has(c.id)
+    );
+    const ours = made.map((c): EngineContainer => ({
       id: c.id,
       name: c.name,
       image: c.image,
@@ -657,7 +690,23 @@ export class MemoryRuntime implements ContainerRuntime {
         rw: true,
       }],
     }));
-    const theirs = [...this.#engine.foreign.values()].map((f) => structuredClone(f.container));
+    const theirs = [...this.#engine.foreign.values()].filter((f) =>
+      this.#engine.containers.has(f.container.id)
+    ).map((f) => {
+      const live = this.#engine.containers.get(f.container.id);
+      return {
+        ...structuredClone(f.container),
+        ...(live
+          ? {
+            name: live.name,
+            state: live.state,
+            pid: live.state === "running" ? 1 : 0,
+            restartCount: live.restartCount,
+            startedAt: new Date(live.startedAt ?? 0).toISOString(),
+          }
+          : {}),
+      };
+    });
     return Promise.resolve([...ours, ...theirs]);
   }
 
@@ -808,6 +857,17 @@ export class MemoryRuntime implements ContainerRuntime {
     return c.labels[LABELS.instance] === this.#instance;
   }
 
+  /** The pod of one of our containers (by label) or of an adopted one (by id). */
+  #podOf(c: MemoryContainer): string | undefined {
+    return this.#owns(c) ? c.labels[LABELS.pod] : this.#adopted.podOf(c.id);
+  }
+
+  #row(c: MemoryContainer, podId: string): ObservedContainer {
+    return this.#owns(c)
+      ? listRow(c, podId)
+      : { ...listRow(c, podId), specHash: ADOPTED_SPEC_HASH, adopted: true };
+  }
+
   #write(containerId: string, volumePath: string, files: RenderedFile[]): Promise<void> {
     return settle(() => {
       const c = this.#engine.container(containerId);
@@ -824,8 +884,8 @@ export class MemoryRuntime implements ContainerRuntime {
     const queue: RuntimeEvent[] = [];
     let wake: (() => void) | undefined;
     const listener = (event: EngineEvent) => {
-      const podId = event.container.labels[LABELS.pod];
-      if (!this.#owns(event.container) || !podId) return;
+      const podId = this.#podOf(event.container);
+      if (!podId) return;
       queue.push({
         action: event.action,
         podId,

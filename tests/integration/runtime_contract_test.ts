@@ -20,6 +20,7 @@ import {
   volumeName,
 } from "../../core/naming.ts";
 import type { ContainerRuntime, PodContainerRequest, RuntimeEvent } from "../../core/runtime.ts";
+import { ADOPTED_SPEC_HASH, AdoptedContainers } from "../../core/adopted.ts";
 import type { RenderedFile } from "../../core/adapter.ts";
 import { createDockerClient, readTar } from "../../providers/docker/mod.ts";
 import { DockerRuntime } from "../../providers/docker/runtime.ts";
@@ -62,10 +63,17 @@ interface Subject extends AsyncDisposable {
    */
   addBrokenImage(ref: string, code: number): Promise<void>;
   /**
-   * A container someone else made (not ours, no pod): created, not started, with an
-   * OpenClaw variable, port 18789 exposed and `file` in its filesystem; removed with the subject.
+   * A container someone else made (not ours, no pod): created (or running, a busybox
+   * sleep), with an OpenClaw variable, port 18789 exposed and `file` in its filesystem;
+   * removed with the subject.
    */
-  addForeign(name: string, file: { path: string; content: string }): Promise<string>;
+  addForeign(
+    name: string,
+    file: { path: string; content: string },
+    running?: boolean,
+  ): Promise<string>;
+  /** The adopted containers both runtimes share with their control plane. */
+  adopted: AdoptedContainers;
 }
 
 function freePort(): number {
@@ -132,8 +140,10 @@ async function dockerSubject(): Promise<Subject> {
       docker.close();
     }
   };
+  const adopted = new AdoptedContainers();
   return {
-    runtime: new DockerRuntime(docker, INSTANCE),
+    adopted,
+    runtime: new DockerRuntime(docker, INSTANCE, adopted),
     other: new DockerRuntime(docker, other),
     tenant,
     kill: (id) => docker.containers.kill(id),
@@ -181,14 +191,16 @@ async function dockerSubject(): Promise<Subject> {
         await docker.containers.remove(Id, { force: true });
       }
     },
-    async addForeign(name, file) {
+    async addForeign(name, file, running = false) {
       const { Id } = await docker.containers.create({
         Image: IMAGE,
         Cmd: ["sleep", "3600"],
         Env: ["OPENCLAW_GATEWAY_TOKEN=not-a-secret"],
         ExposedPorts: { "18789/tcp": {} },
+        HostConfig: { Init: true },
       }, { name });
       foreign.push(Id);
+      if (running) await docker.containers.start(Id);
       const slash = file.path.lastIndexOf("/");
       await docker.containers.putArchive(Id, file.path.slice(0, slash) || "/", [{
         name: file.path.slice(slash + 1),
@@ -205,8 +217,10 @@ async function dockerSubject(): Promise<Subject> {
 }
 
 function memorySubject(): Promise<Subject> {
-  const runtime = new MemoryRuntime({ instance: INSTANCE, images: [IMAGE] });
+  const adopted = new AdoptedContainers();
+  const runtime = new MemoryRuntime({ instance: INSTANCE, images: [IMAGE], adopted });
   return Promise.resolve({
+    adopted,
     runtime,
     other: runtime.forInstance(`${INSTANCE}-other`),
     tenant: caseTenant(),
@@ -225,14 +239,14 @@ function memorySubject(): Promise<Subject> {
       });
       return Promise.resolve();
     },
-    addForeign(name, file) {
-      const id = crypto.randomUUID().replaceAll("-", "");
+    addForeign(name, file, running = false) {
+      const id = crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
       runtime.addForeign({
         id,
         name,
         image: IMAGE,
         imageId: `sha256:${id}`,
-        state: "created",
+        state: running ? "running" : "created",
         pid: 0,
         startedAt: "0001-01-01T00:00:00Z",
         restartCount: 0,
@@ -326,6 +340,39 @@ for (const [name, make] of SUBJECTS) {
       await s.runtime.listPodContainers().then((l) => l.some((c) => c.id === theirs)),
       false,
     );
+  });
+
+  test("an adopted container is listed, inspected and heard as its pod's, with no label of ours", async (s) => {
+    const name = `contract-foreign-${RUN}-${crypto.randomUUID().slice(0, 6)}`;
+    const id = await s.addForeign(name, { path: "/tmp/x", content: "x" }, true);
+    const podId = crypto.randomUUID();
+    assert.deepEqual(await s.runtime.listPodContainers(podId), [], "not adopted yet: not ours");
+    assert.equal(await s.runtime.inspectPodContainer(id), undefined);
+    s.adopted.set(id, podId);
+    const [row, ...more] = await s.runtime.listPodContainers(podId);
+    assert.deepEqual(more, []);
+    assert.deepEqual([row?.id, row?.podId, row?.specHash, row?.adopted, row?.state], [
+      id,
+      podId,
+      ADOPTED_SPEC_HASH,
+      true,
+      "running",
+    ]);
+    assert.ok((await s.runtime.listPodContainers()).some((c) => c.id === id), "in the full list");
+    assert.equal((await s.runtime.inspectPodContainer(id))?.podId, podId);
+    {
+      await using w = watch(s.runtime);
+      await waitFor("the event stream", () => w.connected() > 0, 10_000);
+      await s.kill(id);
+      await waitFor("its die event", () => w.events.some((e) => e.action === "die"), 10_000);
+      const die = w.events.find((e) => e.action === "die")!;
+      assert.deepEqual([die.podId, die.containerId], [podId, id]);
+    }
+    await s.runtime.start(id);
+    assert.equal((await s.runtime.inspectPodContainer(id))?.state, "running", "the same container");
+    s.adopted.delete(id);
+    assert.deepEqual(await s.runtime.listPodContainers(podId), [], "released: not ours again");
+    assert.equal(await s.runtime.inspectPodContainer(id), undefined);
   });
 
   test("publishedSource is the gateway of the container's network", async (s) => {

@@ -1,0 +1,211 @@
+/**
+ * Adoption on a real store (PGlite) with the in-memory runtime (contract-tested against
+ * Docker, adopted containers included): a gateway made by hand is adopted as it runs
+ * (never created, recreated or written to), healed by starting the same container,
+ * adopted again as a no-op, refused when its verdict forbids it, held (never replaced
+ * by an empty one) when its container is removed, and released with the container left
+ * as it is and never taken for an orphan.
+ * @module
+ */
+import assert from "node:assert/strict";
+import { adapterById } from "../../adapters/mod.ts";
+import { AdoptedContainers } from "../../core/adopted.ts";
+import { ValidationError } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import type { EngineContainer } from "../../core/migration.ts";
+import { MigrationService } from "../../core/migration_service.ts";
+import { Reconciler } from "../../core/reconciler.ts";
+import { ControlPlaneService } from "../../core/service.ts";
+import { createSecretBox } from "../../providers/secrets.ts";
+import { openDatabase } from "../../providers/store/mod.ts";
+import { createStore } from "../../providers/store/store.ts";
+import { MemoryRuntime } from "../fakes/memory_runtime.ts";
+
+const quiet: Logger = { info() {}, warn() {}, error() {} };
+const IMAGE = "ghcr.io/openclaw/openclaw:2026.9.6";
+
+/** A gateway as OpenClaw's Docker guide starts it. */
+function handMade(
+  name: string,
+  port: number,
+  over: Partial<EngineContainer> = {},
+): EngineContainer {
+  const id = crypto.randomUUID().replaceAll("-", "").repeat(2);
+  return {
+    id,
+    name,
+    image: IMAGE,
+    imageId: `sha256:${id}`,
+    state: "running",
+    pid: 1,
+    startedAt: new Date().toISOString(),
+    restartCount: 0,
+    command: ["node", "openclaw.mjs", "gateway", "--bind", "lan", "--port", "18789"],
+    env: { OPENCLAW_GATEWAY_TOKEN: `token-of-${name}-0123456789` },
+    labels: {},
+    exposedPorts: ["18789/tcp"],
+    published: [{ containerPort: 18789, hostIp: "127.0.0.1", hostPort: port }],
+    hostname: id.slice(0, 12),
+    networks: ["bridge"],
+    restartPolicy: "unless-stopped",
+    autoRemove: false,
+    memoryBytes: 0,
+    nanoCpus: 0,
+    pidsLimit: null,
+    mounts: [{
+      type: "volume",
+      name: `${name}-state`,
+      source: `/var/lib/docker/volumes/${name}-state/_data`,
+      destination: "/home/node/.openclaw",
+      rw: true,
+    }],
+    ...over,
+  };
+}
+
+Deno.test("adopted gateways: kept as they run, healed in place, released untouched", async (t) => {
+  const dir = await Deno.makeTempDir({ prefix: "agentpod-migration-" });
+  const db = await openDatabase({ dataDir: dir });
+  try {
+    const store = createStore(db);
+    const adopted = new AdoptedContainers();
+    const runtime = new MemoryRuntime({ images: [IMAGE], adopted });
+    const secrets = await createSecretBox(new Uint8Array(32).fill(3));
+    const pending: Promise<unknown>[] = [];
+    const reconciler = new Reconciler({
+      store,
+      runtime,
+      adapterById,
+      secrets,
+      routing: { domain: "example.com" },
+      now: Date.now,
+      schedule: (fn, ms) => {
+        const timer = setTimeout(fn, ms);
+        return () => clearTimeout(timer);
+      },
+      log: quiet,
+      adopted,
+    }, { orphanGraceMs: 0 });
+    const service = new ControlPlaneService({
+      store,
+      runtime,
+      reconciler,
+      secrets,
+      adapterById,
+      routing: { domain: "example.com" },
+      portRange: { from: 24000, to: 24999 },
+      isPortFree: () => Promise.resolve(true),
+      newToken: () => crypto.randomUUID(),
+      usage: () => undefined,
+      background: (work) => void pending.push(work),
+    });
+    const probed: string[] = [];
+    const migration = new MigrationService({
+      runtime,
+      instance: "memory",
+      service,
+      store,
+      adopted,
+      adoptedIds: async () =>
+        new Set((await store.pods.listStates()).flatMap((s) => s.adoptedContainerId ?? [])),
+      probe: (baseUrl) => {
+        probed.push(baseUrl);
+        return Promise.resolve({ healthy: true, message: "hello-ok" });
+      },
+    });
+    const settle = async () => {
+      for (let i = 0; i < 3; i++) {
+        while (pending.length) await pending.shift();
+        await reconciler.idle();
+      }
+    };
+    const guide = handMade("guide", 18789);
+    runtime.addForeign(guide);
+    runtime.addForeign(handMade("ephemeral", 18790, { autoRemove: true }));
+    runtime.resetCalls();
+
+    await t.step(
+      "adopt --all takes the adoptable one as it runs: nothing created or written",
+      async () => {
+        const outcomes = await migration.adopt({ all: true, tenant: "acme" });
+        assert.deepEqual(outcomes.map((o) => [o.container, o.pod, o.result]), [
+          ["guide", "acme/gateway", "adopted"],
+        ]);
+        assert.deepEqual(probed.sort(), ["http://127.0.0.1:18789", "http://127.0.0.1:18790"]);
+        await settle();
+        const pod = await store.pods.get("acme", "gateway");
+        assert.equal(pod.status.phase, "running");
+        assert.equal(pod.status.containerId, guide.id);
+        assert.equal(pod.hostPort, 18789, "its own port, outside the range");
+        assert.equal(pod.adoption?.active, true);
+        assert.equal(await reconciler.reconcileAll({ dryRun: true }).then((p) => p.length), 0);
+        for (
+          const call of ["createPodContainer", "writeFiles", "stop", "remove", "rename"] as const
+        ) {
+          assert.equal(runtime.calls[call], 0, `${call} was called`);
+        }
+      },
+    );
+
+    await t.step(
+      "a crash of the adopted container is healed by starting the same one",
+      async () => {
+        runtime.kill(guide.id);
+        // No event stream runs here: the reconcile the kill's event would queue.
+        await reconciler.reconcilePod((await store.pods.get("acme", "gateway")).id);
+        await settle();
+        const seen = await runtime.inspectPodContainer(guide.id);
+        assert.equal(seen?.state, "running");
+        assert.equal(runtime.calls.createPodContainer, 0);
+      },
+    );
+
+    await t.step(
+      "adopting again is a no-op; a forbidden verdict is refused with its reason",
+      async () => {
+        const again = await migration.adopt({ containers: ["guide"] });
+        assert.deepEqual(again.map((o) => o.result), ["already"]);
+        await assert.rejects(
+          migration.adopt({ containers: ["ephemeral"] }),
+          (error: Error) => error instanceof ValidationError && /auto-remove/.test(error.message),
+        );
+        assert.equal((await store.pods.list()).length, 1);
+      },
+    );
+
+    await t.step(
+      "an adopted container removed by hand is held, never replaced by an empty one",
+      async () => {
+        const other = handMade("other", 18791);
+        runtime.addForeign(other);
+        await migration.adopt({ containers: ["other"], tenant: "acme", pod: "other" });
+        await settle();
+        await runtime.remove(other.id);
+        await reconciler.reconcilePod((await store.pods.get("acme", "other")).id).catch(() => {});
+        await settle();
+        const pod = await store.pods.get("acme", "other");
+        assert.match(pod.status.lastError ?? "", /adopted container .* is gone/);
+        assert.equal(runtime.calls.createPodContainer, 0, "no new, empty container");
+      },
+    );
+
+    await t.step("release forgets the pod; the container runs on, never an orphan", async () => {
+      const pod = await store.pods.get("acme", "gateway");
+      runtime.resetCalls();
+      await migration.release("acme", "gateway");
+      await settle();
+      await reconciler.reconcileAll({ wait: true });
+      await settle();
+      assert.equal(await store.pods.getById(pod.id), undefined);
+      const seen = (await runtime.listEngineContainers()).find((c) => c.id === guide.id);
+      assert.equal(seen?.state, "running", "left as it was");
+      assert.equal(runtime.calls.remove, 0, "nothing removed");
+      assert.equal((await runtime.listPodContainers()).some((c) => c.id === guide.id), false);
+      await assert.rejects(migration.release("acme", "gateway"));
+    });
+    reconciler.stop();
+  } finally {
+    await db.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
