@@ -208,6 +208,11 @@ export interface ContainerRuntime {
     maxBytes: number,
   ): Promise<Uint8Array | undefined>;
   /**
+   * The container called `name`, if any, and whether it is ours (made or adopted by this
+   * control plane): one inspect.
+   */
+  containerNamed(name: string): Promise<{ id: string; ours: boolean } | undefined>;
+  /**
    * The address traffic through a container's published ports arrives from (the gateway
    * of its network; with several, the one the engine forwards published ports to).
    */

@@ -221,6 +221,14 @@ export class ControlPlaneService {
         `Cannot create pod "${ref.tenant}/${ref.pod}": its container name "${name}" is taken by pod "${clash.tenant}/${clash.name}"`,
       );
     }
+    const holder = await this.#d.runtime.containerNamed(name);
+    if (holder && !holder.ours) {
+      throw new ConflictError(
+        `Cannot create pod "${ref.tenant}/${ref.pod}": a container named "${name}" (${
+          holder.id.slice(0, 12)
+        }) exists on this host and this AgentPod did not make it: rename or remove it, or adopt it (agentpod migrate adopt ${name})`,
+      );
+    }
     const { plain, values } = splitSensitive(
       parsed.data as Record<string, unknown>,
       adapter.sensitiveFields,

@@ -420,6 +420,22 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
+  async containerNamed(name: string): Promise<{ id: string; ours: boolean } | undefined> {
+    let row;
+    try {
+      row = await this.#docker.containers.inspect(name);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+    // Inspect also answers to an id prefix: only an exact name counts.
+    if (row.Name.replace(/^\//, "") !== name) return undefined;
+    const ours = row.Config.Labels?.[LABELS.instance] === this.#instance ||
+      this.#adopted.podOf(row.Id) !== undefined;
+    return { id: row.Id, ours };
+  }
+
+  /** @inheritdoc */
   async publishedSource(containerId: string): Promise<string> {
     const row = await this.#docker.containers.inspect(containerId);
     // The engine forwards published ports to the network whose name sorts first.

@@ -64,6 +64,7 @@ const METHODS: readonly RuntimeMethod[] = [
   "listEngineContainers",
   "readContainerFile",
   "publishedSource",
+  "containerNamed",
   "exec",
   "listTenantNetworks",
   "ping",
@@ -708,6 +709,14 @@ export class MemoryRuntime implements ContainerRuntime {
       };
     });
     return Promise.resolve([...ours, ...theirs]);
+  }
+
+  /** @inheritdoc */
+  containerNamed(name: string): Promise<{ id: string; ours: boolean } | undefined> {
+    this.calls.containerNamed++;
+    const id = this.#engine.names.get(name);
+    const c = id === undefined ? undefined : this.#engine.containers.get(id);
+    return Promise.resolve(c && { id: c.id, ours: this.#podOf(c) !== undefined });
   }
 
   /** @inheritdoc */

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { adapterById } from "../../adapters/mod.ts";
 import { AdoptedContainers } from "../../core/adopted.ts";
-import { ValidationError } from "../../core/errors.ts";
+import { ConflictError, ValidationError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { EngineContainer } from "../../core/migration.ts";
 import { MigrationService } from "../../core/migration_service.ts";
@@ -186,6 +186,25 @@ Deno.test("adopted gateways: kept as they run, healed in place, released untouch
         const pod = await store.pods.get("acme", "other");
         assert.match(pod.status.lastError ?? "", /adopted container .* is gone/);
         assert.equal(runtime.calls.createPodContainer, 0, "no new, empty container");
+      },
+    );
+
+    await t.step(
+      "a container named like ours but not ours: reported, and pod create explains",
+      async () => {
+        const lookalike = handMade("agentpod-acme-clash", 18792);
+        runtime.addForeign(lookalike);
+        const found = (await migration.discover()).find((g) => g.id === lookalike.id);
+        assert.match(found?.warnings.join() ?? "", /Named like an AgentPod container/);
+        await assert.rejects(
+          service.createPod("acme", { name: "clash", adapter: "generic", image: IMAGE }),
+          (error: Error) =>
+            error instanceof ConflictError &&
+            /"agentpod-acme-clash" .* this AgentPod did not make it: .*migrate adopt/.test(
+              error.message,
+            ),
+        );
+        assert.equal((await store.pods.list()).some((p) => p.name === "clash"), false);
       },
     );
 

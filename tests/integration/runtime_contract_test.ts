@@ -375,6 +375,22 @@ for (const [name, make] of SUBJECTS) {
     assert.equal(await s.runtime.inspectPodContainer(id), undefined);
   });
 
+  test("containerNamed finds a container by its exact name and tells whether it is ours", async (s) => {
+    const request = podRequest(s, "named");
+    const mine = await s.runtime.createPodContainer(request);
+    assert.deepEqual(await s.runtime.containerNamed(request.containerName), {
+      id: mine,
+      ours: true,
+    });
+    const name = `contract-foreign-${RUN}-${crypto.randomUUID().slice(0, 6)}`;
+    const theirs = await s.addForeign(name, { path: "/tmp/x", content: "x" });
+    assert.deepEqual(await s.runtime.containerNamed(name), { id: theirs, ours: false });
+    s.adopted.set(theirs, crypto.randomUUID());
+    assert.deepEqual(await s.runtime.containerNamed(name), { id: theirs, ours: true }, "adopted");
+    assert.equal(await s.runtime.containerNamed(`${name}-none`), undefined);
+    assert.equal(await s.runtime.containerNamed(mine.slice(0, 12)), undefined, "an id is no name");
+  });
+
   test("publishedSource is the gateway of the container's network", async (s) => {
     const request = podRequest(s, "source");
     const id = await s.runtime.createPodContainer(request);
