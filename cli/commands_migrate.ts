@@ -19,6 +19,10 @@ interface AdoptOptions extends FormatOptions {
   pod?: string;
   dryRun?: boolean;
   route?: boolean;
+  restartPolicy?: boolean;
+  limits?: boolean;
+  connectNetwork?: boolean;
+  rename?: boolean;
 }
 
 interface DiscoverOptions extends FormatOptions {
@@ -59,6 +63,13 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
       "route through Traefik too: the gateway trusts the proxy (hot reload, no restart); " +
         "clients of its port must then come through the route",
     )
+    .option("--restart-policy", "live: give it restart policy unless-stopped")
+    .option("--limits", "live: the adapter's limits (memory never below what it uses now)")
+    .option(
+      "--connect-network",
+      "join the tenant network (live; sessions through its port may drop once)",
+    )
+    .option("--rename", "live: rename it agentpod-<tenant>-<pod>")
     .action(async (containers: string[], options: AdoptOptions) => {
       if ((containers.length === 0) === !options.all) {
         throw new CliError(ExitCode.usage, "Name the containers to adopt, or pass --all");
@@ -76,6 +87,10 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
           pod: options.pod,
           dryRun: options.dryRun,
           route: options.route,
+          restartPolicy: options.restartPolicy,
+          limits: options.limits,
+          connectNetwork: options.connectNetwork,
+          rename: options.rename,
         },
       });
       if (options.format === "json") return await ctx.out(renderJson(outcomes));

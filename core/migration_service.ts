@@ -26,6 +26,7 @@ import {
   parseGatewayConfig,
   stateDirPath,
 } from "./migration.ts";
+import { containerName, tenantNetworkName } from "./naming.ts";
 import type { ContainerRuntime } from "./runtime.ts";
 import type { ControlPlaneService } from "./service.ts";
 import type { PodRecord, Store } from "./store.ts";
@@ -90,6 +91,17 @@ export interface AdoptRequest {
    * trusted proxy's address, and every client of that port arrives from it.
    */
   route?: boolean;
+  /** Live-safe: give it restart policy `unless-stopped`. */
+  restartPolicy?: boolean;
+  /** Live-safe: the adapter's limits (memory never below what it uses now, plus room). */
+  limits?: boolean;
+  /**
+   * Join the tenant's network (live; the engine may then forward the published port
+   * through it, so sessions through that port can drop once).
+   */
+  connectNetwork?: boolean;
+  /** Live-safe: rename it `agentpod-<tenant>-<pod>`. */
+  rename?: boolean;
 }
 
 /** What adopt did (or would do) with one container. */
@@ -184,15 +196,15 @@ export class MigrationService {
       const g = f.gateway;
       if (g.verdict === "managed") {
         const pod = await store.pods.findAdopted(g.id);
-        const routed = pod && request.route && !request.dryRun && !pod.adoption?.routed
-          ? await this.#route(pod, f)
-          : undefined;
+        const steps = pod && !request.dryRun ? await this.#liveSteps(pod, f, request) : [];
         outcomes.push({
           container: g.name,
           containerId: g.id,
           pod: pod ? `${pod.tenant}/${pod.name}` : "-",
           result: "already",
-          message: routed ?? (pod ? "Adopted before: nothing to do" : g.reason),
+          message: steps.length
+            ? `Adopted before; ${steps.join("; ")}`
+            : (pod ? "Adopted before: nothing to do" : g.reason),
         });
         continue;
       }
@@ -238,10 +250,10 @@ export class MigrationService {
         });
         this.#d.adopted?.set(c.id, view.id);
         let message = `Adopted as it runs (${g.verdict}); ${g.warnings.length} warning(s)`;
-        if (request.route) {
-          const pod = await store.pods.getById(view.id);
-          if (pod) message += `; ${await this.#route(pod, f)}`;
-        } else {
+        const pod = await store.pods.getById(view.id);
+        const steps = pod ? await this.#liveSteps(pod, f, request) : [];
+        if (steps.length) message += `; ${steps.join("; ")}`;
+        if (!request.route) {
           message += "; not routed (its gateway trusts no proxy: adopt it again with --route)";
         }
         outcomes.push({
@@ -260,6 +272,85 @@ export class MigrationService {
   }
 
   /**
+   * The optional steps asked for, each live (the container keeps its run): restart
+   * policy, limits, the tenant network, its name, the route. Checked after them all: the
+   * same run (StartedAt, RestartCount) or a ConflictError that says a step restarted it.
+   */
+  async #liveSteps(pod: PodRecord, f: FoundGateway, request: AdoptRequest): Promise<string[]> {
+    const { runtime, store } = this.#d;
+    const adoption = pod.adoption;
+    if (!adoption?.active || !store) return [];
+    const id = adoption.containerId;
+    const before = await runtime.inspectPodContainer(id);
+    const done: string[] = [];
+    if (request.restartPolicy && f.gateway.restartPolicy !== "unless-stopped") {
+      await runtime.updateLive(id, { restartPolicy: "unless-stopped" });
+      done.push("restart policy unless-stopped");
+    }
+    if (request.limits) {
+      const { memoryMB, cpus, pids } = pod.spec.resources;
+      const using = before?.state === "running" ? (await runtime.usage(id)).memoryMB : 0;
+      // Never below what it uses now: a limit under current usage is refused, or kills it.
+      const memory = Math.max(memoryMB, Math.ceil((using * 1.5) / 64) * 64);
+      await runtime.updateLive(id, { memoryMB: memory, cpus, pids });
+      done.push(`limits ${memory} MB, ${cpus} CPU, ${pids} pids (it used ${Math.round(using)} MB)`);
+    }
+    let routed = adoption.routed === true;
+    if (request.route && !routed) {
+      done.push(await this.#route(pod, f));
+      routed = true;
+    }
+    if (request.connectNetwork) {
+      const network = tenantNetworkName(pod.tenant);
+      if (!f.container.networks.includes(network)) {
+        const { gateway } = await runtime.ensureNetwork(network, pod.tenant);
+        // The engine may forward the published port through the new network from now
+        // on: a routed gateway must trust that network's gateway first.
+        if (routed) await this.#trust(pod, gateway);
+        await runtime.connectNetwork(id, network);
+        done.push(
+          `joined ${network} (sessions through port ${pod.hostPort} may have dropped once)`,
+        );
+      }
+    }
+    let name = adoption.containerName;
+    if (request.rename) {
+      const wanted = containerName(pod.tenant, pod.name);
+      if (f.container.name !== wanted) {
+        await runtime.rename(id, wanted);
+        name = wanted;
+        done.push(`renamed ${wanted}`);
+      }
+    }
+    const after = await runtime.inspectPodContainer(id);
+    if (after?.startedAt !== before?.startedAt || after?.restartCount !== before?.restartCount) {
+      throw new ConflictError(
+        `Adopting "${f.gateway.name}": a live step restarted the container (${done.join(", ")})`,
+      );
+    }
+    const current = (await store.pods.getById(pod.id))?.adoption ?? adoption;
+    if (name !== current.containerName) {
+      await store.pods.setAdoption(pod.id, { ...current, containerName: name });
+    }
+    return done;
+  }
+
+  /** Makes an adopted gateway trust `proxy` too (and accept the pod's origins). */
+  async #trust(pod: PodRecord, proxy: string): Promise<void> {
+    const { trustProxy, origins } = this.#d;
+    const adoption = pod.adoption!;
+    if (!trustProxy || !origins) throw new Error("Routing is not wired in this process");
+    const local = [
+      `http://127.0.0.1:${adoption.containerPort}`,
+      `http://localhost:${adoption.containerPort}`,
+    ];
+    await trustProxy(adoption.containerId, adoption.stateDir.path, proxy, [
+      ...origins(pod.tenant, pod.name),
+      ...local,
+    ]);
+  }
+
+  /**
    * Routes an adopted gateway through Traefik: it is made to trust the address its
    * published port's traffic arrives from, by a hot reload. Verified: the same run
    * (StartedAt, RestartCount) answers a probe that forwards a client, within 20 s.
@@ -275,14 +366,7 @@ export class MigrationService {
       );
     }
     const proxy = await runtime.publishedSource(adoption.containerId);
-    const local = [
-      `http://127.0.0.1:${adoption.containerPort}`,
-      `http://localhost:${adoption.containerPort}`,
-    ];
-    await trustProxy(adoption.containerId, adoption.stateDir.path, proxy, [
-      ...origins(pod.tenant, pod.name),
-      ...local,
-    ]);
+    await this.#trust(pod, proxy);
     const baseUrl = `http://127.0.0.1:${pod.hostPort}`;
     let last: ProbeResult | undefined;
     const deadline = Date.now() + 20_000;

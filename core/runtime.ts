@@ -208,6 +208,16 @@ export interface ContainerRuntime {
     maxBytes: number,
   ): Promise<Uint8Array | undefined>;
   /**
+   * Changes a running container's restart policy or limits in place (the engine's update:
+   * the process keeps running). A memory limit sets the swap limit to the same value.
+   */
+  updateLive(
+    containerId: string,
+    changes: { restartPolicy?: "unless-stopped"; memoryMB?: number; cpus?: number; pids?: number },
+  ): Promise<void>;
+  /** Attaches a container to network `name` (live: the process keeps running). */
+  connectNetwork(containerId: string, name: string): Promise<void>;
+  /**
    * The container called `name`, if any, and whether it is ours (made or adopted by this
    * control plane): one inspect.
    */

@@ -63,6 +63,14 @@ export const API_SCHEMAS = {
     route: z.boolean().optional().describe(
       "Also route through Traefik: the gateway trusts the proxy (hot reload, no restart)",
     ),
+    restartPolicy: z.boolean().optional().describe("Live: restart policy unless-stopped"),
+    limits: z.boolean().optional().describe(
+      "Live: the adapter's limits (memory never below what it uses now)",
+    ),
+    connectNetwork: z.boolean().optional().describe(
+      "Join the tenant network (live; sessions through the published port may drop once)",
+    ),
+    rename: z.boolean().optional().describe("Live: rename it agentpod-<tenant>-<pod>"),
   }).strict(),
   startRollout: z.object({
     image: z.string().min(1).max(300).describe("The image to roll out"),

@@ -9,6 +9,7 @@ import type {
   ContainerInspect,
   ContainerSummary,
   ContainerWaitResult,
+  HostConfig,
 } from "./container_types.ts";
 import { type LogLine, type LogOptions, readContainerLogs } from "./logs.ts";
 import type { Filters } from "./query.ts";
@@ -87,6 +88,20 @@ export class ContainerApi {
   }
 
   /** Renames a container (running or not); a taken name throws `ConflictError`. */
+  /**
+   * Changes a container's restart policy and limits in place (`POST /update`): the
+   * process keeps running. Labels cannot change this way (the engine ignores them).
+   */
+  async update(
+    id: string,
+    changes: Pick<HostConfig, "RestartPolicy" | "Memory" | "NanoCpus" | "PidsLimit"> & {
+      MemorySwap?: number;
+    },
+  ): Promise<void> {
+    await this.#t.send("POST", `${path(id)}/update`, { json: changes });
+  }
+
+  /** Renames a container (live-safe). */
   async rename(id: string, name: string): Promise<void> {
     await this.#t.send("POST", `${path(id)}/rename`, { query: { name } });
   }

@@ -420,6 +420,25 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
+  async updateLive(
+    containerId: string,
+    changes: { restartPolicy?: "unless-stopped"; memoryMB?: number; cpus?: number; pids?: number },
+  ): Promise<void> {
+    const memory = changes.memoryMB === undefined ? undefined : changes.memoryMB * 1024 * 1024;
+    await this.#docker.containers.update(containerId, {
+      ...(changes.restartPolicy ? { RestartPolicy: { Name: changes.restartPolicy } } : {}),
+      ...(memory === undefined ? {} : { Memory: memory, MemorySwap: memory }),
+      ...(changes.cpus === undefined ? {} : { NanoCpus: Math.round(changes.cpus * 1e9) }),
+      ...(changes.pids === undefined ? {} : { PidsLimit: changes.pids }),
+    });
+  }
+
+  /** @inheritdoc */
+  async connectNetwork(containerId: string, name: string): Promise<void> {
+    await this.#docker.networks.connect(name, containerId);
+  }
+
+  /** @inheritdoc */
   async containerNamed(name: string): Promise<{ id: string; ours: boolean } | undefined> {
     let row;
     try {

@@ -65,6 +65,8 @@ const METHODS: readonly RuntimeMethod[] = [
   "readContainerFile",
   "publishedSource",
   "containerNamed",
+  "updateLive",
+  "connectNetwork",
   "exec",
   "listTenantNetworks",
   "ping",
@@ -131,6 +133,10 @@ interface MemoryContainer {
   ownFiles: Map<string, RenderedFile>;
   /** Wakes `logs({ follow: true })` readers. */
   logWaiters: Set<() => void>;
+  /** What `updateLive` set. */
+  limits?: { restartPolicy?: string; memoryMB?: number; cpus?: number; pids?: number };
+  /** Networks joined with `connectNetwork`. */
+  extraNetworks?: string[];
 }
 
 interface EngineEvent {
@@ -704,11 +710,50 @@ export class MemoryRuntime implements ContainerRuntime {
             pid: live.state === "running" ? 1 : 0,
             restartCount: live.restartCount,
             startedAt: new Date(live.startedAt ?? 0).toISOString(),
+            restartPolicy: live.limits?.restartPolicy ?? f.container.restartPolicy,
+            memoryBytes: live.limits?.memoryMB !== undefined
+              ? live.limits.memoryMB * 1024 * 1024
+              : f.container.memoryBytes,
+            nanoCpus: live.limits?.cpus !== undefined
+              ? Math.round(live.limits.cpus * 1e9)
+              : f.container.nanoCpus,
+            pidsLimit: live.limits?.pids ?? f.container.pidsLimit,
+            networks: [...f.container.networks, ...(live.extraNetworks ?? [])],
           }
           : {}),
       };
     });
     return Promise.resolve([...ours, ...theirs]);
+  }
+
+  /** @inheritdoc */
+  updateLive(
+    containerId: string,
+    changes: { restartPolicy?: "unless-stopped"; memoryMB?: number; cpus?: number; pids?: number },
+  ): Promise<void> {
+    this.calls.updateLive++;
+    return settle(() => {
+      const c = this.#engine.container(containerId);
+      const live = this.#engine.usage.memoryMB;
+      // cgroup v1 refuses a limit below what the container uses now (FACTS.md).
+      if (changes.memoryMB !== undefined && changes.memoryMB < live && c.state === "running") {
+        throw new DockerApiError(
+          500,
+          "Cannot update container: Minimum memory limit can not be less than memory usage",
+        );
+      }
+      c.limits = { ...c.limits, ...changes };
+    });
+  }
+
+  /** @inheritdoc */
+  connectNetwork(containerId: string, name: string): Promise<void> {
+    this.calls.connectNetwork++;
+    return settle(() => {
+      const c = this.#engine.container(containerId);
+      if (!this.#engine.networks.has(name)) throw new NotFoundError(`network ${name} not found`);
+      c.extraNetworks = [...(c.extraNetworks ?? []), name];
+    });
   }
 
   /** @inheritdoc */

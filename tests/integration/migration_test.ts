@@ -189,6 +189,38 @@ Deno.test("adopted gateways: kept as they run, healed in place, released untouch
       },
     );
 
+    await t.step("live steps: restart policy, limits, network and name, the same run", async () => {
+      const bare = handMade("bare", 18793, { restartPolicy: "no" });
+      runtime.addForeign(bare);
+      const before = await runtime.listEngineContainers().then((l) =>
+        l.find((c) => c.id === bare.id)
+      );
+      const [outcome] = await migration.adopt({
+        containers: ["bare"],
+        tenant: "acme",
+        pod: "bare",
+        restartPolicy: true,
+        limits: true,
+        connectNetwork: true,
+        rename: true,
+      });
+      assert.match(
+        outcome!.message,
+        /restart policy unless-stopped; limits 1024 MB, 1 CPU, 512 pids/,
+      );
+      assert.match(outcome!.message, /joined agentpod-t-acme/);
+      assert.match(outcome!.message, /renamed agentpod-acme-bare/);
+      const after = (await runtime.listEngineContainers()).find((c) => c.id === bare.id)!;
+      assert.deepEqual(
+        [after.name, after.restartPolicy, after.memoryBytes, after.pidsLimit],
+        ["agentpod-acme-bare", "unless-stopped", 1024 * 1024 * 1024, 512],
+      );
+      assert.ok(after.networks.includes("agentpod-t-acme"));
+      assert.deepEqual([after.startedAt, after.restartCount], [before!.startedAt, 0], "same run");
+      const pod = await store.pods.get("acme", "bare");
+      assert.equal(pod.adoption?.containerName, "agentpod-acme-bare");
+    });
+
     await t.step(
       "a container named like ours but not ours: reported, and pod create explains",
       async () => {

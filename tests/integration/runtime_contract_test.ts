@@ -375,6 +375,34 @@ for (const [name, make] of SUBJECTS) {
     assert.equal(await s.runtime.inspectPodContainer(id), undefined);
   });
 
+  test("updateLive and connectNetwork change a running container in place, no restart", async (s) => {
+    const name = `contract-foreign-${RUN}-${crypto.randomUUID().slice(0, 6)}`;
+    const id = await s.addForeign(name, { path: "/tmp/x", content: "x" }, true);
+    s.adopted.set(id, crypto.randomUUID());
+    const before = await s.runtime.inspectPodContainer(id);
+    await s.runtime.updateLive(id, {
+      restartPolicy: "unless-stopped",
+      memoryMB: 256,
+      cpus: 0.5,
+      pids: 100,
+    });
+    const network = await s.runtime.ensureNetwork(tenantNetworkName(s.tenant), s.tenant);
+    await s.runtime.connectNetwork(id, tenantNetworkName(s.tenant));
+    const seen = (await s.runtime.listEngineContainers()).find((c) => c.id === id)!;
+    assert.deepEqual(
+      [seen.restartPolicy, seen.memoryBytes, seen.nanoCpus, seen.pidsLimit],
+      ["unless-stopped", 256 * 1024 * 1024, 500_000_000, 100],
+    );
+    assert.ok(seen.networks.includes(tenantNetworkName(s.tenant)), seen.networks.join());
+    const after = await s.runtime.inspectPodContainer(id);
+    assert.deepEqual(
+      [after?.state, after?.startedAt, after?.restartCount],
+      [before?.state, before?.startedAt, before?.restartCount],
+      "the same run",
+    );
+    assert.ok(network.id);
+  });
+
   test("containerNamed finds a container by its exact name and tells whether it is ours", async (s) => {
     const request = podRequest(s, "named");
     const mine = await s.runtime.createPodContainer(request);
