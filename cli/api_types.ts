@@ -48,6 +48,8 @@ export interface PodView {
   restarts?: number;
   /** The last error, if any. */
   lastError?: string | null;
+  /** The container it was adopted with, while it runs it. */
+  adopted?: { containerName: string; containerId: string; routed?: boolean } | null;
   /** Conditions. */
   conditions?: Condition[];
 }

@@ -206,6 +206,14 @@ export function renderPodStatus(view: PodView, paint: (text: string) => string =
     ["URL", orDash(view.url)],
     ["Restarts", orDash(view.restarts ?? 0)],
     ["Last error", orDash(view.lastError)],
+    ...(view.adopted
+      ? [[
+        "Adopted",
+        `container ${view.adopted.containerName} (${view.adopted.containerId.slice(0, 12)}), ${
+          view.adopted.routed ? "routed through Traefik" : "not routed"
+        }`,
+      ] as [string, string]]
+      : []),
   ], (key, value) => coloured.has(key) ? paint(value) : value);
   const conditions = view.conditions ?? [];
   if (conditions.length) {

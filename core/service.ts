@@ -49,6 +49,8 @@ export interface PodView {
   observedGeneration: number;
   lastError: string | null;
   conditions: Pod["status"]["conditions"];
+  /** The container it was adopted with, while it runs it (`migrate adopt`); else null. */
+  adopted: Adoption | null;
   createdAt: string;
 }
 
@@ -129,6 +131,7 @@ export function podView(pod: PodRecord, routing: RoutingSettings, usage?: Contai
     observedGeneration: pod.status.observedGeneration,
     lastError: pod.status.lastError,
     conditions: pod.status.conditions,
+    adopted: pod.adoption?.active ? pod.adoption : null,
     createdAt: pod.createdAt,
   };
 }

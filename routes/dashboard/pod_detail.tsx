@@ -1,12 +1,14 @@
 /**
  * A pod's page: facts and public URL, live status and conditions with start / stop /
  * restart, the config (secrets masked), the events timeline and the live log tail;
- * deletion behind a confirmation page.
+ * deletion behind a confirmation page; for a pod adopted from a container made by hand,
+ * that container and its release (`agentpod migrate release`) behind one too.
  * @module
  */
 import type { Context, Hono } from "hono";
 import { Fragment } from "preact";
 import type { AgentAdapter } from "../../core/adapter.ts";
+import type { Adoption } from "../../core/pod.ts";
 import { describeConfigEffect } from "../../core/config_patch.ts";
 import { AgentPodError, ValidationError } from "../../core/errors.ts";
 import { getPath, SECRET_MASK, withPath } from "../../core/secrets.ts";
@@ -75,6 +77,58 @@ interface SettingsState {
   formError?: string;
 }
 
+/**
+ * The adoption of the pod while it runs the container it was adopted with (null: AgentPod
+ * made its container).
+ */
+async function adoptionOf(
+  ctx: DashboardContext,
+  tenant: string,
+  name: string,
+): Promise<Adoption | null> {
+  return (await ctx.deps.service.getPod(tenant, name)).adopted;
+}
+
+/** What a pod adopted from a container made by hand runs, and its "Release…" action. */
+function AdoptionCard(props: { adoption: Adoption; base: string }) {
+  const { adoption: a, base } = props;
+  return (
+    <section class="card" aria-labelledby="adoption-heading" data-testid="pod-adoption">
+      <h2 id="adoption-heading">Adopted</h2>
+      <p>
+        AgentPod did not make this pod's container: it was adopted as it runs and is never
+        recreated.
+      </p>
+      <dl class="facts">
+        <dt>Container</dt>
+        <dd data-testid="adopted-container">
+          <code>{a.containerName}</code> <span class="muted">{a.containerId.slice(0, 12)}</span>
+        </dd>
+        <dt>State</dt>
+        <dd>
+          {a.stateDir.kind === "container"
+            ? `in the container, ${a.stateDir.path}`
+            : `${a.stateDir.kind} ${a.stateDir.source}, ${a.stateDir.path}`}
+        </dd>
+        <dt>Adopted</dt>
+        <dd>{formatTime(a.adoptedAt)}</dd>
+        <dt>Route</dt>
+        <dd data-testid="adopted-routed" data-routed={String(a.routed === true)}>
+          {a.routed ? "Through Traefik: its gateway trusts the proxy" : (
+            <>
+              Not routed: reached on its published port only.{" "}
+              <code>agentpod migrate adopt {a.containerName} --route</code> routes it.
+            </>
+          )}
+        </dd>
+      </dl>
+      <div class="actions">
+        <a class="button" href={`${base}/release`} data-testid="pod-release">Release…</a>
+      </div>
+    </section>
+  );
+}
+
 async function detailPage(
   c: Context,
   ctx: DashboardContext,
@@ -85,9 +139,10 @@ async function detailPage(
   const { service } = ctx.deps;
   const { tenant, name, ref } = params(c);
   const pod = await service.getPod(tenant, name);
-  const [config, events] = await Promise.all([
+  const [config, events, adoption] = await Promise.all([
     service.getConfig(tenant, name),
     service.listEvents({ tail: EVENTS, pod: ref }),
+    adoptionOf(ctx, tenant, name),
   ]);
   const rows = flattenConfig(config.config);
   const adapter = ctx.deps.adapters.find((a) => a.id === pod.adapter);
@@ -119,6 +174,7 @@ async function detailPage(
         <div class="columns">
           <div class="stack">
             <Island name="PodStatus" props={{ pod, csrf: session.csrfToken }} />
+            {adoption && <AdoptionCard adoption={adoption} base={`/pods/${ref}`} />}
             <section class="card" aria-labelledby="config-heading">
               <h2 id="config-heading">Configuration</h2>
               <dl class="facts" data-testid="pod-facts">
@@ -318,6 +374,63 @@ export function podDetailRoutes(app: Hono, ctx: DashboardContext): void {
           </section>
         ),
       });
+    }),
+  );
+  app.get(
+    "/pods/:tenant/:pod/release",
+    page(ctx, async (c, session) => {
+      const { tenant, name, ref } = params(c);
+      const adoption = await adoptionOf(ctx, tenant, name);
+      if (!adoption) {
+        throw new ValidationError(
+          `Cannot release "${ref}": AgentPod made its container (delete it instead)`,
+        );
+      }
+      return renderPage(c, ctx, session, {
+        title: `Release ${ref}`,
+        active: "/pods",
+        body: (
+          <section class="card narrow" aria-labelledby="confirm-heading">
+            <h1 id="confirm-heading">Release pod "{ref}"?</h1>
+            <p>
+              AgentPod stops managing it: the pod and its copy of the token go. Its container{" "}
+              <code>{adoption.containerName}</code>{" "}
+              is left running exactly as it is (not stopped, not restarted, its state untouched),
+              and can be adopted again later.
+            </p>
+            {adoption.routed && (
+              <p data-testid="release-routed">
+                Its route through Traefik goes; its gateway keeps trusting the proxy it was made to
+                trust.
+              </p>
+            )}
+            <form method="post" action={`/pods/${ref}/release`} data-testid="confirm-form">
+              <CsrfField token={session.csrfToken} />
+              <div class="actions">
+                <button type="submit" class="button danger" data-testid="confirm-release">
+                  Release pod
+                </button>
+                <a class="button" href={`/pods/${ref}`} data-testid="cancel">Cancel</a>
+              </div>
+            </form>
+          </section>
+        ),
+      });
+    }),
+  );
+  app.post(
+    "/pods/:tenant/:pod/release",
+    form(ctx, async (c) => {
+      const { tenant, name } = params(c);
+      const released = await ctx.deps.migration.release(tenant, name);
+      flash(
+        c,
+        "ok",
+        `Released "${released.pod}": container ${
+          released.container.slice(0, 12)
+        } runs on, unmanaged`,
+      );
+      return seeOther(c, "/pods");
     }),
   );
   app.post(

@@ -266,7 +266,16 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
       // Adopt --all while every gateway is probed 10 times a second.
       const sampler = readyzSampler([ports.guide, ports.bind, ports.cell]);
       const t1 = performance.now();
-      const adopted = await plane.cli("migrate", "adopt", "--all", "--format", "json");
+      // With the live steps a real engine applies without a restart: policy and limits.
+      const adopted = await plane.cli(
+        "migrate",
+        "adopt",
+        "--all",
+        "--restart-policy",
+        "--limits",
+        "--format",
+        "json",
+      );
       const adoptMs = performance.now() - t1;
       await new Promise((resolve) => setTimeout(resolve, 2_000)); // and the reconcile after it
       const failures = await sampler.stop();
@@ -287,6 +296,9 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
       for (const c of [GUIDE, BIND, CELL]) {
         assert.equal(await runId(c), before.get(c), `${c}: PID, StartedAt, RestartCount unchanged`);
       }
+      const bindHost = (await docker.containers.inspect(BIND)).HostConfig;
+      assert.equal(bindHost.RestartPolicy?.Name, "unless-stopped", "restart policy set live");
+      assert.ok((bindHost.Memory ?? 0) >= 1024 * 1024 * 1024, "a memory limit, set live");
       console.log(
         `discover ${Math.round(discoverMs)} ms, adopt --all ${Math.round(adoptMs)} ms (3 gateways)`,
       );

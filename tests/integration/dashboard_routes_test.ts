@@ -91,8 +91,11 @@ async function setup() {
   const upgrades = new UpgradeService({ store, runtime, wake: () => {} });
   const migration = new MigrationService({
     runtime,
+    service,
+    store,
     instance: "memory",
-    adoptedIds: () => Promise.resolve(new Set<string>()),
+    adoptedIds: async () =>
+      new Set((await store.pods.listStates()).flatMap((s) => s.adoptedContainerId ?? [])),
     probe: () => Promise.resolve({ healthy: true, message: "hello-ok" }),
   });
   const printed: string[] = [];
@@ -611,38 +614,242 @@ Deno.test("dashboard routes", async (t) => {
       assert.deepEqual(await env.service.listPods("acme"), []);
     });
 
+    /** A gateway made by hand, as `docker run` leaves it. */
+    const handMade = (
+      id: string,
+      name: string,
+      hostPort: number,
+      { hostIp = "127.0.0.1", autoRemove = false } = {},
+    ) => ({
+      id,
+      name,
+      image: "ghcr.io/openclaw/openclaw:2026.9.6",
+      imageId: `sha256:${id}`,
+      state: "running" as const,
+      pid: 7,
+      startedAt: "2026-12-01T00:00:00Z",
+      restartCount: 0,
+      command: ["node", "openclaw.mjs", "gateway", "--bind", "lan"],
+      env: { OPENCLAW_GATEWAY_TOKEN: `${name}-secret` },
+      labels: {},
+      exposedPorts: ["18789/tcp"],
+      published: [{ containerPort: 18789, hostIp, hostPort }],
+      hostname: id,
+      networks: ["bridge"],
+      restartPolicy: autoRemove ? "no" : "unless-stopped",
+      autoRemove,
+      memoryBytes: 0,
+      nanoCpus: 0,
+      pidsLimit: null,
+      mounts: [],
+    });
+
     await t.step(
       "the Migrate page lists gateways made by hand, with verdicts, never tokens",
       async () => {
-        env.runtime.addForeign({
-          id: "f00d",
-          name: "openclaw-by-hand",
-          image: "ghcr.io/openclaw/openclaw:2026.9.6",
-          imageId: "sha256:f00d",
-          state: "running",
-          pid: 7,
-          startedAt: "2026-12-01T00:00:00Z",
-          restartCount: 0,
-          command: ["node", "openclaw.mjs", "gateway", "--bind", "lan"],
-          env: { OPENCLAW_GATEWAY_TOKEN: "hand-made-secret" },
-          labels: {},
-          exposedPorts: ["18789/tcp"],
-          published: [{ containerPort: 18789, hostIp: "0.0.0.0", hostPort: 18789 }],
-          hostname: "f00d",
-          networks: ["bridge"],
-          restartPolicy: "unless-stopped",
-          autoRemove: false,
-          memoryBytes: 0,
-          nanoCpus: 0,
-          pidsLimit: null,
-          mounts: [],
-        });
+        env.runtime.addForeign(handMade("f00d", "openclaw-by-hand", 18789, { hostIp: "0.0.0.0" }));
         const html = await (await request("/migrate", {}, jar)).text();
         assert.match(html, /data-container="openclaw-by-hand" data-verdict="adoptable"/);
         assert.match(html, /published on every interface/);
-        assert.match(html, /openclaw-by-hand\/gateway/, "the names adopt would use");
-        assert.ok(!html.includes("hand-made-secret"), "the token is never shown");
+        assert.match(
+          html,
+          /data-container="openclaw-by-hand"><input type="hidden" name="_csrf"/,
+          "an Adopt form, CSRF-checked",
+        );
+        assert.match(html, /name="tenant" value="openclaw-by-hand"/, "the names adopt would use");
+        assert.match(html, /name="pod" value="gateway"/);
+        assert.match(html, /Route through Traefik/);
+        assert.match(html, /data-testid="adopt-all-form"/, "one adoptable: Adopt all is offered");
+        assert.ok(!html.includes("openclaw-by-hand-secret"), "the token is never shown");
         assert.match(html, /href="\/migrate"/, "in the navigation");
+      },
+    );
+
+    const adopted = async () =>
+      (await env.store.pods.list()).filter((p) => p.adoption).map((p) => `${p.tenant}/${p.name}`);
+
+    await t.step("an Adopt post without the session's CSRF token adopts nothing", async () => {
+      for (const token of [undefined, "forged"]) {
+        const fields: Record<string, string> = { container: "openclaw-by-hand" };
+        if (token) fields._csrf = token;
+        const res = await post("/migrate/adopt", fields, jar);
+        assert.equal(res.status, 403);
+        assert.match(await res.text(), /This form has expired/);
+      }
+      const all = await post("/migrate/adopt", { all: "true" }, jar);
+      assert.equal(all.status, 403);
+      assert.deepEqual(await adopted(), []);
+    });
+
+    await t.step(
+      "adopting from the Migrate page creates the pod, flashes what happened, shows its tenant",
+      async () => {
+        const res = await post("/migrate/adopt", {
+          _csrf: csrf,
+          container: "openclaw-by-hand",
+          tenant: "hand",
+          pod: "gw",
+        }, jar);
+        assert.equal(res.status, 303);
+        assert.equal(res.headers.get("location"), "/pods?tenant=hand");
+        jar.take(res);
+        await env.settle();
+        const pods = await env.service.listPods("hand");
+        assert.deepEqual(pods.map((p) => p.name), ["gw"]);
+        assert.equal(pods[0]!.hostPort, 18789, "the port it was published on");
+        const page = await request("/pods?tenant=hand", {}, jar);
+        jar.take(page);
+        assert.match(
+          await page.text(),
+          /data-kind="ok">Adopted &quot;openclaw-by-hand&quot; as hand\/gw \(not routed\)/,
+        );
+      },
+    );
+
+    await t.step("an adopted gateway shows as managed, with no Adopt button", async () => {
+      const html = await (await request("/migrate", {}, jar)).text();
+      assert.match(html, /data-container="openclaw-by-hand" data-verdict="managed"/);
+      assert.match(html, /data-testid="managed">managed</);
+      assert.doesNotMatch(html, /data-testid="adopt-form"/);
+      assert.doesNotMatch(html, /data-testid="adopt-all-form"/, "nothing left to adopt");
+    });
+
+    await t.step(
+      "a refused adopt re-renders the page with the reason and changes nothing",
+      async () => {
+        env.runtime.addForeign(handMade("dead", "openclaw-throwaway", 18790, { autoRemove: true }));
+        env.runtime.addForeign(handMade("cafe", "openclaw-second", 18791));
+        const html = await (await request("/migrate", {}, jar)).text();
+        assert.match(html, /data-container="openclaw-throwaway" data-verdict="auto-remove"/);
+        assert.doesNotMatch(html, /data-testid="adopt-form" data-container="openclaw-throwaway"/);
+        assert.match(html, /data-testid="adopt-form" data-container="openclaw-second"/);
+
+        const refused = await post(
+          "/migrate/adopt",
+          { _csrf: csrf, container: "openclaw-throwaway" },
+          jar,
+        );
+        assert.equal(refused.status, 400);
+        assert.match(
+          await refused.text(),
+          /data-testid="form-error">Cannot adopt &quot;openclaw-throwaway&quot; \(auto-remove\): /,
+        );
+        const unknown = await post("/migrate/adopt", { _csrf: csrf, container: "nope" }, jar);
+        assert.equal(unknown.status, 404);
+        assert.match(
+          await unknown.text(),
+          /data-testid="form-error">No OpenClaw gateway &quot;nope&quot; on this host/,
+        );
+        const taken = await post("/migrate/adopt", {
+          _csrf: csrf,
+          container: "openclaw-second",
+          tenant: "hand",
+          pod: "gw",
+        }, jar);
+        assert.equal(taken.status, 409);
+        const page = await taken.text();
+        assert.match(
+          page,
+          /data-testid="form-error">Cannot adopt as &quot;hand\/gw&quot;: that pod exists/,
+        );
+        assert.match(page, /name="pod" value="gw"/, "what was typed is kept");
+        const badName = await post("/migrate/adopt", {
+          _csrf: csrf,
+          container: "openclaw-second",
+          tenant: "Not Valid",
+        }, jar);
+        assert.equal(badName.status, 400);
+        assert.match(await badName.text(), /data-testid="form-error">Invalid tenant id/);
+        await env.settle();
+        assert.deepEqual(await adopted(), ["hand/gw"]);
+      },
+    );
+
+    await t.step("Adopt all takes every adoptable gateway under its suggested name", async () => {
+      env.runtime.addForeign(handMade("b0b0", "openclaw-third", 18792));
+      const html = await (await request("/migrate", {}, jar)).text();
+      assert.match(html, /data-testid="adopt-all-form"/);
+      const res = await post("/migrate/adopt", { _csrf: csrf, all: "true" }, jar);
+      assert.equal(res.status, 303);
+      assert.equal(res.headers.get("location"), "/pods");
+      jar.take(res);
+      await env.settle();
+      assert.deepEqual((await adopted()).sort(), [
+        "hand/gw",
+        "openclaw-second/gateway",
+        "openclaw-third/gateway",
+      ]);
+      const page = await request("/pods", {}, jar);
+      jar.take(page);
+      assert.match(
+        await page.text(),
+        /data-kind="ok">Adopted 2 gateway\(s\): &quot;openclaw-second&quot; as openclaw-second\/gateway, &quot;openclaw-third&quot; as openclaw-third\/gateway</,
+      );
+    });
+
+    await t.step("an adopted pod's page shows its container and a Release action", async () => {
+      const res = await request("/pods/hand/gw", {}, jar);
+      assert.equal(res.status, 200);
+      const html = await res.text();
+      assert.match(html, /data-testid="pod-adoption"/);
+      assert.match(html, /data-testid="adopted-container"><code>openclaw-by-hand<\/code>/);
+      assert.match(html, /data-testid="adopted-routed" data-routed="false"/);
+      assert.match(html, /href="\/pods\/hand\/gw\/release" data-testid="pod-release"/);
+
+      await env.service.createPod("acme", {
+        name: "made",
+        adapter: "generic",
+        image: "agentpod-fixture:1",
+      });
+      await env.settle();
+      const made = await (await request("/pods/acme/made", {}, jar)).text();
+      assert.doesNotMatch(made, /data-testid="pod-adoption"|pod-release/);
+      const refused = await request("/pods/acme/made/release", {}, jar);
+      assert.equal(refused.status, 400);
+      assert.match(await refused.text(), /AgentPod made its container \(delete it instead\)/);
+      const crafted = await post("/pods/acme/made/release", { _csrf: csrf }, jar);
+      assert.equal(crafted.status, 400, "nor can it be released by a crafted post");
+      await env.service.deletePod("acme", "made", { force: true });
+      await env.settle();
+    });
+
+    await t.step(
+      "releasing asks first, then forgets the pod and leaves its container running",
+      async () => {
+        const confirm = await request("/pods/hand/gw/release", {}, jar);
+        assert.equal(confirm.status, 200);
+        const html = await confirm.text();
+        assert.match(html, /Release pod &quot;hand\/gw&quot;\?/);
+        assert.match(html, /left running exactly as it is/);
+        assert.match(html, /action="\/pods\/hand\/gw\/release"/);
+        assert.match(html, /data-testid="confirm-release"/);
+
+        const forged = await post("/pods/hand/gw/release", { _csrf: "x" }, jar);
+        assert.equal(forged.status, 403);
+        assert.deepEqual((await env.service.listPods("hand")).map((p) => p.name), ["gw"]);
+
+        const res = await post("/pods/hand/gw/release", { _csrf: csrf }, jar);
+        assert.equal(res.status, 303);
+        assert.equal(res.headers.get("location"), "/pods");
+        jar.take(res);
+        await env.settle();
+        assert.deepEqual(await env.service.listPods("hand"), []);
+        const container = (await env.runtime.listEngineContainers())
+          .find((c) => c.name === "openclaw-by-hand");
+        assert.equal(container?.state, "running", "the container is left as it is");
+        const page = await request("/pods", {}, jar);
+        jar.take(page);
+        assert.match(
+          await page.text(),
+          /data-kind="ok">Released &quot;hand\/gw&quot;: container f00d runs on, unmanaged/,
+        );
+        const again = await (await request("/migrate", {}, jar)).text();
+        assert.match(again, /data-container="openclaw-by-hand" data-verdict="adoptable"/);
+
+        await post("/pods/openclaw-second/gateway/release", { _csrf: csrf }, jar);
+        await post("/pods/openclaw-third/gateway/release", { _csrf: csrf }, jar);
+        await env.settle();
+        assert.deepEqual(await adopted(), []);
       },
     );
 
