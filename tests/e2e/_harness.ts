@@ -320,6 +320,38 @@ export function downSampler(names: string[]): { stop(): Promise<number> } {
   };
 }
 
+/** Polls `/readyz` on each port every 100 ms; `stop()` gives the failures per port. */
+export function readyzSampler(ports: number[]): { stop(): Promise<Map<number, string[]>> } {
+  const failures = new Map<number, string[]>(ports.map((p) => [p, []]));
+  let sampling = true;
+  let samples = 0;
+  const loop = (async () => {
+    while (sampling) {
+      await Promise.all(ports.map(async (port) => {
+        try {
+          const res = await fetch(`http://127.0.0.1:${port}/readyz`, {
+            signal: AbortSignal.timeout(2_000),
+          });
+          await res.body?.cancel();
+          if (res.status !== 200) failures.get(port)!.push(`${res.status}`);
+        } catch (error) {
+          failures.get(port)!.push(String(error));
+        }
+      }));
+      samples++;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await loop;
+      console.log(`readyz sampler: ${samples} rounds over ${ports.length} gateways`);
+      return failures;
+    },
+  };
+}
+
 /** Waits until the plane lists `count` pods, all running (and healthy unless `health` is false). */
 export async function waitForRunningPods(
   plane: Plane,

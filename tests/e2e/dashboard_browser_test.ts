@@ -668,6 +668,81 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
         }
       });
 
+      await t.step(
+        "Migrate: a container made by hand is adopted from the page, then released",
+        async () => {
+          // A look-alike made by hand (token in its environment, port 18789 published): cheap,
+          // and adoptable; loop 2 with real gateways is tests/e2e/migrate_test.ts.
+          const name = `hand-dash-${crypto.randomUUID().slice(0, 6)}`;
+          const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+          const port = (listener.addr as Deno.NetAddr).port;
+          listener.close();
+          const made = await dockerCli(
+            "run",
+            "-d",
+            "--name",
+            name,
+            "-e",
+            "OPENCLAW_GATEWAY_TOKEN=hand-made-token-0123456789",
+            "--expose",
+            "18789",
+            "-p",
+            `127.0.0.1:${port}:18789`,
+            "agentpod-fixture:1",
+            "sleep",
+            "3600",
+          );
+          assert.equal(made.code, 0, made.stderr);
+          try {
+            const before = (await dockerCli("inspect", "-f", "{{.State.StartedAt}}", name)).stdout;
+            const page = await context.newPage();
+            await goto(page, url("/migrate"));
+            const row = page.locator(`tr[data-container="${name}"]`);
+            assert.equal(await row.getAttribute("data-verdict"), "adoptable");
+            assert.ok(!(await page.content()).includes("hand-made-token"), "no token on the page");
+            const form = page.locator(`form[data-testid=adopt-form][data-container="${name}"]`);
+            await form.locator("input[name=tenant]").fill("globex");
+            await form.locator("input[name=pod]").fill("handmade");
+            await Promise.all([
+              page.waitForURL(url("/pods?tenant=globex")),
+              form.locator("[data-testid=adopt-submit]").click(),
+            ]);
+            assert.match(await page.locator("[data-testid=flash]").innerText(), /Adopted/);
+            await page.locator('[data-testid=pod-row][data-pod="globex/handmade"]').waitFor();
+            assert.ok((await podList(plane)).some((p) => p.pod === "globex/handmade"));
+            await goto(page, url("/pods/globex/handmade"));
+            assert.match(
+              await page.locator("[data-testid=adopted-container]").innerText(),
+              new RegExp(name),
+            );
+            await Promise.all([
+              page.waitForURL(url("/pods/globex/handmade/release")),
+              page.click("[data-testid=pod-release]"),
+            ]);
+            await Promise.all([
+              page.waitForURL(url("/pods")),
+              page.click("[data-testid=confirm-release]"),
+            ]);
+            assert.match(await page.locator("[data-testid=flash]").innerText(), /Released/);
+            assert.ok(!(await podList(plane)).some((p) => p.pod === "globex/handmade"));
+            const after = await dockerCli(
+              "inspect",
+              "-f",
+              "{{.State.Running}} {{.State.StartedAt}}",
+              name,
+            );
+            assert.equal(
+              after.stdout.trim(),
+              `true ${before.trim()}`,
+              "the container ran on, untouched",
+            );
+            await page.close();
+          } finally {
+            await dockerCli("rm", "-f", name);
+          }
+        },
+      );
+
       await t.step("a pod deleted with the CLI goes from the open pages", async () => {
         const watch = await context.newPage();
         await goto(watch, url("/pods/globex/billing"));

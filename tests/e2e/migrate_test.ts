@@ -19,7 +19,15 @@ import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
 import { httpGet } from "../raw_http.ts";
 import { startFleetCli } from "./_fleet.ts";
 import { startTraefik } from "./_traefik.ts";
-import { dockerCli, FIXTURE_IMAGE, freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
+import {
+  dockerCli,
+  FIXTURE_IMAGE,
+  freePort,
+  type Plane,
+  readyzSampler,
+  waitFor,
+  withPlane,
+} from "./_harness.ts";
 
 const IMAGE = "agentpod/openclaw:2026.9.6";
 /** The release before: the guide's gateway runs it, to be upgraded once adopted. */
@@ -79,38 +87,6 @@ async function runId(container: string): Promise<string> {
   );
   assert.equal(out.code, 0, out.stderr);
   return out.stdout.trim();
-}
-
-/** Polls `/readyz` on each port every 100 ms; `stop()` gives the failures per port. */
-function readyzSampler(ports: number[]): { stop(): Promise<Map<number, string[]>> } {
-  const failures = new Map<number, string[]>(ports.map((p) => [p, []]));
-  let sampling = true;
-  let samples = 0;
-  const loop = (async () => {
-    while (sampling) {
-      await Promise.all(ports.map(async (port) => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`, {
-            signal: AbortSignal.timeout(2_000),
-          });
-          await res.body?.cancel();
-          if (res.status !== 200) failures.get(port)!.push(`${res.status}`);
-        } catch (error) {
-          failures.get(port)!.push(String(error));
-        }
-      }));
-      samples++;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  return {
-    async stop() {
-      sampling = false;
-      await loop;
-      console.log(`readyz sampler: ${samples} rounds over ${ports.length} gateways`);
-      return failures;
-    },
-  };
 }
 
 async function waitReady(port: number): Promise<void> {
