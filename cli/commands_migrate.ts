@@ -7,23 +7,14 @@
  */
 import type { Command } from "commander";
 import type { DiscoveredGateway } from "../core/migration.ts";
-import type { AdoptOutcome } from "../core/migration_service.ts";
+import type { AdoptOutcome, AdoptRequest } from "../core/migration_service.ts";
 import type { CliContext, FormatOptions } from "./context.ts";
 import { orDash, renderJson, renderTable } from "./format.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import { podRef, tenantId, withFormat } from "./options.ts";
 
-interface AdoptOptions extends FormatOptions {
-  all?: boolean;
-  tenant?: string;
-  pod?: string;
-  dryRun?: boolean;
-  route?: boolean;
-  restartPolicy?: boolean;
-  limits?: boolean;
-  connectNetwork?: boolean;
-  rename?: boolean;
-}
+/** The adopt flags: the API's request, less the containers (the arguments). */
+type AdoptOptions = FormatOptions & Omit<AdoptRequest, "containers">;
 
 interface DiscoverOptions extends FormatOptions {
   probe: boolean;

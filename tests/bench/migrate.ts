@@ -10,7 +10,7 @@
  *   deno run -A tests/bench/migrate.ts [--trials 3] [--gateways 5]
  * @module
  */
-import { dockerCli, freePort, Plane, readyzSampler, waitFor } from "../e2e/_harness.ts";
+import { dockerCli, freePort, Plane, readyzSampler, waitReadyz } from "../e2e/_harness.ts";
 
 const arg = (flag: string, fallback: number) => {
   const at = Deno.args.indexOf(flag);
@@ -63,22 +63,8 @@ try {
     );
     if (out.code !== 0) throw new Error(out.stderr);
   }
-  await Promise.all(ports.map((port) =>
-    waitFor(
-      `/readyz on ${port}`,
-      async () => {
-        try {
-          const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-          await res.body?.cancel();
-          return res.status === 200;
-        } catch {
-          return false;
-        }
-      },
-      300_000,
-      500,
-    )
-  ));
+  await Promise.all(ports.map((port) => waitReadyz(port, 300_000)));
+
   const discover: number[] = [];
   const adopt: number[] = [];
   const adoptLive: number[] = [];

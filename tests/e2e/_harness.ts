@@ -352,6 +352,24 @@ export function readyzSampler(ports: number[]): { stop(): Promise<Map<number, st
   };
 }
 
+/** Waits until `/readyz` on 127.0.0.1:`port` answers 200 (a gateway booting resets until then). */
+export async function waitReadyz(port: number, timeoutMs = 180_000): Promise<void> {
+  await waitFor(
+    `/readyz on ${port}`,
+    async () => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
+        await res.body?.cancel();
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    },
+    timeoutMs,
+    500,
+  );
+}
+
 /** Waits until the plane lists `count` pods, all running (and healthy unless `health` is false). */
 export async function waitForRunningPods(
   plane: Plane,

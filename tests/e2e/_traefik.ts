@@ -4,7 +4,11 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type { Plane } from "./_harness.ts";
+import WebSocket from "ws";
+import type { ProbeResult } from "../../core/adapter.ts";
+import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
+import { httpGet } from "../raw_http.ts";
+import { type Plane, waitFor } from "./_harness.ts";
 
 /** The Traefik binary: `AGENTPOD_TRAEFIK_BIN` (set by tests/run.sh) or built now. */
 export async function traefikBinary(): Promise<string> {
@@ -75,4 +79,41 @@ export async function startTraefik(plane: Plane, options: TraefikOptions): Promi
       await pumping;
     },
   };
+}
+
+/** A public client address (TEST-NET-3) that requests through Traefik say they forward. */
+export const FORWARDED_CLIENT = "203.0.113.77";
+
+/**
+ * Waits until `/readyz` of `host` answers 200 through Traefik on port `web`, then does
+ * the OpenClaw WebSocket `connect` handshake there with `token`; returns what it saw.
+ */
+export async function openClawThroughTraefik(
+  web: number,
+  host: string,
+  token: string,
+  origin?: string,
+): Promise<ProbeResult> {
+  await waitFor(
+    `/readyz of ${host} through Traefik`,
+    async () => {
+      const r = await httpGet(web, host, "/readyz", { "X-Forwarded-For": FORWARDED_CLIENT });
+      return r.status === 200;
+    },
+    30_000,
+    250,
+  );
+  return await openClawHandshake({
+    open: () =>
+      new WebSocket(`ws://127.0.0.1:${web}/`, {
+        headers: {
+          Host: host,
+          "X-Forwarded-For": FORWARDED_CLIENT,
+          ...(origin ? { Origin: origin } : {}),
+        },
+      }),
+    token,
+    signal: AbortSignal.timeout(15_000),
+    timeoutMs: 15_000,
+  });
 }

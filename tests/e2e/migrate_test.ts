@@ -16,9 +16,8 @@ import assert from "node:assert/strict";
 import { createDockerClient } from "../../providers/docker/mod.ts";
 import WebSocket from "ws";
 import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
-import { httpGet } from "../raw_http.ts";
 import { startFleetCli } from "./_fleet.ts";
-import { startTraefik } from "./_traefik.ts";
+import { FORWARDED_CLIENT as CLIENT, openClawThroughTraefik, startTraefik } from "./_traefik.ts";
 import {
   dockerCli,
   FIXTURE_IMAGE,
@@ -26,6 +25,7 @@ import {
   type Plane,
   readyzSampler,
   waitFor,
+  waitReadyz,
   withPlane,
 } from "./_harness.ts";
 
@@ -42,8 +42,6 @@ const BUSYBOX = `hand-busybox-${RUN}`;
 const FLEET_TENANT = `cell${RUN}`;
 const CELL = `openclaw-cell-${FLEET_TENANT}`;
 const DOMAIN = "agents.test";
-/** A public client address (TEST-NET-3). */
-const CLIENT = "203.0.113.77";
 const GATEWAY = ["node", "openclaw.mjs", "gateway", "--bind", "lan", "--port", "18789"];
 
 interface Discovered {
@@ -87,23 +85,6 @@ async function runId(container: string): Promise<string> {
   );
   assert.equal(out.code, 0, out.stderr);
   return out.stdout.trim();
-}
-
-async function waitReady(port: number): Promise<void> {
-  await waitFor(
-    `/readyz on ${port}`,
-    async () => {
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-        await res.body?.cancel();
-        return res.status === 200;
-      } catch {
-        return false;
-      }
-    },
-    180_000,
-    500,
-  );
 }
 
 Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they run, healed and released", async () => {
@@ -190,7 +171,7 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
       "3600",
     );
     await run("--name", BUSYBOX, FIXTURE_IMAGE, "sleep", "3600");
-    await Promise.all([ports.guide, ports.bind, ports.cell].map(waitReady));
+    await Promise.all([ports.guide, ports.bind, ports.cell].map((p) => waitReadyz(p)));
 
     await withPlane({ AGENTPOD_DOMAIN: DOMAIN }, async (plane) => {
       const ours = (list: Discovered[]) =>
@@ -299,25 +280,7 @@ Deno.test("loop 2: hand-made OpenClaw gateways are discovered, adopted as they r
         for (const [c, secret] of [[GUIDE, tokens.guide], [BIND, tokens.bind]] as const) {
           const [podName, tenant] = podOf(c).split("/").reverse() as [string, string];
           const host = `${podName}.${tenant}.${DOMAIN}`;
-          const ready = await waitFor(
-            `/readyz of ${c} through Traefik`,
-            async () => {
-              const r = await httpGet(web, host, "/readyz", { "X-Forwarded-For": CLIENT });
-              return r.status === 200 ? r : undefined;
-            },
-            30_000,
-            250,
-          );
-          assert.equal(ready.status, 200);
-          const hello = await openClawHandshake({
-            open: () =>
-              new WebSocket(`ws://127.0.0.1:${web}/`, {
-                headers: { Host: host, "X-Forwarded-For": CLIENT },
-              }),
-            token: secret,
-            signal: AbortSignal.timeout(15_000),
-            timeoutMs: 15_000,
-          });
+          const hello = await openClawThroughTraefik(web, host, secret);
           assert.equal(hello.healthy, true, `${c} through Traefik: ${hello.message}`);
         }
         await waitHealthy(plane, [podOf(GUIDE), podOf(BIND)]);

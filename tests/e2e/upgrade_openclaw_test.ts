@@ -9,10 +9,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import WebSocket from "ws";
-import { openClawHandshake } from "../../adapters/openclaw_probe.ts";
 import { createDockerClient } from "../../providers/docker/mod.ts";
-import { httpGet } from "../raw_http.ts";
 import {
   dockerCli,
   downSampler,
@@ -22,14 +19,12 @@ import {
   waitFor,
   withPlane,
 } from "./_harness.ts";
-import { startTraefik } from "./_traefik.ts";
+import { openClawThroughTraefik, startTraefik } from "./_traefik.ts";
 
 const OLD = "agentpod/openclaw:2026.9.5";
 const NEW = "agentpod/openclaw:2026.9.6";
 const DOMAIN = "agents.test";
 const HOST = `aria.oc.${DOMAIN}`;
-/** A public client address (TEST-NET-3). */
-const CLIENT = "203.0.113.77";
 const KEEP = "/home/node/.openclaw/workspace/keep.md";
 
 async function gatewayToken(container: string): Promise<string> {
@@ -134,25 +129,7 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
       assert.equal(pod.image, NEW);
 
       // The route still leads to it: /readyz and hello-ok through Traefik.
-      const ready = await waitFor(
-        "/readyz through Traefik",
-        async () => {
-          const r = await httpGet(web, HOST, "/readyz", { "X-Forwarded-For": CLIENT });
-          return r.status === 200 ? r : undefined;
-        },
-        30_000,
-        250,
-      );
-      assert.equal(ready.status, 200);
-      const hello = await openClawHandshake({
-        open: () =>
-          new WebSocket(`ws://127.0.0.1:${web}/`, {
-            headers: { Host: HOST, "X-Forwarded-For": CLIENT, Origin: `https://${HOST}` },
-          }),
-        token,
-        signal: AbortSignal.timeout(15_000),
-        timeoutMs: 15_000,
-      });
+      const hello = await openClawThroughTraefik(web, HOST, token, `https://${HOST}`);
       assert.equal(hello.healthy, true, hello.message);
       assert.match(hello.message, /OpenClaw 2026\.9\.6/);
 
@@ -211,27 +188,13 @@ Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port
       assert.equal(await gatewayToken("agentpod-oc-bela"), belaToken, "same token");
       assert.equal((await docker.containers.inspect("agentpod-oc-aria")).Id, after.Id);
       const belaHost = `bela.oc.${DOMAIN}`;
-      const belaHello = await waitFor(
-        "hello-ok from bela through Traefik",
-        async () => {
-          const r = await openClawHandshake({
-            open: () =>
-              new WebSocket(`ws://127.0.0.1:${web}/`, {
-                headers: {
-                  Host: belaHost,
-                  "X-Forwarded-For": CLIENT,
-                  Origin: `https://${belaHost}`,
-                },
-              }),
-            token: belaToken,
-            signal: AbortSignal.timeout(15_000),
-            timeoutMs: 15_000,
-          });
-          return r.healthy ? r : undefined;
-        },
-        30_000,
-        500,
+      const belaHello = await openClawThroughTraefik(
+        web,
+        belaHost,
+        belaToken,
+        `https://${belaHost}`,
       );
+      assert.equal(belaHello.healthy, true, belaHello.message);
       assert.match(belaHello.message, /OpenClaw 2026\.9\.6/);
     } finally {
       await traefik.stop();

@@ -394,30 +394,20 @@ export class MemoryRuntime implements ContainerRuntime {
     const id = randomId();
     engine.names.set(request.containerName, id);
     engine.containers.set(id, {
-      id,
-      name: request.containerName,
-      labels: podLabels(
-        { id: request.podId, tenant: request.tenant, name: request.pod },
-        request.specHash,
-        this.#instance,
-      ),
-      image: spec.image,
-      state: "created",
-      exitCode: 0,
-      startedAt: null,
-      finishedAt: null,
-      restartCount: 0,
-      oomKilled: false,
-      restartDelay: RESTART_DELAY_MS,
-      // The engine reports creation times in whole seconds.
-      createdAt: Math.floor(engine.now() / 1000) * 1000,
-      network: request.network,
-      volume: request.volume,
-      volumePath: spec.volumePath,
-      hostPort: request.hostPort,
-      logs: [],
-      ownFiles: new Map(),
-      logWaiters: new Set(),
+      ...createdContainer(engine, {
+        id,
+        name: request.containerName,
+        labels: podLabels(
+          { id: request.podId, tenant: request.tenant, name: request.pod },
+          request.specHash,
+          this.#instance,
+        ),
+        image: spec.image,
+        network: request.network,
+        volume: request.volume,
+        volumePath: spec.volumePath,
+        hostPort: request.hostPort,
+      }),
       ...(engine.imageMeta.get(imageRef)?.exitAfter
         ? { exitAfter: engine.imageMeta.get(imageRef)!.exitAfter }
         : {}),
@@ -637,27 +627,16 @@ export class MemoryRuntime implements ContainerRuntime {
     engine.names.set(container.name, container.id);
     engine.foreign.set(container.id, { container, files: new Map(Object.entries(files)) });
     const mount = container.mounts[0];
-    const c: MemoryContainer = {
+    const c = createdContainer(engine, {
       id: container.id,
       name: container.name,
       labels: container.labels,
       image: container.image,
-      state: "created",
-      exitCode: 0,
-      startedAt: null,
-      finishedAt: null,
-      restartCount: 0,
-      oomKilled: false,
-      restartDelay: RESTART_DELAY_MS,
-      createdAt: Math.floor(engine.now() / 1000) * 1000,
       network: container.networks[0] ?? "bridge",
       volume: mount?.name ?? "",
       volumePath: mount?.destination ?? "/",
       hostPort: container.published[0]?.hostPort ?? 0,
-      logs: [],
-      ownFiles: new Map(),
-      logWaiters: new Set(),
-    };
+    });
     engine.containers.set(c.id, c);
     if (container.state === "running") engine.run(c);
   }
@@ -1005,6 +984,31 @@ function settle<T>(fn: () => T): Promise<T> {
 }
 
 /** A container as the engine's list shows it. */
+/** A container as `create` leaves it: never started, no run history. */
+function createdContainer(
+  engine: MemoryEngine,
+  fields: Pick<
+    MemoryContainer,
+    "id" | "name" | "labels" | "image" | "network" | "volume" | "volumePath" | "hostPort"
+  >,
+): MemoryContainer {
+  return {
+    ...fields,
+    state: "created",
+    exitCode: 0,
+    startedAt: null,
+    finishedAt: null,
+    restartCount: 0,
+    oomKilled: false,
+    restartDelay: RESTART_DELAY_MS,
+    // The engine reports creation times in whole seconds.
+    createdAt: Math.floor(engine.now() / 1000) * 1000,
+    logs: [],
+    ownFiles: new Map(),
+    logWaiters: new Set(),
+  };
+}
+
 function listRow(c: MemoryContainer, podId: string): ObservedContainer {
   return {
     id: c.id,
