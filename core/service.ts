@@ -480,6 +480,12 @@ export class ControlPlaneService {
     if (pod.spec.desiredState === "deleted") {
       throw new ConflictError(`Pod "${tenant}/${name}" is being deleted`);
     }
+    if (pod.adoption?.active) {
+      // Its container runs the config it was made with; AgentPod writes nothing into it.
+      throw new ConflictError(
+        `Cannot change the config of "${tenant}/${name}": it runs the container it was adopted with, as it was made. Upgrade it (pod upgrade) to move it to a container AgentPod makes, then change its config`,
+      );
+    }
     const expected = options.expectGeneration;
     if (expected !== undefined && expected !== pod.generation) {
       throw new ConflictError(

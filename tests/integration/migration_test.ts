@@ -240,6 +240,23 @@ Deno.test("adopted gateways: kept as they run, healed in place, released untouch
       },
     );
 
+    await t.step(
+      "config of an adopted pod is refused with the way out; delete removes its container",
+      async () => {
+        await assert.rejects(
+          service.updateConfig("acme", "bare", { set: [{ path: "agentName", value: "x" }] }),
+          (error: Error) => error instanceof ConflictError && /Upgrade it/.test(error.message),
+        );
+        const pod = await store.pods.get("acme", "bare");
+        const id = pod.adoption!.containerId;
+        await service.deletePod("acme", "bare");
+        await settle();
+        assert.equal(await store.pods.getById(pod.id), undefined);
+        assert.equal(await runtime.containerNamed("agentpod-acme-bare"), undefined, "removed");
+        assert.equal((await runtime.listEngineContainers()).some((c) => c.id === id), false);
+      },
+    );
+
     await t.step("release forgets the pod; the container runs on, never an orphan", async () => {
       const pod = await store.pods.get("acme", "gateway");
       runtime.resetCalls();
