@@ -26,10 +26,10 @@ import {
   parseGatewayConfig,
   stateDirPath,
 } from "./migration.ts";
-import { containerName, tenantNetworkName } from "./naming.ts";
+import { applyLiveSteps } from "./adoption_steps.ts";
 import type { ContainerRuntime } from "./runtime.ts";
 import type { ControlPlaneService } from "./service.ts";
-import type { PodRecord, Store } from "./store.ts";
+import type { Store } from "./store.ts";
 
 /** The largest `openclaw.json` read (the gateway's own stay far below). */
 export const MAX_GATEWAY_CONFIG_BYTES = 1024 * 1024;
@@ -196,7 +196,7 @@ export class MigrationService {
       const g = f.gateway;
       if (g.verdict === "managed") {
         const pod = await store.pods.findAdopted(g.id);
-        const steps = pod && !request.dryRun ? await this.#liveSteps(pod, f, request) : [];
+        const steps = pod && !request.dryRun ? await applyLiveSteps(this.#d, pod, f, request) : [];
         outcomes.push({
           container: g.name,
           containerId: g.id,
@@ -251,7 +251,7 @@ export class MigrationService {
         this.#d.adopted?.set(c.id, view.id);
         let message = `Adopted as it runs (${g.verdict}); ${g.warnings.length} warning(s)`;
         const pod = await store.pods.getById(view.id);
-        const steps = pod ? await this.#liveSteps(pod, f, request) : [];
+        const steps = pod ? await applyLiveSteps(this.#d, pod, f, request) : [];
         if (steps.length) message += `; ${steps.join("; ")}`;
         if (!request.route) {
           message += "; not routed (its gateway trusts no proxy: adopt it again with --route)";
@@ -269,125 +269,6 @@ export class MigrationService {
       }
     }
     return outcomes;
-  }
-
-  /**
-   * The optional steps asked for, each live (the container keeps its run): restart
-   * policy, limits, the tenant network, its name, the route. Checked after them all: the
-   * same run (StartedAt, RestartCount) or a ConflictError that says a step restarted it.
-   */
-  async #liveSteps(pod: PodRecord, f: FoundGateway, request: AdoptRequest): Promise<string[]> {
-    const { runtime, store } = this.#d;
-    const adoption = pod.adoption;
-    if (!adoption?.active || !store) return [];
-    const id = adoption.containerId;
-    const before = await runtime.inspectPodContainer(id);
-    const done: string[] = [];
-    if (request.restartPolicy && f.gateway.restartPolicy !== "unless-stopped") {
-      await runtime.updateLive(id, { restartPolicy: "unless-stopped" });
-      done.push("restart policy unless-stopped");
-    }
-    if (request.limits) {
-      const { memoryMB, cpus, pids } = pod.spec.resources;
-      const using = before?.state === "running" ? (await runtime.usage(id)).memoryMB : 0;
-      // Never below what it uses now: a limit under current usage is refused, or kills it.
-      const memory = Math.max(memoryMB, Math.ceil((using * 1.5) / 64) * 64);
-      await runtime.updateLive(id, { memoryMB: memory, cpus, pids });
-      done.push(`limits ${memory} MB, ${cpus} CPU, ${pids} pids (it used ${Math.round(using)} MB)`);
-    }
-    let routed = adoption.routed === true;
-    if (request.route && !routed) {
-      done.push(await this.#route(pod, f));
-      routed = true;
-    }
-    if (request.connectNetwork) {
-      const network = tenantNetworkName(pod.tenant);
-      if (!f.container.networks.includes(network)) {
-        const { gateway } = await runtime.ensureNetwork(network, pod.tenant);
-        // The engine may forward the published port through the new network from now
-        // on: a routed gateway must trust that network's gateway first.
-        if (routed) await this.#trust(pod, gateway);
-        await runtime.connectNetwork(id, network);
-        done.push(
-          `joined ${network} (sessions through port ${pod.hostPort} may have dropped once)`,
-        );
-      }
-    }
-    let name = adoption.containerName;
-    if (request.rename) {
-      const wanted = containerName(pod.tenant, pod.name);
-      if (f.container.name !== wanted) {
-        await runtime.rename(id, wanted);
-        name = wanted;
-        done.push(`renamed ${wanted}`);
-      }
-    }
-    const after = await runtime.inspectPodContainer(id);
-    if (after?.startedAt !== before?.startedAt || after?.restartCount !== before?.restartCount) {
-      throw new ConflictError(
-        `Adopting "${f.gateway.name}": a live step restarted the container (${done.join(", ")})`,
-      );
-    }
-    const current = (await store.pods.getById(pod.id))?.adoption ?? adoption;
-    if (name !== current.containerName) {
-      await store.pods.setAdoption(pod.id, { ...current, containerName: name });
-    }
-    return done;
-  }
-
-  /** Makes an adopted gateway trust `proxy` too (and accept the pod's origins). */
-  async #trust(pod: PodRecord, proxy: string): Promise<void> {
-    const { trustProxy, origins } = this.#d;
-    const adoption = pod.adoption!;
-    if (!trustProxy || !origins) throw new Error("Routing is not wired in this process");
-    const local = [
-      `http://127.0.0.1:${adoption.containerPort}`,
-      `http://localhost:${adoption.containerPort}`,
-    ];
-    await trustProxy(adoption.containerId, adoption.stateDir.path, proxy, [
-      ...origins(pod.tenant, pod.name),
-      ...local,
-    ]);
-  }
-
-  /**
-   * Routes an adopted gateway through Traefik: it is made to trust the address its
-   * published port's traffic arrives from, by a hot reload. Verified: the same run
-   * (StartedAt, RestartCount) answers a probe that forwards a client, within 20 s.
-   */
-  async #route(pod: PodRecord, f: FoundGateway): Promise<string> {
-    const { runtime, trustProxy, origins, store } = this.#d;
-    const adoption = pod.adoption!;
-    if (!trustProxy || !origins || !store) throw new Error("Routing is not wired in this process");
-    const before = await runtime.inspectPodContainer(adoption.containerId);
-    if (before?.state !== "running") {
-      throw new ConflictError(
-        `Cannot route "${pod.tenant}/${pod.name}": its container is not running`,
-      );
-    }
-    const proxy = await runtime.publishedSource(adoption.containerId);
-    await this.#trust(pod, proxy);
-    const baseUrl = `http://127.0.0.1:${pod.hostPort}`;
-    let last: ProbeResult | undefined;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      last = await this.#d.probe(baseUrl, f.token!, AbortSignal.timeout(8_000), false);
-      if (last.healthy) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    const after = await runtime.inspectPodContainer(adoption.containerId);
-    if (after?.startedAt !== before.startedAt || after?.restartCount !== before.restartCount) {
-      throw new ConflictError(
-        `Routing "${pod.tenant}/${pod.name}" restarted its container: this should not happen; its config kept the change`,
-      );
-    }
-    if (!last?.healthy) {
-      throw new ConflictError(
-        `Routing "${pod.tenant}/${pod.name}": the gateway did not take the proxy within 20 s: ${last?.message}`,
-      );
-    }
-    await store.pods.setAdoption(pod.id, { ...adoption, routed: true });
-    return `routed: it trusts ${proxy} (no restart); clients of port ${pod.hostPort} now come through the route`;
   }
 
   /** Stops managing an adopted pod; its container is left exactly as it is. */
