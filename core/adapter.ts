@@ -148,6 +148,14 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
     exec: (command: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>,
     options: { timeoutMs: number; now(): number; sleep(ms: number): Promise<void> },
   ): Promise<{ drained: boolean; message: string }>;
+  /**
+   * A command that writes `files` into the running agent's volume at `volumePath` from
+   * inside its container, as its own user, each to a temporary file renamed over the old
+   * one: what the agent's file watcher follows reliably (OpenClaw's stops following a
+   * file the engine's archive API replaced, after a few times). Undefined when the files
+   * are too large for a command line: they are written through the archive API then.
+   */
+  writeFilesCommand?(volumePath: string, files: RenderedFile[]): string[] | undefined;
   /** Probes the agent at the protocol level. Never sends a wrong token. */
   probe(context: ProbeContext): Promise<ProbeResult>;
 }

@@ -7,7 +7,8 @@
  * Status is not written here: the reconciler writes it once, from what these report.
  * @module
  */
-import { ConflictError, DockerApiError, errorMessage } from "./errors.ts";
+import type { AgentAdapter, RenderedFile } from "./adapter.ts";
+import { ConflictError, DockerApiError, errorMessage, UnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Action } from "./planner.ts";
 import type { RenderedPodRequest } from "./render.ts";
@@ -22,6 +23,8 @@ export interface ActionSteps {
   stopTimeoutSeconds: number;
   /** The pod's render (create and recreate need it; absent when it cannot render). */
   rendered?: RenderedPodRequest;
+  /** The pod's adapter (how it wants files written into a running container). */
+  adapter?: AgentAdapter;
   /** Kill at once instead of a graceful stop (`pod delete --force`). */
   force: boolean;
   /** The container went down by itself: a start now is a recovery. */
@@ -49,6 +52,35 @@ function logStart(steps: ActionSteps, pod: PodRecord, containerId: string, why: 
     container: containerId.slice(0, 12),
     why,
   });
+}
+
+/**
+ * Rewrites config files of an existing container: from inside it, as the adapter says
+ * (what a running agent's file watcher follows), else, or when that cannot run (the
+ * container is stopped, the command failed), through the runtime's archive write.
+ */
+async function writeFilesLive(
+  steps: ActionSteps,
+  containerId: string,
+  volumePath: string,
+  files: RenderedFile[],
+): Promise<void> {
+  const command = steps.adapter?.writeFilesCommand?.(volumePath, files);
+  if (command) {
+    try {
+      const out = await steps.runtime.exec(containerId, command);
+      if (out.exitCode === 0) return;
+      steps.log.warn("in-place file write failed", {
+        container: containerId.slice(0, 12),
+        exitCode: out.exitCode,
+        error: out.stderr.trim().slice(-300),
+      });
+    } catch (error) {
+      if (error instanceof UnavailableError) throw error;
+      // Not running (or gone): nothing watches the files; the archive write does.
+    }
+  }
+  await steps.runtime.writeFiles(containerId, volumePath, files);
 }
 
 /** The name a recreate gives the old container while it is the rollback handle. */
@@ -90,7 +122,7 @@ export async function executeAction(
       return await recreate(steps, pod, action.containerId);
     case "write-files": {
       const { request, filesHash } = need(steps.rendered, pod);
-      await runtime.writeFiles(action.containerId, request.spec.volumePath, request.files);
+      await writeFilesLive(steps, action.containerId, request.spec.volumePath, request.files);
       await steps.event(
         "Normal",
         "ConfigApplied",

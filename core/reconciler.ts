@@ -668,6 +668,7 @@ export class Reconciler {
             log: this.#deps.log,
             stopTimeoutSeconds: force ? 0 : this.#options.stopTimeoutSeconds,
             rendered,
+            adapter: rendered ? this.#deps.adapterById(pod.spec.adapter) : undefined,
             force,
             recovering: crashes.crashes > 0 || (!current && pod.status.containerId !== null),
             event,
