@@ -30,10 +30,12 @@ export const genericConfigSchema = z.strictObject({
     title: "Port",
     description: "Container port serving HTTP.",
   }),
-  healthPath: z.string().regex(/^\/\S*$/, "Expected a path starting with /").default("/").meta({
-    title: "Health path",
-    description: "Path that answers 2xx when the agent is healthy.",
-  }),
+  // One leading slash, no backslash: `//host/x` or `/\\host` would send the probe elsewhere.
+  healthPath: z.string().regex(/^\/(?![/\\])[^\s\\]*$/, "Expected a path starting with one /")
+    .default("/").meta({
+      title: "Health path",
+      description: "Path that answers 2xx when the agent is healthy.",
+    }),
   env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "Invalid variable name"), z.string())
     .optional().meta({
       title: "Environment",
@@ -99,10 +101,15 @@ export async function probeGeneric(
   timeoutMs: number = GENERIC_PROBE_TIMEOUT_MS,
 ): Promise<ProbeResult> {
   const path = context.config?.healthPath ?? "/";
+  const url = new URL(path, context.baseUrl);
+  // A stored config from before the schema said so must not send the probe elsewhere.
+  if (url.origin !== new URL(context.baseUrl).origin) {
+    return { healthy: false, message: `Health path "${path}" leaves the pod: refused` };
+  }
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
   let response: Response;
   try {
-    response = await fetch(new URL(path, context.baseUrl), { signal, redirect: "manual" });
+    response = await fetch(url, { signal, redirect: "manual" });
   } catch (error) {
     if (context.signal.aborted) return { healthy: false, message: "Probe was cancelled" };
     if (signal.aborted) {

@@ -28,6 +28,9 @@ Deno.test("the generic schema rejects unknown keys, bad ports, paths and variabl
     { port: 70000 },
     { port: "8080" },
     { healthPath: "health" },
+    { healthPath: "//other.host/x" },
+    { healthPath: "/\\other.host/x" },
+    { healthPath: "/a b" },
     { env: { "BAD-NAME": "x" } },
     { env: { OK: 1 } },
     { command: [] },
@@ -114,6 +117,37 @@ Deno.test("probeGeneric() is healthy on 2xx from the configured health path", as
     });
   });
   assert.deepEqual(seen, ["/up", "/"]);
+});
+
+Deno.test("probeGeneric() never leaves the pod, whatever a stored health path says", async () => {
+  let asked = 0;
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    asked++;
+    return new Response("ok");
+  });
+  try {
+    const baseUrl = "http://127.0.0.1:9";
+    for (
+      const healthPath of [
+        `//127.0.0.1:${server.addr.port}/x`,
+        `/\\127.0.0.1:${server.addr.port}/x`,
+      ]
+    ) {
+      const result = await probeGeneric({
+        baseUrl,
+        token: "",
+        config: { healthPath },
+        signal: AbortSignal.timeout(2_000),
+      });
+      assert.deepEqual(result, {
+        healthy: false,
+        message: `Health path "${healthPath}" leaves the pod: refused`,
+      });
+    }
+    assert.equal(asked, 0, "the other host was never asked");
+  } finally {
+    await server.shutdown();
+  }
 });
 
 Deno.test("probeGeneric() does not follow redirects: a 302 is not healthy", async () => {

@@ -19,7 +19,8 @@ import { type Adoption, findCondition, type Pod } from "./pod.ts";
 import { allocateHostPort, type PortRange } from "./ports.ts";
 import type { PlannedAction, Reconciler } from "./reconciler.ts";
 import { podHost, renderPodRequest, type RoutingSettings } from "./render.ts";
-import type { ContainerRuntime, ContainerUsage } from "./runtime.ts";
+import type { ContainerRuntime, ContainerUsage, RuntimeLogLine } from "./runtime.ts";
+import { secretMasker } from "./secret_mask.ts";
 import {
   maskSensitive,
   mergeSensitive,
@@ -585,6 +586,37 @@ export class ControlPlaneService {
   /** A pod's stored record (its secrets still sealed). */
   async podRecord(tenant: string, name: string): Promise<PodRecord> {
     return await this.#pod(tenant, name);
+  }
+
+  /**
+   * A pod's log lines (none when it has no container yet), with its gateway token and
+   * sealed config values masked: the one way the API and the dashboard read logs.
+   */
+  async podLogs(
+    tenant: string,
+    name: string,
+    options: {
+      tail?: number;
+      /** Keep following new lines; `if-running`: only while the pod runs. */
+      follow?: boolean | "if-running";
+      timestamps?: boolean;
+      signal?: AbortSignal;
+    },
+  ): Promise<{ pod: PodRecord; lines?: AsyncIterable<RuntimeLogLine> }> {
+    const pod = await this.#pod(tenant, name);
+    const containerId = pod.status.containerId;
+    if (!containerId) return { pod };
+    const mask = secretMasker(
+      pod.secrets ? await this.#d.secrets.open<PodSecrets>(pod.secrets) : { token: "", values: {} },
+    );
+    const follow = options.follow === "if-running"
+      ? pod.status.phase === "running"
+      : options.follow;
+    const source = this.#d.runtime.logs(containerId, { ...options, follow });
+    const lines = (async function* () {
+      for await (const line of source) yield { ...line, text: mask(line.text) };
+    })();
+    return { pod, lines };
   }
 
   /** The view of a record. */

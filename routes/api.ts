@@ -147,12 +147,14 @@ export function apiRoutes(deps: ApiDeps): Hono {
 
   api.get("/tenants/:tenant/pods/:pod/logs", async (c) => {
     const query = parse(API_SCHEMAS.logsQuery, c.req.query(), "query");
-    const pod = await service.podRecord(c.req.param("tenant"), c.req.param("pod"));
-    if (!pod.status.containerId) return c.body("", 200, { "content-type": "application/x-ndjson" });
     const abort = new AbortController();
     c.req.raw.signal.addEventListener("abort", () => abort.abort());
-    const lines = deps.runtime.logs(pod.status.containerId, { ...query, signal: abort.signal })
-      [Symbol.asyncIterator]();
+    const found = await service.podLogs(c.req.param("tenant"), c.req.param("pod"), {
+      ...query,
+      signal: abort.signal,
+    });
+    if (!found.lines) return c.body("", 200, { "content-type": "application/x-ndjson" });
+    const lines = found.lines[Symbol.asyncIterator]();
     const encoder = new TextEncoder();
     const body = new ReadableStream<Uint8Array>({
       async pull(controller) {

@@ -46,6 +46,8 @@ export interface HostConfig {
   Mounts?: Mount[];
   /** Memory limit in bytes. */
   Memory?: number;
+  /** Memory plus swap in bytes (equal to `Memory`: no swap). */
+  MemorySwap?: number;
   /** CPU limit in billionths of a CPU. */
   NanoCpus?: number;
   /** Maximum processes; -1 or 0 for unlimited. */

@@ -66,6 +66,8 @@ export function containerCreateRequest(
       SecurityOpt: ["no-new-privileges"],
       PidsLimit: spec.resources.pids,
       Memory: spec.resources.memoryMB * 1024 * 1024,
+      // No swap beyond the limit: an agent over its memory is killed, not slowed to a crawl.
+      MemorySwap: spec.resources.memoryMB * 1024 * 1024,
       NanoCpus: Math.round(spec.resources.cpus * 1e9),
       RestartPolicy: { Name: "unless-stopped" },
       PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: String(request.hostPort) }] },

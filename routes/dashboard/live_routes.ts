@@ -39,7 +39,7 @@ function whileSignedIn(c: Context, ctx: DashboardContext, session: DashboardSess
 
 /** Mounts `/live`, `/live/*` and the log stream. */
 export function liveRoutes(app: Hono, ctx: DashboardContext): void {
-  const { service, feed, runtime } = ctx.deps;
+  const { service, feed } = ctx.deps;
 
   app.get("/live", live(ctx, (c, session) => feed.sseResponse(whileSignedIn(c, ctx, session))));
   app.get(
@@ -72,10 +72,13 @@ export function liveRoutes(app: Hono, ctx: DashboardContext): void {
   app.get(
     "/pods/:tenant/:pod/logs",
     live(ctx, async (c, session) => {
-      const pod = await service.podRecord(c.req.param("tenant") ?? "", c.req.param("pod") ?? "");
       const tail = boundedInt(c.req.query("tail"), 200, MAX_TAIL);
-      const containerId = pod.status.containerId;
       const abort = new AbortController();
+      const found = await service.podLogs(c.req.param("tenant") ?? "", c.req.param("pod") ?? "", {
+        tail,
+        follow: "if-running",
+        signal: abort.signal,
+      });
       whileSignedIn(c, ctx, session).addEventListener("abort", () => abort.abort(), {
         once: true,
       });
@@ -83,13 +86,7 @@ export function liveRoutes(app: Hono, ctx: DashboardContext): void {
       const message = (event: string, data: unknown) =>
         encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
       let heartbeat: ReturnType<typeof setInterval> | undefined;
-      const lines = containerId
-        ? runtime.logs(containerId, {
-          tail,
-          follow: pod.status.phase === "running",
-          signal: abort.signal,
-        })[Symbol.asyncIterator]()
-        : undefined;
+      const lines = found.lines?.[Symbol.asyncIterator]();
       const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
         clearInterval(heartbeat);
         try {
