@@ -84,12 +84,22 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
           rename: options.rename,
         },
       });
-      if (options.format === "json") return await ctx.out(renderJson(outcomes));
-      if (outcomes.length === 0) return await ctx.out("Nothing to adopt\n");
-      await ctx.out(renderTable(
-        ["Container", "Pod", "Result", "Message"],
-        outcomes.map((o) => [o.container, o.pod, o.result, o.message]),
-      ));
+      if (options.format === "json") await ctx.out(renderJson(outcomes));
+      else if (outcomes.length === 0) await ctx.out("Nothing to adopt\n");
+      else {
+        await ctx.out(renderTable(
+          ["Container", "Pod", "Result", "Message"],
+          outcomes.map((o) => [o.container, o.pod, o.result, o.message]),
+        ));
+      }
+      const failed = outcomes.filter((o) => o.result === "failed" || o.error);
+      if (failed.length > 0) {
+        throw new CliError(
+          ExitCode.failure,
+          `${failed.length} of ${outcomes.length} did not go as asked`,
+          { details: failed.map((o) => `${o.container}: ${o.error ?? o.message}`) },
+        );
+      }
     });
 
   withFormat(migrate.command("release <tenant/pod>"))

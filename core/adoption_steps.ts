@@ -33,10 +33,18 @@ export async function applyLiveSteps(
     done.push("restart policy unless-stopped");
   }
   if (request.limits) {
-    const { memoryMB, cpus, pids } = pod.spec.resources;
+    const defaults = pod.spec.resources;
+    const has = f.container;
     const using = before?.state === "running" ? (await runtime.usage(id)).memoryMB : 0;
-    // Never below what it uses now: a limit under current usage is refused, or kills it.
-    const memory = Math.max(memoryMB, Math.ceil((using * 1.5) / 64) * 64);
+    // Never below what it uses now (a limit under current usage is refused, or kills it),
+    // and never below a limit its owner gave it.
+    const memory = Math.max(
+      defaults.memoryMB,
+      Math.ceil((using * 1.5) / 64) * 64,
+      Math.ceil(has.memoryBytes / 1024 / 1024),
+    );
+    const cpus = Math.max(defaults.cpus, has.nanoCpus / 1e9);
+    const pids = Math.max(defaults.pids, has.pidsLimit ?? 0);
     await runtime.updateLive(id, { memoryMB: memory, cpus, pids });
     done.push(`limits ${memory} MB, ${cpus} CPU, ${pids} pids (it used ${Math.round(using)} MB)`);
   }
@@ -111,7 +119,15 @@ async function route(d: MigrationDeps, pod: PodRecord, f: FoundGateway): Promise
     );
   }
   const proxy = await runtime.publishedSource(adoption.containerId);
-  await trust(d, pod, proxy);
+  // Recorded first: from the moment its config trusts the proxy the gateway refuses the
+  // direct probe, and the health monitor must already probe it as a routed one.
+  await store.pods.setAdoption(pod.id, { ...adoption, routed: true });
+  try {
+    await trust(d, pod, proxy);
+  } catch (error) {
+    await store.pods.setAdoption(pod.id, adoption); // its config did not change
+    throw error;
+  }
   const baseUrl = `http://127.0.0.1:${pod.hostPort}`;
   let last: ProbeResult | undefined;
   const deadline = Date.now() + 20_000;
@@ -128,9 +144,8 @@ async function route(d: MigrationDeps, pod: PodRecord, f: FoundGateway): Promise
   }
   if (!last?.healthy) {
     throw new ConflictError(
-      `Routing "${pod.tenant}/${pod.name}": the gateway did not take the proxy within 20 s: ${last?.message}`,
+      `Routing "${pod.tenant}/${pod.name}": its config now trusts ${proxy}, but the gateway did not answer a routed probe within 20 s: ${last?.message}`,
     );
   }
-  await store.pods.setAdoption(pod.id, { ...adoption, routed: true });
   return `routed: it trusts ${proxy} (no restart); clients of port ${pod.hostPort} now come through the route`;
 }

@@ -165,6 +165,9 @@ export interface DiscoverContext {
   adopted: ReadonlySet<string>;
 }
 
+/** Published addresses AgentPod reaches through 127.0.0.1 (every interface, or loopback). */
+const LOOPBACK_OR_ANY = new Set(["", "0.0.0.0", "::", "127.0.0.1"]);
+
 const COMMAND_RE = /(^|\/)openclaw(\.mjs)?$|(^|\/)dist\/index\.js$/;
 
 /** The signals that make `c` look like an OpenClaw gateway (none: it is not one). */
@@ -352,6 +355,13 @@ function decideVerdict(
     return {
       verdict: "not-published",
       reason: "Its gateway port is not published on the host: AgentPod cannot reach it",
+    };
+  }
+  if (!LOOPBACK_OR_ANY.has(address.hostIp)) {
+    return {
+      verdict: "not-published",
+      reason:
+        `Its port is published on ${address.hostIp} only: AgentPod reaches pods on 127.0.0.1 (publish it there too)`,
     };
   }
   if (c.state !== "running") {

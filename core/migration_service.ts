@@ -110,9 +110,14 @@ export interface AdoptOutcome {
   containerId: string;
   /** `<tenant>/<pod>`. */
   pod: string;
-  /** `adopted`, `already` (adopted before: nothing to do), `would-adopt` (dry run). */
-  result: "adopted" | "already" | "would-adopt";
+  /**
+   * `adopted`, `already` (adopted before: nothing to do), `would-adopt` (dry run),
+   * `failed` (not adopted; others of the same call were).
+   */
+  result: "adopted" | "already" | "would-adopt" | "failed";
   message: string;
+  /** A live step that failed after the container was adopted (it stays adopted). */
+  error?: string;
 }
 
 /** A discovered gateway and, kept apart from what is reported, its token. */
@@ -227,8 +232,9 @@ export class MigrationService {
         });
       }
       const c = f.container;
+      let view;
       try {
-        const view = await service.adoptPod(ref.tenant, {
+        view = await service.adoptPod(ref.tenant, {
           name: ref.pod,
           adapter: "openclaw",
           image: c.image,
@@ -248,25 +254,42 @@ export class MigrationService {
             active: true,
           },
         });
-        this.#d.adopted?.set(c.id, view.id);
-        let message = `Adopted as it runs (${g.verdict}); ${g.warnings.length} warning(s)`;
+      } catch (error) {
+        if (outcomes.some((o) => o.result === "adopted")) {
+          // Those are adopted already: say so with the error rather than lose them.
+          outcomes.push({
+            container: g.name,
+            containerId: g.id,
+            pod: `${ref.tenant}/${ref.pod}`,
+            result: "failed",
+            message: errorMessage(error),
+          });
+          continue;
+        }
+        throw error;
+      }
+      this.#d.adopted?.set(c.id, view.id);
+      let message = `Adopted as it runs (${g.verdict}); ${g.warnings.length} warning(s)`;
+      let failed: string | undefined;
+      try {
         const pod = await store.pods.getById(view.id);
         const steps = pod ? await applyLiveSteps(this.#d, pod, f, request) : [];
         if (steps.length) message += `; ${steps.join("; ")}`;
-        if (!request.route) {
-          message += "; not routed (its gateway trusts no proxy: adopt it again with --route)";
-        }
-        outcomes.push({
-          container: g.name,
-          containerId: g.id,
-          pod: view.pod,
-          result: "adopted",
-          message,
-        });
       } catch (error) {
-        this.#d.adopted?.delete(c.id);
-        throw error;
+        failed = errorMessage(error);
+        message += `; a live step failed: ${failed}`;
       }
+      if (!request.route) {
+        message += "; not routed (its gateway trusts no proxy: adopt it again with --route)";
+      }
+      outcomes.push({
+        container: g.name,
+        containerId: g.id,
+        pod: view.pod,
+        result: "adopted",
+        message,
+        ...(failed ? { error: failed } : {}),
+      });
     }
     return outcomes;
   }

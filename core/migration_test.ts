@@ -134,6 +134,11 @@ Deno.test("describeGateway() verdicts, first match wins", () => {
   assert.equal(verdict({ autoRemove: true }), "auto-remove");
   assert.equal(verdict({ env: {} }), "needs-token");
   assert.equal(verdict({ published: [] }), "not-published");
+  assert.equal(
+    verdict({ published: [{ containerPort: 18789, hostIp: "10.0.0.5", hostPort: 18789 }] }),
+    "not-published",
+    "AgentPod probes and routes through 127.0.0.1",
+  );
   assert.equal(verdict({ state: "exited" }), "not-running");
   assert.equal(verdict({ labels: { "com.docker.compose.project": "shop" } }), "compose-service");
   assert.equal(verdict({ labels: { "openclaw.fleet.tenant": "acme" } }), "fleet-cell");

@@ -68,7 +68,7 @@ async function writeFilesLive(
   const command = steps.adapter?.writeFilesCommand?.(volumePath, files);
   if (command) {
     try {
-      const out = await steps.runtime.exec(containerId, command);
+      const out = await steps.runtime.exec(containerId, command, AbortSignal.timeout(30_000));
       if (out.exitCode === 0) return;
       steps.log.warn("in-place file write failed", {
         container: containerId.slice(0, 12),

@@ -282,6 +282,7 @@ export class Reconciler {
   ): Promise<PlannedAction[]> {
     const light = options.cached === true && this.#seenComplete;
     const since = this.#seenVersion;
+    const readAt = this.#deps.adopted?.version();
     const [states, observed] = await Promise.all([
       this.#deps.store.pods.listStates(),
       light
@@ -296,7 +297,7 @@ export class Reconciler {
     const leased = new Set(states.filter((s) => s.operationId !== null).map((s) => s.id));
     // A rollout may still need the container an adopted pod is moving away from.
     for (const c of observed) if (c.adopted && leased.has(c.podId)) adopted.set(c.id, c.podId);
-    this.#deps.adopted?.replaceAll(adopted);
+    this.#deps.adopted?.replaceAll(adopted, readAt);
     const visible = observed.filter((c) => !c.adopted || adopted.has(c.id));
     if (!light) this.#seeAll(visible, since);
     if (!options.dryRun && this.#leading()) await this.#learnGateways(states, visible);
@@ -595,7 +596,7 @@ export class Reconciler {
       // new container here would start empty. Nothing is made until a user decides.
       actions = actions.filter((a) => a.kind !== "create");
       renderError ??= `The adopted container ${adopted.slice(0, 12)} is gone: ` +
-        "release the pod, or upgrade it to move it to a container AgentPod makes";
+        "its state went with it or stays in its owner's volume; release the pod";
     }
     // The same generation, seen converged before, yet another container spec: this
     // AgentPod renders it differently (it was upgraded). Not the whole fleet at once:

@@ -347,6 +347,19 @@ export class RolloutRunner {
     if (!pod || pod.spec.desiredState !== "running") {
       return await skip(pod ? `The pod is ${pod.spec.desiredState}` : "The pod was deleted");
     }
+    const adoption = pod.adoption?.active ? pod.adoption : undefined;
+    if (adoption) {
+      // An adopted pod moves with a copy of its state: it must be there, where it is read.
+      const volumePath = this.#d.adapterById(pod.spec.adapter).volumePath;
+      if (adoption.stateDir.path.replace(/\/$/, "") !== volumePath.replace(/\/$/, "")) {
+        return await skip(
+          `Its state is in ${adoption.stateDir.path}, not ${volumePath} where the new container keeps it: not moved`,
+        );
+      }
+      if (!(await runtime.inspectPodContainer(adoption.containerId))) {
+        return await skip("The adopted container is gone: release the pod");
+      }
+    }
     if (!(await store.pods.lease(pod.id, rollout.id))) {
       return await skip("Another operation owns the pod");
     }
@@ -398,6 +411,10 @@ export class RolloutRunner {
         if (!adopted || old?.name === name) {
           await this.#clearName(`${name}${ROLLBACK_SUFFIX}`, oldId);
           await runtime.rename(oldId, `${name}${ROLLBACK_SUFFIX}`);
+        }
+        // The restore point stays stopped: an engine restart starts `always` containers.
+        if (adopted && pod.adoption?.restartPolicy === "always") {
+          await runtime.updateLive(oldId, { restartPolicy: "no" });
         }
       }
       await this.#item(rollout, item, {
@@ -542,6 +559,18 @@ export class RolloutRunner {
       reason: "Upgraded",
       message,
     });
+    // An adopted container that had our name holds the handle's name now; it is the
+    // owner's, never collected: it takes a name of its own so later upgrades find theirs free.
+    const oldId = item.oldContainerId;
+    if (oldId && pod.adoption?.containerId === oldId) {
+      const handle = `${containerName(pod.tenant, pod.name)}${ROLLBACK_SUFFIX}`;
+      if ((await this.#d.runtime.containerNamed(handle))?.id === oldId) {
+        await this.#d.runtime.rename(
+          oldId,
+          `${containerName(pod.tenant, pod.name)}.adopted-${oldId.slice(0, 12)}`,
+        );
+      }
+    }
     // Copies older than the handle's belonged to handles this upgrade replaced.
     for (let epoch = 0; epoch < (item.oldVolumeEpoch ?? 0); epoch++) {
       await this.#d.runtime.removeVolume(volumeName(pod.id, epoch)).catch(() => {});
@@ -586,6 +615,9 @@ export class RolloutRunner {
         // An adopted container was renamed only if it had our name; it gets it back.
         const own = !adopted || old?.name === `${name}${ROLLBACK_SUFFIX}`;
         if (old && own && old.name !== name) await runtime.rename(oldId, name);
+        if (adopted && pod.adoption?.restartPolicy === "always") {
+          await runtime.updateLive(oldId, { restartPolicy: "always" });
+        }
         await runtime.start(oldId);
         const started = await runtime.inspectPodContainer(oldId);
         if (started) {

@@ -213,7 +213,12 @@ export interface ContainerRuntime {
    */
   updateLive(
     containerId: string,
-    changes: { restartPolicy?: "unless-stopped"; memoryMB?: number; cpus?: number; pids?: number },
+    changes: {
+      restartPolicy?: "no" | "always" | "unless-stopped";
+      memoryMB?: number;
+      cpus?: number;
+      pids?: number;
+    },
   ): Promise<void>;
   /** Attaches a container to network `name` (live: the process keeps running). */
   connectNetwork(containerId: string, name: string): Promise<void>;

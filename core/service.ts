@@ -340,7 +340,11 @@ export class ControlPlaneService {
       throw new ConflictError(`Cannot release "${tenant}/${name}": an upgrade is under way`);
     }
     if (!(await this.#d.store.pods.forgetAdopted(pod.id))) {
-      throw new NotFoundError(`Pod "${tenant}/${name}" does not exist`);
+      const now = await this.#d.store.pods.getById(pod.id);
+      if (now?.operationId) {
+        throw new ConflictError(`Cannot release "${tenant}/${name}": an upgrade is under way`);
+      }
+      throw new NotFoundError(`Pod "${tenant}/${name}" is not adopted (any more)`);
     }
     await this.#d.store.events.append({
       tenant: pod.tenant,
@@ -520,16 +524,18 @@ export class ControlPlaneService {
     const { plain, values } = splitSensitive(after, adapter.sensitiveFields);
     // A new image must be on the host (or pullable) before it is stored: a recreate
     // onto an image that does not exist must never be planned.
+    // Everything else sealed with the pod stays (an adopted gateway's own config).
+    const sealed: PodSecrets = { ...secrets, values };
     const rendered = renderPodRequest(
       { ...pod, spec: { ...pod.spec, config: plain } },
       adapter,
-      { token: secrets.token, values },
+      sealed,
       this.#d.routing,
     );
     await this.#d.reconciler.prepareImage(rendered.request.spec.image);
     const updated = await this.#d.store.pods.updateSpec(pod.id, pod.generation, {
       config: plain,
-      secrets: await this.#d.secrets.seal({ token: secrets.token, values }),
+      secrets: await this.#d.secrets.seal(sealed),
     });
     const secret = new Set(adapter.sensitiveFields);
     await this.#d.store.events.append({

@@ -225,7 +225,7 @@ export interface Store {
     findAdopted(containerId: string): Promise<PodRecord | undefined>;
     /**
      * Forgets an adopted pod (`migrate release`): deletes its row, never its container.
-     * False when it is not adopted (or gone).
+     * False when it is not adopted, gone, or an operation (an upgrade) holds it.
      */
     forgetAdopted(id: string): Promise<boolean>;
     /** Host ports taken by pods. */

@@ -424,7 +424,12 @@ export class DockerRuntime implements ContainerRuntime {
   /** @inheritdoc */
   async updateLive(
     containerId: string,
-    changes: { restartPolicy?: "unless-stopped"; memoryMB?: number; cpus?: number; pids?: number },
+    changes: {
+      restartPolicy?: "no" | "always" | "unless-stopped";
+      memoryMB?: number;
+      cpus?: number;
+      pids?: number;
+    },
   ): Promise<void> {
     const memory = changes.memoryMB === undefined ? undefined : changes.memoryMB * 1024 * 1024;
     await this.#docker.containers.update(containerId, {

@@ -523,7 +523,8 @@ export function createStore(db: SqlDatabase): Store {
       },
       async forgetAdopted(id) {
         const rows = await db.query(
-          "DELETE FROM pods WHERE id = $1 AND adopted_container_id IS NOT NULL RETURNING id",
+          `DELETE FROM pods WHERE id = $1 AND adopted_container_id IS NOT NULL
+             AND operation_id IS NULL RETURNING id`,
           [id],
         );
         return rows.length > 0;

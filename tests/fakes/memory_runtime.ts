@@ -708,7 +708,12 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   updateLive(
     containerId: string,
-    changes: { restartPolicy?: "unless-stopped"; memoryMB?: number; cpus?: number; pids?: number },
+    changes: {
+      restartPolicy?: "no" | "always" | "unless-stopped";
+      memoryMB?: number;
+      cpus?: number;
+      pids?: number;
+    },
   ): Promise<void> {
     this.calls.updateLive++;
     return settle(() => {

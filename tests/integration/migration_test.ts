@@ -257,6 +257,49 @@ Deno.test("adopted gateways: kept as they run, healed in place, released untouch
       },
     );
 
+    await t.step(
+      "release waits for an upgrade that holds the pod; refused, nothing forgotten",
+      async () => {
+        const pod = await store.pods.get("acme", "gateway");
+        const operation = crypto.randomUUID();
+        assert.ok(await store.pods.lease(pod.id, operation));
+        await assert.rejects(
+          migration.release("acme", "gateway"),
+          (error: Error) =>
+            error instanceof ConflictError && /upgrade is under way/.test(error.message),
+        );
+        assert.ok(await store.pods.getById(pod.id), "still there");
+        await store.pods.release(pod.id, operation);
+      },
+    );
+
+    await t.step(
+      "an adopted gateway's own config survives its pod's config changes once moved",
+      async () => {
+        const owned = handMade("owned", 18794);
+        runtime.addForeign(owned, {
+          "/home/node/.openclaw/openclaw.json":
+            '{ gateway: { mode: "local" }, channels: { telegram: { enabled: true } } }',
+        });
+        await migration.adopt({ containers: ["owned"], tenant: "acme", pod: "owned" });
+        const adopted = await store.pods.get("acme", "owned");
+        // As an upgrade leaves it: on a container AgentPod made.
+        await store.pods.setImage(adopted.id, {
+          image: adopted.spec.image,
+          imageId: null, // the fake's hand-made container names no image it has
+          volumeEpoch: 1,
+          adoptedContainerId: null,
+        });
+        await service.updateConfig("acme", "owned", {
+          set: [{ path: "agentName", value: "Kept" }],
+        });
+        const sealed = await secrets.open<{ imported?: { channels?: unknown } }>(
+          (await store.pods.get("acme", "owned")).secrets!,
+        );
+        assert.deepEqual(sealed.imported?.channels, { telegram: { enabled: true } });
+      },
+    );
+
     await t.step("release forgets the pod; the container runs on, never an orphan", async () => {
       const pod = await store.pods.get("acme", "gateway");
       runtime.resetCalls();
