@@ -149,13 +149,14 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
     options: { timeoutMs: number; now(): number; sleep(ms: number): Promise<void> },
   ): Promise<{ drained: boolean; message: string }>;
   /**
-   * A command that writes `files` into the running agent's volume at `volumePath` from
-   * inside its container, as its own user, each to a temporary file renamed over the old
-   * one: what the agent's file watcher follows reliably (OpenClaw's stops following a
-   * file the engine's archive API replaced, after a few times). Undefined when the files
-   * are too large for a command line: they are written through the archive API then.
+   * A command, run in the agent's running container as its own user, that moves the
+   * files at `paths` from the directory `staging` (under `volumePath`, where they were
+   * written through the archive API) over the ones they replace, then removes `staging`:
+   * a rename is what the agent's file watcher follows reliably (OpenClaw's stops
+   * following a file the archive API replaced, after a few times). Paths only: no
+   * content reaches the command line.
    */
-  writeFilesCommand?(volumePath: string, files: RenderedFile[]): string[] | undefined;
+  moveFilesCommand?(volumePath: string, staging: string, paths: string[]): string[];
   /** Probes the agent at the protocol level. Never sends a wrong token. */
   probe(context: ProbeContext): Promise<ProbeResult>;
 }

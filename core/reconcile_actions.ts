@@ -55,9 +55,10 @@ function logStart(steps: ActionSteps, pod: PodRecord, containerId: string, why: 
 }
 
 /**
- * Rewrites config files of an existing container: from inside it, as the adapter says
- * (what a running agent's file watcher follows), else, or when that cannot run (the
- * container is stopped, the command failed), through the runtime's archive write.
+ * Rewrites config files of an existing container. When the adapter can move files in
+ * place (what a running agent's file watcher follows), they are written into a staging
+ * directory beside them and moved from inside the container; else, or when that cannot
+ * run (the container is stopped, the command failed), written over them directly.
  */
 async function writeFilesLive(
   steps: ActionSteps,
@@ -65,19 +66,23 @@ async function writeFilesLive(
   volumePath: string,
   files: RenderedFile[],
 ): Promise<void> {
-  const command = steps.adapter?.writeFilesCommand?.(volumePath, files);
-  if (command) {
+  const move = steps.adapter?.moveFilesCommand;
+  if (move && files.length > 0) {
+    const staging = `.agentpod-staging-${crypto.randomUUID().slice(0, 8)}`;
     try {
+      const staged = files.map((f) => ({ ...f, path: `${staging}/${f.path}` }));
+      await steps.runtime.writeFiles(containerId, volumePath, staged);
+      const command = move(volumePath, staging, files.map((f) => f.path));
       const out = await steps.runtime.exec(containerId, command, AbortSignal.timeout(30_000));
       if (out.exitCode === 0) return;
-      steps.log.warn("in-place file write failed", {
+      steps.log.warn("in-place file move failed", {
         container: containerId.slice(0, 12),
         exitCode: out.exitCode,
         error: out.stderr.trim().slice(-300),
       });
     } catch (error) {
       if (error instanceof UnavailableError) throw error;
-      // Not running (or gone): nothing watches the files; the archive write does.
+      // Not running (or gone): nothing watches the files; the direct write does.
     }
   }
   await steps.runtime.writeFiles(containerId, volumePath, files);
