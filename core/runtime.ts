@@ -123,6 +123,14 @@ export interface ContainerRunState extends ObservedContainer {
   oomKilled: boolean;
 }
 
+/** What `updateLive` may change on a running container. */
+export interface LiveChanges {
+  restartPolicy?: "no" | "always" | "unless-stopped";
+  memoryMB?: number;
+  cpus?: number;
+  pids?: number;
+}
+
 /** A container engine as the reconciler uses it. */
 export interface ContainerRuntime {
   /** Containers labelled as ours (all, or one pod's), in any state: one engine call. */
@@ -213,12 +221,7 @@ export interface ContainerRuntime {
    */
   updateLive(
     containerId: string,
-    changes: {
-      restartPolicy?: "no" | "always" | "unless-stopped";
-      memoryMB?: number;
-      cpus?: number;
-      pids?: number;
-    },
+    changes: LiveChanges,
   ): Promise<void>;
   /** Attaches a container to network `name` (live: the process keeps running). */
   connectNetwork(containerId: string, name: string): Promise<void>;

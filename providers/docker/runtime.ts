@@ -23,6 +23,7 @@ import type {
   ContainerUsage,
   ExecOutput,
   ImageInfo,
+  LiveChanges,
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
@@ -424,12 +425,7 @@ export class DockerRuntime implements ContainerRuntime {
   /** @inheritdoc */
   async updateLive(
     containerId: string,
-    changes: {
-      restartPolicy?: "no" | "always" | "unless-stopped";
-      memoryMB?: number;
-      cpus?: number;
-      pids?: number;
-    },
+    changes: LiveChanges,
   ): Promise<void> {
     const memory = changes.memoryMB === undefined ? undefined : changes.memoryMB * 1024 * 1024;
     await this.#docker.containers.update(containerId, {

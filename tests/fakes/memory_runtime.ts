@@ -30,6 +30,7 @@ import type {
   ContainerUsage,
   ExecOutput,
   ImageInfo,
+  LiveChanges,
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
@@ -708,12 +709,7 @@ export class MemoryRuntime implements ContainerRuntime {
   /** @inheritdoc */
   updateLive(
     containerId: string,
-    changes: {
-      restartPolicy?: "no" | "always" | "unless-stopped";
-      memoryMB?: number;
-      cpus?: number;
-      pids?: number;
-    },
+    changes: LiveChanges,
   ): Promise<void> {
     this.calls.updateLive++;
     return settle(() => {
