@@ -7,7 +7,7 @@
 import { adapterById, listAdapters } from "./adapters/mod.ts";
 import type { AgentAdapter } from "./core/adapter.ts";
 import { parseServerConfig, type ServerConfig } from "./core/config.ts";
-import { errorMessage, ValidationError } from "./core/errors.ts";
+import { errorMessage } from "./core/errors.ts";
 import { HealthMonitor } from "./core/health.ts";
 import { Reconciler } from "./core/reconciler.ts";
 import type { SecretBox } from "./core/secrets.ts";
@@ -23,7 +23,7 @@ import { RolloutRunner } from "./core/rollout_runner.ts";
 import { UpgradeService } from "./core/upgrades.ts";
 import { MigrationService } from "./core/migration_service.ts";
 import { AdoptedContainers } from "./core/adopted.ts";
-import { trustProxyCommand } from "./adapters/openclaw_adopt.ts";
+import { trustProxy } from "./adapters/openclaw_adopt.ts";
 import { podOrigins } from "./core/render.ts";
 import { openDatabase } from "./providers/store/mod.ts";
 import { createStore } from "./providers/store/store.ts";
@@ -214,14 +214,8 @@ export async function startControlPlane(
         new Set((await store.pods.listStates()).flatMap((s) => s.adoptedContainerId ?? [])),
       probe: (baseUrl, token, signal, direct = true) =>
         adapters("openclaw").probe({ baseUrl, token, signal, direct }),
-      trustProxy: async (containerId, stateDir, proxy, origins) => {
-        const out = await runtime.exec(containerId, trustProxyCommand(stateDir, proxy, origins));
-        if (out.exitCode !== 0) {
-          throw new ValidationError(
-            `Cannot change the gateway's config: ${(out.stderr || out.stdout).trim().slice(-300)}`,
-          );
-        }
-      },
+      trustProxy: (containerId, stateDir, proxy, origins) =>
+        trustProxy((command) => runtime.exec(containerId, command), stateDir, proxy, origins),
       origins: (tenant, pod) => podOrigins(tenant, pod, routing),
     });
     const dashboard = await createDashboard({

@@ -8,6 +8,22 @@
  * reloading after a few of them); the previous file is kept beside it.
  * @module
  */
+import { ValidationError } from "../core/errors.ts";
+
+/** Runs `trustProxyCommand` through `exec` (in the gateway's container); throws if it fails. */
+export async function trustProxy(
+  exec: (command: string[]) => Promise<{ exitCode: number; stdout: string; stderr: string }>,
+  stateDir: string,
+  proxy: string,
+  origins: string[],
+): Promise<void> {
+  const out = await exec(trustProxyCommand(stateDir, proxy, origins));
+  if (out.exitCode !== 0) {
+    throw new ValidationError(
+      `Cannot change the gateway's config: ${(out.stderr || out.stdout).trim().slice(-300)}`,
+    );
+  }
+}
 
 /** The command, run in the container, that adds `proxy` and `origins` to its config. */
 export function trustProxyCommand(stateDir: string, proxy: string, origins: string[]): string[] {
