@@ -12,7 +12,7 @@ import { HealthMonitor } from "./core/health.ts";
 import { Reconciler } from "./core/reconciler.ts";
 import type { SecretBox } from "./core/secrets.ts";
 import { traefikStaticConfig } from "./core/traefik.ts";
-import { ControlPlaneService } from "./core/service.ts";
+import { ControlPlaneService, type ServiceDeps } from "./core/service.ts";
 import type { ContainerUsage } from "./core/runtime.ts";
 import { createDockerClient } from "./providers/docker/mod.ts";
 import { DockerRuntime } from "./providers/docker/runtime.ts";
@@ -26,8 +26,10 @@ import { AdoptedContainers } from "./core/adopted.ts";
 import { trustProxy } from "./adapters/openclaw_adopt.ts";
 import { podOrigins } from "./core/render.ts";
 import { openDatabase } from "./providers/store/mod.ts";
-import { createStore } from "./providers/store/store.ts";
-import { apiRoutes, hashToken } from "./routes/api.ts";
+import { createStore, inTransaction } from "./providers/store/store.ts";
+import { AccessService, TOKEN_PREFIX } from "./core/access_service.ts";
+import { currentActor } from "./routes/actor.ts";
+import { apiRoutes, hashToken, type Reads } from "./routes/api.ts";
 import { createApp } from "./routes/app.ts";
 import { runDoctor } from "./routes/doctor.ts";
 import { createDashboard } from "./routes/dashboard/mod.ts";
@@ -151,7 +153,7 @@ export async function startControlPlane(
       schedule,
       log,
     });
-    const service = new ControlPlaneService({
+    const serviceDeps: ServiceDeps = {
       store,
       runtime,
       reconciler,
@@ -164,7 +166,9 @@ export async function startControlPlane(
       usage: (podId) => usage.get(podId),
       background,
       onPodChanged: (podId) => background(publishPod(podId)),
-    });
+      actor: currentActor,
+    };
+    const service = new ControlPlaneService(serviceDeps);
 
     const runner = new RolloutRunner({
       store,
@@ -186,9 +190,27 @@ export async function startControlPlane(
       store,
       runtime,
       wake: () => background(runner.tick()),
+      actor: currentActor,
     });
 
     await ensureAdminToken(store, config.dataDir, log);
+    const access = new AccessService({
+      store,
+      newSecret: newToken,
+      hash: hashToken,
+      now: () => new Date(),
+      actor: currentActor,
+    });
+    // A tenant-scoped token's reads: one transaction under row-level security, with a
+    // store (and the service reads over it) that sees nothing of other tenants.
+    const scoped = <T>(tenant: string, fn: (reads: Reads) => Promise<T>) =>
+      db.withTenant(tenant, (tx) => {
+        const scopedStore = createStore(inTransaction(tx));
+        return fn({
+          store: scopedStore,
+          service: new ControlPlaneService({ ...serviceDeps, store: scopedStore }),
+        });
+      });
     const traefikToken = await sealedSetting(store, secrets, "traefik_token", newToken);
     const traefikSettings = { ...config.traefik, domain: config.domain };
     const polls: TraefikPolls = { count: 0 };
@@ -250,6 +272,8 @@ export async function startControlPlane(
         health,
         runtime,
         store,
+        access,
+        scoped,
         feed,
         adapters: listAdapters(),
         doctor,
@@ -369,9 +393,18 @@ async function ensureAdminToken(
   dataDir: string,
   log: Logger,
 ): Promise<void> {
-  if (await store.tokens.countAdmin() > 0) return;
-  const token = `ap_${newToken()}`;
-  await store.tokens.create("admin", await hashToken(token), null);
+  if (await store.tokens.countAdmin(new Date()) > 0) return;
+  const token = `${TOKEN_PREFIX}${newToken()}`;
+  // An expired "admin" keeps its name (names are unique among tokens not revoked).
+  const taken = (await store.tokens.list()).some((t) => t.name === "admin" && !t.revokedAt);
+  const name = taken ? `admin-${newToken().slice(0, 8)}` : "admin";
+  await store.tokens.create({
+    name,
+    hash: await hashToken(token),
+    tenant: null,
+    role: "admin",
+    expiresAt: null,
+  });
   const path = `${dataDir}/admin-token`;
   await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });
   await Deno.chmod(path, 0o600);

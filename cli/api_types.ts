@@ -82,4 +82,6 @@ export interface PodEvent {
   reason: string;
   /** A sentence. */
   message: string;
+  /** Who asked for it (a token's name, `dashboard`); null for the control plane's own work. */
+  actor?: string | null;
 }

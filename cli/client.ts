@@ -191,6 +191,7 @@ export class ApiClient {
       message = `Authentication failed: the server rejected the token from ${this.#token.from}` +
         (message.startsWith("The server answered") ? "" : `: ${message}`);
     }
+    if (response.status === 403) message = `Not allowed: ${message}`;
     return new CliError(exitCodeForStatus(response.status), message, {
       details,
       status: response.status,

@@ -271,7 +271,7 @@ interface EventsOptions extends FormatOptions {
   pod?: string;
 }
 
-const EVENT_HEADERS = ["Time", "Pod", "Type", "Reason", "Message"];
+const EVENT_HEADERS = ["Time", "Pod", "Type", "Reason", "By", "Message"];
 
 function eventRow(event: PodEvent): string[] {
   return [
@@ -279,6 +279,7 @@ function eventRow(event: PodEvent): string[] {
     orDash(event.pod ?? event.tenant),
     event.type,
     event.reason,
+    orDash(event.actor),
     event.message,
   ];
 }

@@ -4,6 +4,7 @@
  * streams NDJSON. Decisions stay on the server.
  * @module
  */
+import { registerPodAccessCommands } from "./commands_pod_access.ts";
 import type { Command } from "commander";
 import type { PodRef } from "../core/ids.ts";
 import type { PodView } from "./api_types.ts";
@@ -34,6 +35,7 @@ export function registerPodCommands(program: Command, ctx: CliContext): void {
     "Create, inspect, control, upgrade and delete pods",
   );
   registerRolloutCommands(program, pod, ctx);
+  registerPodAccessCommands(pod, ctx);
 
   withFormat(pod.command("create <tenant/pod>"))
     .description("Create a pod: <tenant-id>/<pod>")

@@ -11,6 +11,7 @@ import { registerMigrateCommands } from "./commands_migrate.ts";
 import { registerOpsCommands } from "./commands_ops.ts";
 import { registerPodCommands } from "./commands_pod.ts";
 import { registerTenantCommands } from "./commands_tenant.ts";
+import { registerTokenCommands } from "./commands_token.ts";
 import { CliContext, type CliIo } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 
@@ -39,6 +40,7 @@ export function buildCli(ctx: CliContext): Command {
   registerPodCommands(program, ctx);
   registerOpsCommands(program, ctx);
   registerMigrateCommands(program, ctx);
+  registerTokenCommands(program, ctx);
   return program;
 }
 

@@ -319,12 +319,13 @@ Deno.test("events prints a table of the tail", () =>
       type: "Normal",
       reason: "TenantCreated",
       message: 'Tenant "acme" created',
+      actor: "ci-bot",
     });
     const result = await run(stub, ["events", "--tail", "3"]);
     assert.equal(
       result.stdout,
-      "Time                  Pod   Type    Reason         Message\n" +
-        '2026-09-06T12:00:00Z  acme  Normal  TenantCreated  Tenant "acme" created\n',
+      "Time                  Pod   Type    Reason         By      Message\n" +
+        '2026-09-06T12:00:00Z  acme  Normal  TenantCreated  ci-bot  Tenant "acme" created\n',
     );
     assert.equal(stub.requests.at(-1)?.line, "GET /api/v1/events?tail=3");
   }));

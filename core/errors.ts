@@ -56,6 +56,12 @@ export class AuthError extends AgentPodError {
   readonly code = "unauthorized";
 }
 
+/** Known credentials that may not do this (a role too weak, another tenant's work). */
+export class ForbiddenError extends AgentPodError {
+  override readonly name = "ForbiddenError";
+  readonly code = "forbidden";
+}
+
 /** The Docker Engine answered with an error status; its message is kept. */
 export class DockerApiError extends AgentPodError {
   override readonly name = "DockerApiError";

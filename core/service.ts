@@ -28,7 +28,7 @@ import {
   type SecretBox,
   splitSensitive,
 } from "./secrets.ts";
-import type { PodEvent, PodRecord, Store, Tenant } from "./store.ts";
+import type { NewPodEvent, PodEvent, PodRecord, Store, Tenant } from "./store.ts";
 
 /** A pod as the API and CLI show it (field names of PRODUCT.md). */
 export interface PodView {
@@ -100,6 +100,8 @@ export interface ServiceDeps {
   background(work: Promise<unknown>): void;
   /** Tells listeners (the live feed) that a user's write changed a pod. */
   onPodChanged?(podId: string): void;
+  /** Who the current request runs as (events record it), or null. */
+  actor?(): string | null;
 }
 
 /** Turns a stored pod into its view. */
@@ -149,7 +151,7 @@ export class ControlPlaneService {
   async createTenant(id: string, name?: string): Promise<Tenant> {
     parseTenantId(id);
     const tenant = await this.#d.store.tenants.create(id, name ?? id);
-    await this.#d.store.events.append({
+    await this.#event({
       tenant: id,
       type: "Normal",
       reason: "TenantCreated",
@@ -186,7 +188,7 @@ export class ControlPlaneService {
     }
     await this.#d.store.tenants.delete(id);
     await this.#d.reconciler.tenantDeleted(id);
-    await this.#d.store.events.append({
+    await this.#event({
       tenant: id,
       type: "Normal",
       reason: "TenantDeleted",
@@ -252,7 +254,7 @@ export class ControlPlaneService {
       })
     );
     const hostPort = pod.hostPort;
-    await this.#d.store.events.append({
+    await this.#event({
       tenant: pod.tenant,
       podId: pod.id,
       podName: pod.name,
@@ -310,7 +312,7 @@ export class ControlPlaneService {
       hostPort: input.hostPort,
       adoption: input.adoption,
     });
-    await this.#d.store.events.append({
+    await this.#event({
       tenant: pod.tenant,
       podId: pod.id,
       podName: pod.name,
@@ -346,7 +348,7 @@ export class ControlPlaneService {
       }
       throw new NotFoundError(`Pod "${tenant}/${name}" is not adopted (any more)`);
     }
-    await this.#d.store.events.append({
+    await this.#event({
       tenant: pod.tenant,
       type: "Normal",
       reason: "Released",
@@ -395,6 +397,16 @@ export class ControlPlaneService {
   ): Promise<PodView> {
     const pod = await this.#pod(tenant, name);
     const updated = await this.#d.store.pods.setDesiredState(pod.id, "deleted");
+    if (pod.spec.desiredState !== "deleted") {
+      await this.#event({
+        tenant,
+        podId: pod.id,
+        podName: name,
+        type: "Normal",
+        reason: "DeleteRequested",
+        message: options.force ? "Delete requested (force)" : "Delete requested",
+      });
+    }
     if (options.force) this.#d.reconciler.forceDelete(pod.id);
     this.#d.onPodChanged?.(pod.id);
     this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
@@ -411,6 +423,14 @@ export class ControlPlaneService {
       pod.id,
       running ? "running" : "stopped",
     );
+    await this.#event({
+      tenant,
+      podId: pod.id,
+      podName: name,
+      type: "Normal",
+      reason: running ? "StartRequested" : "StopRequested",
+      message: running ? "Start requested" : "Stop requested",
+    });
     this.#d.onPodChanged?.(pod.id);
     this.#d.background(this.#d.reconciler.reconcilePod(pod.id));
     return this.view(updated);
@@ -427,7 +447,7 @@ export class ControlPlaneService {
     // A restart is desired state too: one more requested than carried out. It bumps the
     // generation, so it also clears a crash loop's Failed.
     await this.#d.store.pods.requestRestart(pod.id);
-    await this.#d.store.events.append({
+    await this.#event({
       tenant,
       podId: pod.id,
       podName: name,
@@ -533,27 +553,92 @@ export class ControlPlaneService {
       this.#d.routing,
     );
     await this.#d.reconciler.prepareImage(rendered.request.spec.image);
-    const updated = await this.#d.store.pods.updateSpec(pod.id, pod.generation, {
-      config: plain,
-      secrets: await this.#d.secrets.seal(sealed),
-    });
     const secret = new Set(adapter.sensitiveFields);
-    await this.#d.store.events.append({
-      tenant,
-      podId: pod.id,
-      podName: name,
-      type: "Normal",
+    return await this.#applySpec(pod, plain, sealed, effect, {
       reason: "ConfigChanged",
       message: `Config changed (${
         changed.map((p) => secret.has(p) ? `${p} (secret)` : p).join(", ")
       }): ${describeConfigEffect(effect)}`,
+    }, changed);
+  }
+
+  /**
+   * The pod's gateway token, in clear (admin only; a `TokenRevealed` event records who
+   * asked). An adopted pod's token is its owner's, kept with it at adoption.
+   */
+  async revealToken(tenant: string, name: string): Promise<{ pod: string; token: string }> {
+    const pod = await this.#pod(tenant, name);
+    if (!pod.secrets) throw new NotFoundError(`Pod "${tenant}/${name}" has no gateway token`);
+    const secrets = await this.#d.secrets.open<PodSecrets>(pod.secrets);
+    await this.#event({
+      tenant,
+      podId: pod.id,
+      podName: name,
+      type: "Normal",
+      reason: "TokenRevealed",
+      message: "Gateway token revealed",
+    });
+    return { pod: `${tenant}/${name}`, token: secrets.token };
+  }
+
+  /**
+   * Replaces the pod's gateway token and applies it: the config files are rendered with
+   * the new one and the container restarts (clients connected with the old token are
+   * cut off and must reconnect with the new one; the old one is refused from then on).
+   */
+  async rotateToken(
+    tenant: string,
+    name: string,
+  ): Promise<ConfigUpdate & { token: string }> {
+    const pod = await this.#pod(tenant, name);
+    if (pod.spec.desiredState === "deleted") {
+      throw new ConflictError(`Pod "${tenant}/${name}" is being deleted`);
+    }
+    if (pod.adoption?.active) {
+      throw new ConflictError(
+        `Cannot rotate the token of "${tenant}/${name}": it runs the container it was adopted with, whose config AgentPod does not write. Upgrade it (pod upgrade) first`,
+      );
+    }
+    const secrets = pod.secrets
+      ? await this.#d.secrets.open<PodSecrets>(pod.secrets)
+      : { token: "", values: {} };
+    const token = this.#d.newToken();
+    const result = await this.#applySpec(pod, pod.spec.config, { ...secrets, token }, "restart", {
+      reason: "TokenRotated",
+      message: `Gateway token rotated: ${describeConfigEffect("restart")}`,
+    }, ["token"]);
+    return { ...result, token };
+  }
+
+  /**
+   * Stores a new spec (config without secrets, sealed secrets), records why, and applies
+   * it the way `effect` says. Stored first: from then on the change is level-triggered
+   * (the planner compares hashes), so a failure to apply it now is reported, not thrown,
+   * and later passes retry it.
+   */
+  async #applySpec(
+    pod: PodRecord,
+    plain: Record<string, unknown>,
+    sealed: PodSecrets,
+    effect: ConfigChangeEffect,
+    event: { reason: string; message: string },
+    changed: string[],
+  ): Promise<ConfigUpdate> {
+    const updated = await this.#d.store.pods.updateSpec(pod.id, pod.generation, {
+      config: plain,
+      secrets: await this.#d.secrets.seal(sealed),
+    });
+    await this.#event({
+      tenant: pod.tenant,
+      podId: pod.id,
+      podName: pod.name,
+      type: "Normal",
+      ...event,
     });
     if (effect === "restart" && pod.spec.desiredState === "running") {
       await this.#d.store.pods.requestRestart(pod.id);
     }
     this.#d.onPodChanged?.(pod.id);
-    // Stored: from here on the change is level-triggered (the planner compares hashes),
-    // so a failure to apply it now is reported, not thrown, and later passes retry it.
     let failure: string | undefined;
     try {
       await this.#d.reconciler.applyConfig(pod.id, effect);
@@ -628,6 +713,11 @@ export class ControlPlaneService {
   /** The view of a record. */
   view(pod: PodRecord): PodView {
     return podView(pod, this.#d.routing, this.#d.usage(pod.id));
+  }
+
+  /** Records an event of a user's request, with who asked. */
+  async #event(event: NewPodEvent): Promise<void> {
+    await this.#d.store.events.append({ ...event, actor: this.#d.actor?.() ?? null });
   }
 
   async #pod(tenant: string, name: string): Promise<PodRecord> {

@@ -4,6 +4,7 @@
  * leaks past it. Secrets arrive and leave encrypted: the store never sees clear text.
  * @module
  */
+import type { ApiToken, Role } from "./access.ts";
 import type { Resources } from "./adapter.ts";
 import type { RunRecord } from "./crash_loop.ts";
 import type { Adoption, Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
@@ -113,8 +114,8 @@ export interface PodEvent {
   id: number;
   /** When (ISO 8601). */
   time: string;
-  /** Tenant id. */
-  tenant: string;
+  /** Tenant id, or null for control-plane events outside any tenant (tokens, rollouts). */
+  tenant: string | null;
   /** `<tenant>/<pod>`, or null for tenant-level events. */
   pod: string | null;
   /** `Normal` or `Warning`. */
@@ -123,12 +124,14 @@ export interface PodEvent {
   reason: string;
   /** A sentence. */
   message: string;
+  /** Who asked for it (a token's name, `dashboard`), or null for the control plane's own work. */
+  actor: string | null;
 }
 
 /** An event to record. */
 export interface NewPodEvent {
-  /** Tenant id. */
-  tenant: string;
+  /** Tenant id, or null outside any tenant. */
+  tenant: string | null;
   /** Pod uuid, if about a pod. */
   podId?: string;
   /** Pod name, if about a pod. */
@@ -139,6 +142,8 @@ export interface NewPodEvent {
   reason: string;
   /** A sentence. */
   message: string;
+  /** Who asked for it; absent for the control plane's own work. */
+  actor?: string | null;
 }
 
 /** A dashboard sign-in session (the cookie holds the id; only its hash is stored). */
@@ -271,6 +276,8 @@ export interface Store {
   /** The event log. */
   events: {
     append(event: NewPodEvent): Promise<PodEvent>;
+    /** One event (under row-level security: only if the scope may see it). */
+    get(id: number): Promise<PodEvent | undefined>;
     /** The last `tail` events, oldest first. */
     list(filter: { tail: number; tenant?: string; podId?: string }): Promise<PodEvent[]>;
   };
@@ -281,9 +288,23 @@ export interface Store {
   };
   /** API tokens, by SHA-256 hash. */
   tokens: {
-    create(name: string, hash: string, tenant: string | null): Promise<void>;
-    findByHash(hash: string): Promise<{ id: string; tenant: string | null } | undefined>;
-    countAdmin(): Promise<number>;
+    create(token: {
+      name: string;
+      hash: string;
+      tenant: string | null;
+      role: Role;
+      expiresAt: Date | null;
+    }): Promise<ApiToken>;
+    /** The token with this hash, revoked and expired ones included. */
+    findByHash(hash: string): Promise<ApiToken | undefined>;
+    /** Every token, revoked ones included, oldest first. */
+    list(): Promise<ApiToken[]>;
+    /** Stamps its revocation (once; NotFoundError when there is no such id). */
+    revoke(id: string): Promise<ApiToken>;
+    /** Records a use at `now` (to the minute). */
+    touch(id: string, now: Date): Promise<void>;
+    /** Usable admin tokens for every tenant at `now`. */
+    countAdmin(now: Date): Promise<number>;
   };
   /** Dashboard sessions, by SHA-256 hash of their id. */
   sessions: {

@@ -50,6 +50,8 @@ export interface UpgradeDeps {
   wake(): void;
   /** How respec rollouts (an AgentPod upgrade's new container specs) go; the defaults. */
   respecOptions?: Partial<RolloutOptions>;
+  /** Who the current request runs as (events record it), or null. */
+  actor?(): string | null;
 }
 
 /** Upgrades as use cases. */
@@ -90,6 +92,12 @@ export class UpgradeService {
       );
     }
     const rollout = await this.#d.store.rollouts.create({ image, options, items: order });
+    await this.#event(
+      "RolloutStarted",
+      `Rollout ${rollout.id} to ${image} started (${order.length} pod${
+        order.length === 1 ? "" : "s"
+      })`,
+    );
     this.#d.wake();
     return rollout;
   }
@@ -150,6 +158,7 @@ export class UpgradeService {
     if (rollout.state !== "running" && rollout.state !== "preflight") {
       throw new ConflictError(`Rollout ${id} is ${rollout.state}: only a running one pauses`);
     }
+    await this.#event("RolloutPaused", `Rollout ${id} paused`);
     return await this.#set(id, { state: "paused", message: "Paused by request" });
   }
 
@@ -164,6 +173,7 @@ export class UpgradeService {
     await this.#d.store.rollouts.update(id, {
       options: { ...rollout.options, forgivenFailures: failures },
     });
+    await this.#event("RolloutResumed", `Rollout ${id} resumed`);
     return await this.#set(id, { state: "running", message: "Resumed" });
   }
 
@@ -182,10 +192,22 @@ export class UpgradeService {
       }
     }
     const busy = rollout.items.some((i) => ITEM_IN_FLIGHT.has(i.state));
+    await this.#event("RolloutAborted", `Rollout ${id} aborted`);
     return await this.#set(id, {
       state: "aborted",
       message: "Aborted by request",
       finished: !busy,
+    });
+  }
+
+  /** A control-plane event (no tenant) for a user's request on a rollout. */
+  async #event(reason: string, message: string): Promise<void> {
+    await this.#d.store.events.append({
+      tenant: null,
+      type: "Normal",
+      reason,
+      message,
+      actor: this.#d.actor?.() ?? null,
     });
   }
 

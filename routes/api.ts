@@ -8,7 +8,9 @@ import { Hono } from "hono";
 import type { Context } from "hono";
 import { z } from "zod";
 import { parseTrustedProxies } from "../core/config.ts";
-import { AuthError, ValidationError } from "../core/errors.ts";
+import { authorize, type Permission, type Principal } from "../core/access.ts";
+import type { AccessService } from "../core/access_service.ts";
+import { AuthError, NotFoundError, ValidationError } from "../core/errors.ts";
 import type { HealthMonitor } from "../core/health.ts";
 import type { ControlPlaneService } from "../core/service.ts";
 import type { UpgradeService } from "../core/upgrades.ts";
@@ -18,6 +20,13 @@ import type { Store } from "../core/store.ts";
 import type { AgentAdapter } from "../core/adapter.ts";
 import type { LiveFeed } from "./live_feed.ts";
 import { API_SCHEMAS, openApiDocument } from "./openapi.ts";
+import { runAs } from "./actor.ts";
+
+/** The reads a request makes, as one tenant's row-level-security scope or as admin. */
+export interface Reads {
+  service: ControlPlaneService;
+  store: Store;
+}
 
 /** What the API needs. */
 export interface ApiDeps {
@@ -27,6 +36,14 @@ export interface ApiDeps {
   health: HealthMonitor;
   runtime: ContainerRuntime;
   store: Store;
+  access: AccessService;
+  /**
+   * Runs `fn` in one database transaction as tenant `tenant` under row-level security
+   * (the non-superuser role with `agentpod.tenant_id` set): the rows it reads are that
+   * tenant's whatever the query asks. Keep `fn` short and free of writes to other
+   * services (on PGlite the database waits for it).
+   */
+  scoped<T>(tenant: string, fn: (reads: Reads) => Promise<T>): Promise<T>;
   feed: LiveFeed;
   adapters: AgentAdapter[];
   /** The Traefik static configuration for the given addresses and endpoint. */
@@ -81,172 +98,333 @@ export function apiRoutes(deps: ApiDeps): Hono {
     const header = c.req.header("authorization") ?? "";
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
     if (!token) throw new AuthError("Missing bearer token: send Authorization: Bearer <token>");
-    const found = await deps.store.tokens.findByHash(await hashToken(token));
-    if (!found) throw new AuthError("Invalid token");
-    if (found.tenant !== null) throw new AuthError("This token is scoped to a tenant");
-    await next();
+    const principal = await deps.access.authenticate(token);
+    c.set("principal" as never, principal as never);
+    await runAs(principal, next);
   });
+  const who = (c: Context) => c.get("principal" as never) as Principal;
+  const admin: Reads = { service, store: deps.store };
 
-  api.get("/tenants", async (c) => c.json(await deps.store.tenants.list()));
-  api.post("/tenants", async (c) => {
-    const body = parse(API_SCHEMAS.createTenant, await jsonBody(c), "tenant");
-    return c.json(await service.createTenant(body.id, body.name), 201);
-  });
-  api.get("/tenants/:tenant", async (c) => {
-    const tenant = c.req.param("tenant");
-    const pods = await service.listPods(tenant);
-    return c.json({ tenant: await deps.store.tenants.get(tenant), pods });
-  });
-  api.delete("/tenants/:tenant", async (c) => {
-    const force = c.req.query("force") === "true";
-    return c.json(await service.deleteTenant(c.req.param("tenant"), force));
-  });
+  /**
+   * A read of tenant data: a tenant-scoped token's runs in its row-level-security scope,
+   * so the database returns only that tenant's rows whatever the handler asks for.
+   */
+  const read =
+    (handler: (c: Context, reads: Reads, p: Principal) => Promise<Response>) =>
+    async (c: Context) => {
+      const p = who(c);
+      authorize(p, "viewer", "tenant");
+      if (p.tenant === null) return await handler(c, admin, p);
+      return await deps.scoped(p.tenant, (reads) => handler(c, reads, p));
+    };
+  /**
+   * A change to a tenant's pod (or the tenant): the role decides (403); for a
+   * tenant-scoped token the target must be visible in its scope first (else 404, the
+   * same answer as for a pod that does not exist). The change itself runs as admin.
+   */
+  const write =
+    (need: Permission, handler: (c: Context, p: Principal) => Promise<Response>) =>
+    async (c: Context) => {
+      const p = who(c);
+      authorize(p, need, "tenant");
+      if (p.tenant !== null) {
+        const tenant = c.req.param("tenant") ?? "";
+        const pod = c.req.param("pod");
+        await deps.scoped(p.tenant, async (reads) => {
+          if (pod !== undefined) await reads.service.getPod(tenant, pod);
+          else await reads.service.listPods(tenant);
+        });
+      }
+      return await handler(c, p);
+    };
+  /** Control-plane work outside any one tenant (tenants, rollouts, tokens, migration). */
+  const global =
+    (need: Permission, handler: (c: Context) => Promise<Response> | Response) =>
+    async (c: Context) => {
+      authorize(who(c), need, "global");
+      return await handler(c);
+    };
 
-  api.get("/pods", async (c) => c.json(await service.listPods(c.req.query("tenant"))));
-  api.post("/tenants/:tenant/pods", async (c) => {
-    const body = parse(API_SCHEMAS.createPod, await jsonBody(c), "pod");
-    return c.json(await service.createPod(c.req.param("tenant"), body), 201);
-  });
+  api.get("/tokens", global("admin", async (c) => c.json(await deps.access.list())));
+  api.post(
+    "/tokens",
+    global("admin", async (c) => {
+      const body = parse(API_SCHEMAS.createToken, await jsonBody(c), "token");
+      return c.json(await deps.access.create(body), 201);
+    }),
+  );
+  api.delete(
+    "/tokens/:ref",
+    global("admin", async (c) => c.json(await deps.access.revoke(c.req.param("ref")!))),
+  );
+
+  api.get("/tenants", read(async (c, r) => c.json(await r.store.tenants.list())));
+  api.post(
+    "/tenants",
+    global("admin", async (c) => {
+      const body = parse(API_SCHEMAS.createTenant, await jsonBody(c), "tenant");
+      return c.json(await service.createTenant(body.id, body.name), 201);
+    }),
+  );
+  api.get(
+    "/tenants/:tenant",
+    read(async (c, r) => {
+      const tenant = c.req.param("tenant")!;
+      const pods = await r.service.listPods(tenant);
+      return c.json({ tenant: await r.store.tenants.get(tenant), pods });
+    }),
+  );
+  api.delete(
+    "/tenants/:tenant",
+    global("admin", async (c) => {
+      const force = c.req.query("force") === "true";
+      return c.json(await service.deleteTenant(c.req.param("tenant")!, force));
+    }),
+  );
+
+  api.get("/pods", read(async (c, r) => c.json(await r.service.listPods(c.req.query("tenant")))));
+  api.post(
+    "/tenants/:tenant/pods",
+    write("admin", async (c) => {
+      const body = parse(API_SCHEMAS.createPod, await jsonBody(c), "pod");
+      return c.json(await service.createPod(c.req.param("tenant")!, body), 201);
+    }),
+  );
   api.get(
     "/tenants/:tenant/pods/:pod",
-    async (c) => c.json(await service.getPod(c.req.param("tenant"), c.req.param("pod"))),
+    read(async (c, r) =>
+      c.json(await r.service.getPod(c.req.param("tenant")!, c.req.param("pod")!))
+    ),
   );
   api.delete(
     "/tenants/:tenant/pods/:pod",
-    async (c) =>
+    write("admin", async (c) =>
       c.json(
-        await service.deletePod(c.req.param("tenant"), c.req.param("pod"), {
+        await service.deletePod(c.req.param("tenant")!, c.req.param("pod")!, {
           force: c.req.query("force") === "true",
         }),
         202,
-      ),
+      )),
   );
   api.post(
     "/tenants/:tenant/pods/:pod/start",
-    async (c) =>
-      c.json(await service.setRunning(c.req.param("tenant"), c.req.param("pod"), true), 202),
+    write(
+      "operator",
+      async (c) =>
+        c.json(await service.setRunning(c.req.param("tenant")!, c.req.param("pod")!, true), 202),
+    ),
   );
   api.post(
     "/tenants/:tenant/pods/:pod/stop",
-    async (c) =>
-      c.json(await service.setRunning(c.req.param("tenant"), c.req.param("pod"), false), 202),
+    write(
+      "operator",
+      async (c) =>
+        c.json(await service.setRunning(c.req.param("tenant")!, c.req.param("pod")!, false), 202),
+    ),
   );
   api.post(
     "/tenants/:tenant/pods/:pod/restart",
-    async (c) => c.json(await service.restartPod(c.req.param("tenant"), c.req.param("pod")), 202),
+    write(
+      "operator",
+      async (c) =>
+        c.json(await service.restartPod(c.req.param("tenant")!, c.req.param("pod")!), 202),
+    ),
   );
   api.get(
     "/tenants/:tenant/pods/:pod/config",
-    async (c) => c.json(await service.getConfig(c.req.param("tenant"), c.req.param("pod"))),
+    read(async (c, r) =>
+      c.json(await r.service.getConfig(c.req.param("tenant")!, c.req.param("pod")!))
+    ),
   );
 
-  api.patch("/tenants/:tenant/pods/:pod/config", async (c) => {
-    const body = parse(API_SCHEMAS.patchConfig, await jsonBody(c), "config change");
-    return c.json(await service.updateConfig(c.req.param("tenant"), c.req.param("pod"), body));
-  });
+  api.patch(
+    "/tenants/:tenant/pods/:pod/config",
+    write("operator", async (c) => {
+      const body = parse(API_SCHEMAS.patchConfig, await jsonBody(c), "config change");
+      return c.json(
+        await service.updateConfig(c.req.param("tenant")!, c.req.param("pod")!, body),
+      );
+    }),
+  );
 
-  api.get("/tenants/:tenant/pods/:pod/logs", async (c) => {
-    const query = parse(API_SCHEMAS.logsQuery, c.req.query(), "query");
-    const abort = new AbortController();
-    c.req.raw.signal.addEventListener("abort", () => abort.abort());
-    const found = await service.podLogs(c.req.param("tenant"), c.req.param("pod"), {
-      ...query,
-      signal: abort.signal,
-    });
-    if (!found.lines) return c.body("", 200, { "content-type": "application/x-ndjson" });
-    const lines = found.lines[Symbol.asyncIterator]();
-    const encoder = new TextEncoder();
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        try {
-          const next = await lines.next();
-          if (next.done) controller.close();
-          else controller.enqueue(encoder.encode(JSON.stringify(next.value) + "\n"));
-        } catch (error) {
-          controller.error(error);
+  api.get(
+    "/tenants/:tenant/pods/:pod/token",
+    write(
+      "admin",
+      async (c) => c.json(await service.revealToken(c.req.param("tenant")!, c.req.param("pod")!)),
+    ),
+  );
+  api.post(
+    "/tenants/:tenant/pods/:pod/token/rotate",
+    write(
+      "admin",
+      async (c) => c.json(await service.rotateToken(c.req.param("tenant")!, c.req.param("pod")!)),
+    ),
+  );
+
+  api.get(
+    "/tenants/:tenant/pods/:pod/logs",
+    read(async (c, r) => {
+      const query = parse(API_SCHEMAS.logsQuery, c.req.query(), "query");
+      const abort = new AbortController();
+      c.req.raw.signal.addEventListener("abort", () => abort.abort());
+      // The pod is found in the request's scope; its lines stream after that ends.
+      const found = await r.service.podLogs(c.req.param("tenant")!, c.req.param("pod")!, {
+        ...query,
+        signal: abort.signal,
+      });
+      if (!found.lines) return c.body("", 200, { "content-type": "application/x-ndjson" });
+      const lines = found.lines[Symbol.asyncIterator]();
+      const encoder = new TextEncoder();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          try {
+            const next = await lines.next();
+            if (next.done) controller.close();
+            else controller.enqueue(encoder.encode(JSON.stringify(next.value) + "\n"));
+          } catch (error) {
+            controller.error(error);
+          }
+        },
+        cancel: () => abort.abort(),
+      });
+      return c.body(body, 200, { "content-type": "application/x-ndjson" });
+    }),
+  );
+
+  api.get(
+    "/events",
+    read(async (c, r) => {
+      const query = parse(API_SCHEMAS.eventsQuery, c.req.query(), "query");
+      return c.json(await r.service.listEvents(query));
+    }),
+  );
+  api.get(
+    "/events/stream",
+    read((c, _r, p) => {
+      if (p.tenant === null) return Promise.resolve(deps.feed.sseResponse(c.req.raw.signal));
+      const tenant = p.tenant;
+      // Each message is read again in the token's scope: the database decides what it sees.
+      const seen = new Set<string>();
+      return Promise.resolve(deps.feed.sseResponse(c.req.raw.signal, async (m) => {
+        if (m.event === "pod-event") {
+          const id = (m.data as { id: number }).id;
+          const event = await deps.scoped(tenant, (reads) => reads.store.events.get(id));
+          return event ? { event: m.event, data: event } : undefined;
         }
-      },
-      cancel: () => abort.abort(),
-    });
-    return c.body(body, 200, { "content-type": "application/x-ndjson" });
-  });
+        if (m.event === "pod") {
+          const { id, deleted } = m.data as { id: string; deleted?: boolean };
+          // A deletion is passed on only for a pod this stream already showed.
+          if (deleted) return seen.delete(id) ? m : undefined;
+          const view = await deps.scoped(tenant, async (reads) => {
+            const pod = await reads.store.pods.getById(id);
+            return pod ? reads.service.view(pod) : undefined;
+          });
+          if (!view) return undefined;
+          seen.add(id);
+          return { event: m.event, data: view };
+        }
+        return undefined; // rollouts are control-plane work
+      }));
+    }),
+  );
 
-  api.get("/events", async (c) => {
-    const query = parse(API_SCHEMAS.eventsQuery, c.req.query(), "query");
-    return c.json(await service.listEvents(query));
-  });
-  api.get("/events/stream", (c) => deps.feed.sseResponse(c.req.raw.signal));
-
-  api.post("/health", async (c) => {
-    const tenant = c.req.query("tenant");
-    if (tenant !== undefined) await deps.store.tenants.get(tenant);
-    return c.json(await deps.health.probeAll(tenant));
-  });
-  api.get("/migrate/discover", async (c) => {
-    const probe = c.req.query("probe") !== "false";
-    return c.json(await deps.migration.discover({ probe, signal: c.req.raw.signal }));
-  });
-  api.post("/migrate/adopt", async (c) => {
-    const body = parse(API_SCHEMAS.adopt, await jsonBody(c), "adoption");
-    return c.json(await deps.migration.adopt(body));
-  });
+  api.post(
+    "/health",
+    write("operator", async (c, p) => {
+      const tenant = c.req.query("tenant") ?? p.tenant ?? undefined;
+      if (tenant !== undefined) {
+        if (p.tenant !== null && tenant !== p.tenant) {
+          throw new NotFoundError(`Tenant "${tenant}" does not exist`);
+        }
+        await deps.store.tenants.get(tenant);
+      }
+      return c.json(await deps.health.probeAll(tenant));
+    }),
+  );
+  api.get(
+    "/migrate/discover",
+    global("admin", async (c) => {
+      const probe = c.req.query("probe") !== "false";
+      return c.json(await deps.migration.discover({ probe, signal: c.req.raw.signal }));
+    }),
+  );
+  api.post(
+    "/migrate/adopt",
+    global("admin", async (c) => {
+      const body = parse(API_SCHEMAS.adopt, await jsonBody(c), "adoption");
+      return c.json(await deps.migration.adopt(body));
+    }),
+  );
   api.post(
     "/tenants/:tenant/pods/:pod/release",
-    async (c) => c.json(await deps.migration.release(c.req.param("tenant"), c.req.param("pod"))),
+    global(
+      "admin",
+      async (c) =>
+        c.json(await deps.migration.release(c.req.param("tenant")!, c.req.param("pod")!)),
+    ),
   );
-  api.get("/rollouts", async (c) => c.json(await deps.upgrades.list()));
-  api.post("/rollouts", async (c) => {
-    const body = parse(API_SCHEMAS.startRollout, await jsonBody(c), "rollout");
-    const dryRun = c.req.query("dryRun") === "true";
-    const options = Object.fromEntries(
-      Object.entries({
-        maxUnavailable: body.maxUnavailable === undefined ? undefined : String(body.maxUnavailable),
-        canary: body.canary,
-        maxFailures: body.maxFailures,
-        minReadyMs: body.minReadyMs,
-        progressDeadlineMs: body.progressDeadlineMs,
-        allowDowngrade: body.allowDowngrade,
-        tenant: body.tenant,
-      }).filter(([, v]) => v !== undefined),
+  api.get("/rollouts", global("viewer", async (c) => c.json(await deps.upgrades.list())));
+  api.post(
+    "/rollouts",
+    global("admin", async (c) => {
+      const body = parse(API_SCHEMAS.startRollout, await jsonBody(c), "rollout");
+      const dryRun = c.req.query("dryRun") === "true";
+      const options = Object.fromEntries(
+        Object.entries({
+          maxUnavailable: body.maxUnavailable === undefined
+            ? undefined
+            : String(body.maxUnavailable),
+          canary: body.canary,
+          maxFailures: body.maxFailures,
+          minReadyMs: body.minReadyMs,
+          progressDeadlineMs: body.progressDeadlineMs,
+          allowDowngrade: body.allowDowngrade,
+          tenant: body.tenant,
+        }).filter(([, v]) => v !== undefined),
+      );
+      const result = await deps.upgrades.start(
+        { image: body.image, pods: body.pods, all: body.all, options },
+        dryRun,
+      );
+      return c.json(result, dryRun ? 200 : 202);
+    }),
+  );
+  api.get(
+    "/rollouts/:id",
+    global("viewer", async (c) => c.json(await deps.upgrades.get(c.req.param("id")!))),
+  );
+  for (const action of ["pause", "resume", "abort"] as const) {
+    api.post(
+      `/rollouts/:id/${action}`,
+      global("admin", async (c) => c.json(await deps.upgrades[action](c.req.param("id")!))),
     );
-    const result = await deps.upgrades.start(
-      { image: body.image, pods: body.pods, all: body.all, options },
-      dryRun,
-    );
-    return c.json(result, dryRun ? 200 : 202);
-  });
-  api.get("/rollouts/:id", async (c) => c.json(await deps.upgrades.get(c.req.param("id"))));
-  api.post(
-    "/rollouts/:id/pause",
-    async (c) => c.json(await deps.upgrades.pause(c.req.param("id"))),
-  );
-  api.post(
-    "/rollouts/:id/resume",
-    async (c) => c.json(await deps.upgrades.resume(c.req.param("id"))),
-  );
-  api.post(
-    "/rollouts/:id/abort",
-    async (c) => c.json(await deps.upgrades.abort(c.req.param("id"))),
-  );
+  }
 
-  api.post("/reconcile", async (c) => {
-    const dryRun = c.req.query("dryRun") === "true";
-    return c.json({ dryRun, actions: await service.reconcile(dryRun) });
-  });
-  api.get("/doctor", async (c) => c.json(await deps.doctor()));
-  api.get("/traefik/static", (c) => {
-    const query = parse(API_SCHEMAS.traefikStaticQuery, c.req.query(), "query");
-    const origin = new URL(c.req.url).origin;
-    const trustedIPs = parseTrustedProxies(query.trustedIps ?? "", "trustedIps");
-    const yaml = deps.traefikStatic({
-      trustedIPs,
-      endpoint: query.endpoint ?? `${origin}/traefik/dynamic`,
-      webAddress: query.web,
-      tlsAddress: query.websecure,
-      pollIntervalSeconds: query.pollInterval,
-    });
-    return c.json({ endpoint: query.endpoint ?? `${origin}/traefik/dynamic`, yaml });
-  });
+  api.post(
+    "/reconcile",
+    global("operator", async (c) => {
+      const dryRun = c.req.query("dryRun") === "true";
+      return c.json({ dryRun, actions: await service.reconcile(dryRun) });
+    }),
+  );
+  api.get("/doctor", global("viewer", async (c) => c.json(await deps.doctor())));
+  api.get(
+    "/traefik/static",
+    global("admin", (c) => {
+      const query = parse(API_SCHEMAS.traefikStaticQuery, c.req.query(), "query");
+      const origin = new URL(c.req.url).origin;
+      const trustedIPs = parseTrustedProxies(query.trustedIps ?? "", "trustedIps");
+      const yaml = deps.traefikStatic({
+        trustedIPs,
+        endpoint: query.endpoint ?? `${origin}/traefik/dynamic`,
+        webAddress: query.web,
+        tlsAddress: query.websecure,
+        pollIntervalSeconds: query.pollInterval,
+      });
+      return c.json({ endpoint: query.endpoint ?? `${origin}/traefik/dynamic`, yaml });
+    }),
+  );
   api.get("/adapters", (c) =>
     c.json(deps.adapters.map((a) => ({
       id: a.id,

@@ -11,6 +11,7 @@ import {
   AuthError,
   ConflictError,
   DockerApiError,
+  ForbiddenError,
   NotFoundError,
   UnavailableError,
   ValidationError,
@@ -21,6 +22,7 @@ import type { Logger } from "../providers/log.ts";
 export function statusOf(error: unknown): ContentfulStatusCode {
   if (error instanceof ValidationError) return 400;
   if (error instanceof AuthError) return 401;
+  if (error instanceof ForbiddenError) return 403;
   if (error instanceof NotFoundError) return 404;
   if (error instanceof ConflictError) return 409;
   if (error instanceof UnavailableError) return 503;

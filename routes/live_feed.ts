@@ -8,7 +8,11 @@ import type { PodEvent } from "../core/store.ts";
 
 const MAX_QUEUED = 1_000;
 
-type Message = { event: string; data: unknown };
+/** One message of the feed. */
+export type Message = { event: string; data: unknown };
+
+/** Decides what one subscriber gets: the message (or another), or nothing. */
+export type MessageFilter = (message: Message) => Promise<Message | undefined>;
 
 /** Fans out messages to SSE subscribers. */
 export class LiveFeed {
@@ -38,8 +42,11 @@ export class LiveFeed {
     for (const subscriber of this.#subscribers) subscriber(message);
   }
 
-  /** An SSE response that streams until `signal` aborts (the client went away). */
-  sseResponse(signal: AbortSignal): Response {
+  /**
+   * An SSE response that streams until `signal` aborts (the client went away). With
+   * `filter`, each message goes through it first, in order.
+   */
+  sseResponse(signal: AbortSignal, filter?: MessageFilter): Response {
     const encoder = new TextEncoder();
     let cleanup = () => {};
     const body = new ReadableStream<Uint8Array>({
@@ -50,8 +57,18 @@ export class LiveFeed {
           queued = controller.desiredSize !== null && controller.desiredSize < 0 ? queued + 1 : 0;
           controller.enqueue(encoder.encode(text));
         };
-        const subscriber = (m: Message) =>
+        const write = (m: Message) =>
           send(`event: ${m.event}\ndata: ${JSON.stringify(m.data)}\n\n`);
+        let chain: Promise<unknown> = Promise.resolve();
+        let pending = 0;
+        const subscriber = filter
+          ? (m: Message) => {
+            if (++pending > MAX_QUEUED) return cleanup();
+            // A filter that fails ends the stream: it never passes a message unchecked.
+            chain = chain.then(() => filter(m)).then((out) => out && write(out))
+              .catch(() => cleanup()).finally(() => pending--);
+          }
+          : write;
         const heartbeat = setInterval(() => send(": keep-alive\n\n"), 15_000);
         cleanup = () => {
           clearInterval(heartbeat);

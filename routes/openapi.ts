@@ -12,6 +12,13 @@ const flag = z.enum(["true", "false"]).transform((v) => v === "true");
 
 /** Request schemas by name. */
 export const API_SCHEMAS = {
+  createToken: z.object({
+    name: z.string().min(1).max(63).describe("Token name (what events record)"),
+    tenant: id.nullable().optional().describe("Limit it to one tenant"),
+    role: z.enum(["viewer", "operator", "admin"]).default("admin").describe("Role"),
+    expires: z.string().min(2).max(40).nullable().optional()
+      .describe("Expiry: a duration (30d, 12h, 90m, 2w) or a date"),
+  }).strict(),
   createTenant: z.object({
     id: id.describe("Tenant id (DNS label)"),
     name: z.string().max(200).optional().describe("Display name"),
@@ -117,8 +124,23 @@ export function openApiDocument(): Record<string, unknown> {
     info: { title: "AgentPod API", version: "1" },
     servers: [{ url: "/api/v1" }],
     components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
+    // Every path: 401 for a missing, unknown, revoked or expired token; 403 for a role
+    // too weak or, for a tenant-scoped token, work outside its tenant (another tenant's
+    // pod is 404, as one that does not exist).
     security: [{ bearer: [] }],
     paths: {
+      "/tokens": {
+        get: { summary: "API tokens (never a secret)", responses: { 200: ok("Tokens") } },
+        post: {
+          summary: "Create an API token; its secret is in this answer only",
+          requestBody: json(API_SCHEMAS.createToken),
+          responses: { 201: ok("Created, with token"), 400: ok("Invalid"), 409: ok("Name taken") },
+        },
+      },
+      "/tokens/{ref}": {
+        parameters: params({ ref: "path" }),
+        delete: { summary: "Revoke a token (name or id)", responses: { 200: ok("Revoked") } },
+      },
       "/tenants": {
         get: { summary: "List tenants", responses: { 200: ok("Tenants") } },
         post: {
@@ -183,6 +205,20 @@ export function openApiDocument(): Record<string, unknown> {
             400: ok("Invalid"),
             409: ok("Changed meanwhile or being deleted"),
           },
+        },
+      },
+      "/tenants/{tenant}/pods/{pod}/token": {
+        parameters: params(pod),
+        get: {
+          summary: "The pod's gateway token (admin; recorded as a TokenRevealed event)",
+          responses: { 200: ok("{pod, token}") },
+        },
+      },
+      "/tenants/{tenant}/pods/{pod}/token/rotate": {
+        parameters: params(pod),
+        post: {
+          summary: "Replace the pod's gateway token and restart it with the new one",
+          responses: { 200: ok("{pod, effect, changed, token}"), 409: ok("Adopted or deleting") },
         },
       },
       "/tenants/{tenant}/pods/{pod}/logs": {

@@ -5,6 +5,7 @@
  * @module
  */
 import { ConflictError, NotFoundError } from "../../core/errors.ts";
+import type { ApiToken } from "../../core/access.ts";
 import type { Adoption } from "../../core/pod.ts";
 import type { Resources } from "../../core/adapter.ts";
 import type { Condition, DesiredState, PodPhase } from "../../core/pod.ts";
@@ -19,8 +20,23 @@ import type {
   Store,
   Tenant,
 } from "../../core/store.ts";
-import type { SqlDatabase, SqlValue } from "./database.ts";
 import type { Rollout, RolloutItem } from "../../core/rollout.ts";
+import type { SqlDatabase, SqlSession, SqlValue } from "./database.ts";
+
+/** What the store runs on: the database, or one transaction (see {@linkcode inTransaction}). */
+export type StoreDatabase = SqlSession & Pick<SqlDatabase, "transaction">;
+
+/**
+ * A store over an open transaction (a request's row-level-security scope): its own
+ * multi-statement writes join that transaction instead of opening another.
+ */
+export function inTransaction(tx: SqlSession): StoreDatabase {
+  return {
+    query: (text, params) => tx.query(text, params),
+    exec: (script) => tx.exec(script),
+    transaction: (fn) => fn(tx),
+  };
+}
 
 interface RolloutRow {
   id: string;
@@ -190,11 +206,12 @@ function toPod(row: PodRow): PodRecord {
 interface EventRow {
   id: number;
   created_at: Date;
-  tenant_id: string;
+  tenant_id: string | null;
   pod_name: string | null;
   type: "Normal" | "Warning";
   reason: string;
   message: string;
+  actor: string | null;
 }
 
 function toEvent(row: EventRow): PodEvent {
@@ -206,8 +223,36 @@ function toEvent(row: EventRow): PodEvent {
     type: row.type,
     reason: row.reason,
     message: row.message,
+    actor: row.actor,
   };
 }
+
+interface TokenRow {
+  id: string;
+  name: string;
+  role: ApiToken["role"];
+  tenant_id: string | null;
+  created_at: Date;
+  expires_at: Date | null;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+function toToken(row: TokenRow): ApiToken {
+  const iso = (d: Date | null) => d?.toISOString() ?? null;
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    tenant: row.tenant_id,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: iso(row.expires_at),
+    revokedAt: iso(row.revoked_at),
+    lastUsedAt: iso(row.last_used_at),
+  };
+}
+
+const TOKEN_COLUMNS = "id, name, role, tenant_id, created_at, expires_at, revoked_at, last_used_at";
 
 const TENANT_SELECT = `SELECT t.id, t.display_name, t.created_at,
   (SELECT count(*)::int FROM pods p WHERE p.tenant_id = t.id AND p.desired_state <> 'deleted') AS pods
@@ -230,7 +275,7 @@ function toTenant(row: TenantRow): Tenant {
 }
 
 /** The PostgreSQL implementation of `Store`. */
-export function createStore(db: SqlDatabase): Store {
+export function createStore(db: StoreDatabase): Store {
   const one = async <T>(text: string, params: SqlValue[], what: string): Promise<T> => {
     const [row] = await db.query<T>(text, params);
     if (!row) throw new NotFoundError(what);
@@ -638,11 +683,23 @@ export function createStore(db: SqlDatabase): Store {
     events: {
       async append(e: NewPodEvent) {
         const [row] = await db.query<EventRow>(
-          `INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message)
-           VALUES ($1, $2, $3, $4, $5, $6) RETURNING *`,
-          [e.tenant, e.podId ?? null, e.podName ?? null, e.type, e.reason, e.message],
+          `INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message, actor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+          [
+            e.tenant,
+            e.podId ?? null,
+            e.podName ?? null,
+            e.type,
+            e.reason,
+            e.message,
+            e.actor ?? null,
+          ],
         );
         return toEvent(row!);
+      },
+      async get(id) {
+        const [row] = await db.query<EventRow>("SELECT * FROM pod_events WHERE id = $1", [id]);
+        return row ? toEvent(row) : undefined;
       },
       async list(filter) {
         const where: string[] = [];
@@ -681,23 +738,55 @@ export function createStore(db: SqlDatabase): Store {
       },
     },
     tokens: {
-      async create(name, hash, tenant) {
-        await db.query("INSERT INTO api_tokens (name, token_hash, tenant_id) VALUES ($1, $2, $3)", [
-          name,
-          hash,
-          tenant,
-        ]);
+      async create(token) {
+        const [row] = await db.query<TokenRow>(
+          `INSERT INTO api_tokens (name, token_hash, tenant_id, role, expires_at)
+           VALUES ($1, $2, $3, $4, $5) RETURNING ${TOKEN_COLUMNS}`,
+          [
+            token.name,
+            token.hash,
+            token.tenant,
+            token.role,
+            token.expiresAt?.toISOString() ?? null,
+          ],
+        );
+        return toToken(row!);
       },
       async findByHash(hash) {
-        const [row] = await db.query<{ id: string; tenant_id: string | null }>(
-          "SELECT id, tenant_id FROM api_tokens WHERE token_hash = $1",
+        const [row] = await db.query<TokenRow>(
+          `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1`,
           [hash],
         );
-        return row ? { id: row.id, tenant: row.tenant_id } : undefined;
+        return row ? toToken(row) : undefined;
       },
-      async countAdmin() {
+      async list() {
+        const rows = await db.query<TokenRow>(
+          `SELECT ${TOKEN_COLUMNS} FROM api_tokens ORDER BY created_at, name`,
+        );
+        return rows.map(toToken);
+      },
+      async revoke(id) {
+        const [row] = await db.query<TokenRow>(
+          `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1
+           RETURNING ${TOKEN_COLUMNS}`,
+          [id],
+        );
+        if (!row) throw new NotFoundError(`Token "${id}" does not exist`);
+        return toToken(row);
+      },
+      async touch(id, now) {
+        // To the minute: a busy token costs one write a minute, not one per request.
+        await db.query(
+          `UPDATE api_tokens SET last_used_at = $2 WHERE id = $1
+             AND (last_used_at IS NULL OR last_used_at < $2::timestamptz - interval '1 minute')`,
+          [id, now.toISOString()],
+        );
+      },
+      async countAdmin(now) {
         const [row] = await db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM api_tokens WHERE tenant_id IS NULL",
+          `SELECT count(*)::int AS n FROM api_tokens WHERE tenant_id IS NULL AND role = 'admin'
+             AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $1)`,
+          [now.toISOString()],
         );
         return row?.n ?? 0;
       },

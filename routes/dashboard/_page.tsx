@@ -5,6 +5,8 @@
  * of errors to friendly text (never a stack trace).
  * @module
  */
+import { DASHBOARD_ADMIN } from "../../core/access.ts";
+import { runAs } from "../actor.ts";
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -229,7 +231,8 @@ export function form(ctx: DashboardContext, handler: FormHandler) {
       );
     }
     try {
-      return await handler(c, session, fields);
+      // Events of what this form does record the dashboard's admin as who did it.
+      return await runAs(DASHBOARD_ADMIN, () => handler(c, session, fields));
     } catch (error) {
       return errorPage(c, ctx, session, error);
     }

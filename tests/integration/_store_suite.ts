@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { ConflictError, NotFoundError, ValidationError } from "../../core/errors.ts";
 import type { SqlSession } from "../../providers/store/mod.ts";
 import { loadMigrations, MigrationError, SqlError } from "../../providers/store/mod.ts";
-import { createStore } from "../../providers/store/store.ts";
+import { createStore, inTransaction } from "../../providers/store/store.ts";
 import { migrationDir, type StoreFixture } from "./_store_fixtures.ts";
 
 /** Two tenants with one pod, one event and one token each. */
@@ -537,6 +537,58 @@ export function storeSuite(fixture: StoreFixture): void {
       "outside withTenant every row is visible",
     );
     assert.equal(await db.withTenant("nobody", (tx) => count(tx, "pods")), 0);
+  });
+
+  test("RLS: a store over a tenant's scope reads only its rows, unfiltered", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    await db.exec(`UPDATE pods SET secrets = convert_to('sealed-' || tenant_id, 'UTF8');
+      INSERT INTO pod_events (tenant_id, type, reason, message, actor)
+        VALUES (NULL, 'Normal', 'TokenCreated', 'API token "x" created', 'admin');`);
+    const [{ id: podOfB }] = await db.query<{ id: string }>(
+      "SELECT id FROM pods WHERE tenant_id = 'b'",
+    ) as [{ id: string }];
+    const seen = await db.withTenant("a", async (tx) => {
+      const store = createStore(inTransaction(tx));
+      // What a handler that forgot its tenant filter would ask: no WHERE at all.
+      return {
+        tenants: (await store.tenants.list()).map((t) => t.id),
+        pods: (await store.pods.list()).map((p) => p.tenant),
+        secrets: (await store.pods.list()).map((p) => new TextDecoder().decode(p.secrets!)),
+        events: (await store.events.list({ tail: 100 })).map((e) => e.tenant),
+        states: (await store.pods.listStates()).map((p) => p.tenant),
+        byId: await store.pods.getById(podOfB),
+      };
+    });
+    assert.deepEqual(seen, {
+      tenants: ["a"],
+      pods: ["a"],
+      secrets: ["sealed-a"],
+      events: ["a"],
+      states: ["a"],
+      byId: undefined,
+    });
+    const admin = createStore(db);
+    assert.deepEqual((await admin.events.list({ tail: 100 })).map((e) => e.tenant), [
+      "a",
+      "b",
+      null,
+    ]);
+    for (
+      const read of [
+        (s: ReturnType<typeof createStore>) => s.rollouts.list(),
+        (s: ReturnType<typeof createStore>) => s.settings.get("x"),
+        (s: ReturnType<typeof createStore>) => s.tokens.list(),
+      ]
+    ) {
+      const rows = await db.withTenant("a", (tx) => read(createStore(inTransaction(tx)))).catch(
+        (error) => error,
+      );
+      // Control-plane tables are not granted to the tenant role; its own tokens are visible.
+      if (Array.isArray(rows)) assert.ok(rows.every((t: { tenant?: string }) => t.tenant === "a"));
+      else assert.ok(rows === undefined || rows instanceof Error, String(rows));
+    }
   });
 
   test("RLS: a tenant cannot update or delete another tenant's rows", async () => {

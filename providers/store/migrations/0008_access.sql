@@ -1,0 +1,15 @@
+-- 0008: access for teams. API tokens get a role (viewer < operator < admin), an expiry
+-- and a revocation time (a revoked token's row stays: events name it). Tenant-scoped
+-- tokens made before this were refused outright; they become viewers, the least power.
+-- Events record who did it (`actor`: a token's name or "dashboard"; null for the
+-- control plane's own work); control-plane events outside any tenant (tokens, rollouts)
+-- have no tenant, which the row-level security policy already hides from every tenant.
+ALTER TABLE api_tokens
+  ADD COLUMN role text NOT NULL DEFAULT 'admin'
+    CONSTRAINT api_tokens_role_known CHECK (role IN ('viewer', 'operator', 'admin')),
+  ADD COLUMN expires_at timestamptz,
+  ADD COLUMN revoked_at timestamptz;
+UPDATE api_tokens SET role = 'viewer' WHERE tenant_id IS NOT NULL;
+
+ALTER TABLE pod_events ADD COLUMN actor text;
+ALTER TABLE pod_events ALTER COLUMN tenant_id DROP NOT NULL;
