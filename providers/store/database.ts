@@ -107,8 +107,12 @@ export async function enterTenantScope(tx: SqlSession, tenantId: string): Promis
   if (typeof tenantId !== "string" || tenantId === "") {
     throw new ValidationError("Cannot scope a transaction to a tenant: the tenant id is empty");
   }
-  await tx.query(`SET LOCAL ROLE ${TENANT_ROLE}`);
-  await tx.query("SELECT set_config($1, $2, true)", [TENANT_SETTING, tenantId]);
+  // One round trip: set_config('role', …, true) is SET LOCAL ROLE.
+  await tx.query("SELECT set_config('role', $1, true), set_config($2, $3, true)", [
+    TENANT_ROLE,
+    TENANT_SETTING,
+    tenantId,
+  ]);
 }
 
 /** Checks a LISTEN/NOTIFY channel name: a lower-case identifier, safe to put in SQL. */

@@ -13,3 +13,7 @@ UPDATE api_tokens SET role = 'viewer' WHERE tenant_id IS NOT NULL;
 
 ALTER TABLE pod_events ADD COLUMN actor text;
 ALTER TABLE pod_events ALTER COLUMN tenant_id DROP NOT NULL;
+
+-- A tenant's newest events, the read every tenant-scoped events request makes (the
+-- policy adds tenant_id = …; the list orders by id).
+CREATE INDEX pod_events_tenant_id_idx ON pod_events (tenant_id, id DESC);
