@@ -19,6 +19,8 @@ import { errorMessage, ValidationError } from "../core/errors.ts";
 export const GENERIC_PROBE_TIMEOUT_MS = 5_000;
 /** Where a generic pod's volume is mounted. */
 export const GENERIC_VOLUME_PATH = "/data";
+/** Who a generic pod runs as unless its config says otherwise: not root. */
+export const GENERIC_USER = "65532:65532";
 
 /** The config of a generic pod; `{}` is valid (port 8080, health path `/`). */
 export const genericConfigSchema = z.strictObject({
@@ -46,6 +48,14 @@ export const genericConfigSchema = z.strictObject({
     title: "Command",
     description: "Command and arguments; the image's default when empty.",
   }),
+  user: z.string().regex(
+    /^(root|image|\d{1,10}(:\d{1,10})?)$/,
+    'Expected "uid", "uid:gid", "root" or "image"',
+  ).default(GENERIC_USER).meta({
+    title: "User",
+    description:
+      `uid[:gid] the agent runs as (${GENERIC_USER}: not root); "root", or "image" for the image's own user. Its volume at /data is owned by that uid.`,
+  }),
 }).meta({ title: "Generic", description: "Any HTTP image." });
 
 /** A validated generic pod config. */
@@ -71,13 +81,17 @@ export function renderGeneric(config: GenericConfig, context: RenderContext): Re
   const env = Object.fromEntries(
     Object.entries(config.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
+  const user = config.user === "image" ? undefined : config.user === "root" ? "0:0" : config.user;
+  const uid = user === undefined ? 0 : Number(user.split(":")[0]);
   return {
     container: {
       image,
       ...(config.command ? { command: [...config.command] } : {}),
       env,
+      ...(user === undefined ? {} : { user }),
       port: config.port,
       volumePath: GENERIC_VOLUME_PATH,
+      ...(uid === 0 ? {} : { volumeOwner: uid }),
       resources: context.resources,
     },
     files: [],

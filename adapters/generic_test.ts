@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { RenderContext } from "../core/adapter.ts";
 import {
+  GENERIC_USER,
   genericAdapter,
   type GenericConfig,
   genericConfigSchema,
@@ -18,7 +19,11 @@ const ctx: RenderContext = {
 };
 
 Deno.test("the generic schema fills defaults so {} is valid", () => {
-  assert.deepEqual(genericConfigSchema.parse({}), { port: 8080, healthPath: "/" });
+  assert.deepEqual(genericConfigSchema.parse({}), {
+    port: 8080,
+    healthPath: "/",
+    user: "65532:65532",
+  });
 });
 
 Deno.test("the generic schema rejects unknown keys, bad ports, paths and variable names", () => {
@@ -47,8 +52,10 @@ Deno.test("renderGeneric() uses the pod's image unless the config names one", ()
     container: {
       image: "acme/agent:1",
       env: { A: "1", B: "2" },
+      user: "65532:65532",
       port: 3000,
       volumePath: "/data",
+      volumeOwner: 65532,
       resources: ctx.resources,
     },
     files: [],
@@ -69,7 +76,7 @@ Deno.test("renderGeneric() without any image is a ValidationError", () => {
 });
 
 Deno.test("genericConfigChange() recreates for container changes and ignores the health path", () => {
-  const base: GenericConfig = { port: 8080, healthPath: "/" };
+  const base: GenericConfig = { port: 8080, healthPath: "/", user: GENERIC_USER };
   const table: [string, GenericConfig, string][] = [
     ["same", { ...base }, "none"],
     ["health path", { ...base, healthPath: "/healthz" }, "none"],
@@ -77,9 +84,26 @@ Deno.test("genericConfigChange() recreates for container changes and ignores the
     ["env", { ...base, env: { A: "1" } }, "recreate"],
     ["image", { ...base, image: "x:2" }, "recreate"],
     ["command", { ...base, command: ["run"] }, "recreate"],
+    ["user", { ...base, user: "root" }, "recreate"],
   ];
   for (const [label, after, expected] of table) {
     assert.equal(genericAdapter.onConfigChange(base, after), expected, label);
+  }
+});
+
+Deno.test("renderGeneric() runs as a non-root user owning /data unless the config says otherwise", () => {
+  const render = (config: Record<string, unknown>) =>
+    renderGeneric(genericConfigSchema.parse(config), ctx).container;
+  assert.equal(render({}).user, "65532:65532");
+  assert.equal(render({}).volumeOwner, 65532);
+  assert.equal(render({ user: "1000" }).user, "1000");
+  assert.equal(render({ user: "1000" }).volumeOwner, 1000);
+  assert.equal(render({ user: "root" }).user, "0:0");
+  assert.equal(render({ user: "root" }).volumeOwner, undefined);
+  assert.equal(render({ user: "image" }).user, undefined);
+  assert.equal(render({ user: "image" }).volumeOwner, undefined);
+  for (const bad of ["nobody", "1000:", ":1000", "-1", "1000:1000:1"]) {
+    assert.equal(genericConfigSchema.safeParse({ user: bad }).success, false, bad);
   }
 });
 

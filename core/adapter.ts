@@ -42,6 +42,11 @@ export interface ContainerSpec {
   port: number;
   /** Where the pod's volume is mounted. */
   volumePath: string;
+  /**
+   * Uid (and gid) that owns the volume's root, set when the container is made, so a
+   * non-root agent can write its own state; the volume's own (root) when omitted.
+   */
+  volumeOwner?: number;
   /** Limits. */
   resources: Resources;
 }

@@ -189,6 +189,22 @@ export class DockerRuntime implements ContainerRuntime {
     const create = containerCreateRequest(request, this.#instance);
     create.HostConfig = { ...create.HostConfig, NetworkMode: networkId };
     const { Id } = await this.#docker.containers.create(create, { name: request.containerName });
+    const owner = request.spec.volumeOwner;
+    if (owner !== undefined) {
+      // The volume's root is the mount point: its entry in the parent directory's
+      // archive sets the owner (a "./" entry at the mount path would not).
+      const at = request.spec.volumePath.replace(/\/+$/, "");
+      const parent = at.slice(0, at.lastIndexOf("/")) || "/";
+      await this.#docker.containers.putArchive(Id, parent, [
+        {
+          name: at.slice(at.lastIndexOf("/") + 1),
+          type: "directory",
+          mode: 0o755,
+          uid: owner,
+          gid: owner,
+        },
+      ]);
+    }
     if (request.files.length > 0) await this.writeFiles(Id, request.spec.volumePath, request.files);
     return Id;
   }

@@ -17,3 +17,8 @@ ALTER TABLE pod_events ALTER COLUMN tenant_id DROP NOT NULL;
 -- A tenant's newest events, the read every tenant-scoped events request makes (the
 -- policy adds tenant_id = …; the list orders by id).
 CREATE INDEX pod_events_tenant_id_idx ON pod_events (tenant_id, id DESC);
+
+-- Generic pods now run as a non-root user unless their config says otherwise; those made
+-- before keep running as their image says (the same container: no recreate).
+UPDATE pods SET config = config || '{"user": "image"}'::jsonb
+  WHERE adapter = 'generic' AND NOT config ? 'user';
