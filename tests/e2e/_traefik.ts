@@ -29,6 +29,8 @@ export interface TraefikOptions {
   web: number;
   /** Port of the TLS entry point on 127.0.0.1 (Traefik's default certificate). */
   websecure: number;
+  /** Address the TLS entry point binds instead of 127.0.0.1 (an outside client's link). */
+  websecureHost?: string;
   /** Seconds between polls of `/traefik/dynamic`. */
   pollSeconds: number;
   /** `--trusted-ips` of `agentpod traefik config`. */
@@ -51,7 +53,7 @@ export async function startTraefik(plane: Plane, options: TraefikOptions): Promi
     "--web",
     `127.0.0.1:${options.web}`,
     "--websecure",
-    `127.0.0.1:${options.websecure}`,
+    `${options.websecureHost ?? "127.0.0.1"}:${options.websecure}`,
     "--poll-interval",
     String(options.pollSeconds),
     ...(options.trustedIps ? ["--trusted-ips", options.trustedIps] : []),
