@@ -242,6 +242,7 @@ export async function startControlPlane(
     });
     const dashboard = await createDashboard({
       service,
+      access,
       upgrades,
       migration,
       store,

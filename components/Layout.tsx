@@ -34,6 +34,7 @@ const NAV: [string, string][] = [
   ["/migrate", "Migrate"],
   ["/pods/new", "New pod"],
   ["/adapters", "Adapters"],
+  ["/tokens", "Tokens"],
   ["/settings", "Settings"],
 ];
 

@@ -5,6 +5,7 @@
  * of errors to friendly text (never a stack trace).
  * @module
  */
+import type { AccessService } from "../../core/access_service.ts";
 import { DASHBOARD_ADMIN } from "../../core/access.ts";
 import { runAs } from "../actor.ts";
 import type { Context } from "hono";
@@ -43,6 +44,8 @@ export interface DoctorReport {
 /** What the dashboard needs from the process. */
 export interface DashboardDeps {
   service: ControlPlaneService;
+  /** API tokens (the tokens page). */
+  access: AccessService;
   upgrades: UpgradeService;
   migration: MigrationService;
   store: Store;

@@ -21,6 +21,7 @@ import { podListRoutes } from "./pods.tsx";
 import { rolloutRoutes } from "./rollouts.tsx";
 import { settingsRoutes } from "./settings.tsx";
 import { tenantRoutes } from "./tenants.tsx";
+import { tokenRoutes } from "./tokens.tsx";
 
 export type { DashboardDeps } from "./_page.tsx";
 
@@ -51,6 +52,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   rolloutRoutes(app, ctx);
   migrateRoutes(app, ctx);
   adapterRoutes(app, ctx);
+  tokenRoutes(app, ctx);
   settingsRoutes(app, ctx);
   return app;
 }

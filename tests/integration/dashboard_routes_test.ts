@@ -5,6 +5,9 @@
  * nothing, the live stream, and that the API and probes are untouched by it.
  * @module
  */
+import { AccessService } from "../../core/access_service.ts";
+import { currentActor } from "../../routes/actor.ts";
+import { hashToken } from "../../routes/api.ts";
 import assert from "node:assert/strict";
 import { adapterById, listAdapters } from "../../adapters/mod.ts";
 import { parseServerConfig } from "../../core/config.ts";
@@ -73,6 +76,14 @@ async function setup() {
     newToken: () => crypto.randomUUID(),
     usage: () => undefined,
     background: (work) => void pending.push(work.catch(() => {})),
+    actor: currentActor,
+  });
+  const access = new AccessService({
+    store,
+    newSecret: () => crypto.randomUUID().replaceAll("-", ""),
+    hash: hashToken,
+    now: () => new Date(),
+    actor: currentActor,
   });
   const runner = new RolloutRunner({
     store,
@@ -101,6 +112,7 @@ async function setup() {
   const printed: string[] = [];
   const deps = {
     service,
+    access,
     upgrades,
     migration,
     store,
@@ -533,6 +545,10 @@ Deno.test("dashboard routes", async (t) => {
       assert.equal(stop.status, 303);
       await env.settle();
       assert.equal((await env.service.getPod("acme", "web")).status, "stopped");
+      const stopped = (await env.store.events.list({ tail: 20 })).find((e) =>
+        e.reason === "StopRequested"
+      );
+      assert.equal(stopped?.actor, "dashboard", "the event names the dashboard's admin");
       const forged = await post("/pods/acme/web/delete", { _csrf: "x" }, jar);
       assert.equal(forged.status, 403);
       const confirm = await request("/pods/acme/web/delete", {}, jar);
@@ -548,6 +564,37 @@ Deno.test("dashboard routes", async (t) => {
         /Pod "acme\/web" does not exist|Pod &quot;acme\/web&quot; does not exist/,
       );
     });
+
+    await t.step(
+      "API tokens: created with the secret shown once, listed without it, revoked",
+      async () => {
+        const bad = await post("/tokens", { _csrf: csrf, name: "x", expires: "yesterday" }, jar);
+        assert.equal(bad.status, 422);
+        assert.match(await bad.text(), /Invalid expiry/);
+        const res = await post("/tokens", {
+          _csrf: csrf,
+          name: "ci-viewer",
+          role: "viewer",
+          tenant: "acme",
+          expires: "30d",
+        }, jar);
+        assert.equal(res.status, 201);
+        const html = await res.text();
+        const secret = /data-testid="token-secret">(ap_[^<]+)</.exec(html)?.[1];
+        assert.ok(secret, "the secret is on the page that answers the create");
+        const list = await (await request("/tokens", {}, jar)).text();
+        assert.match(list, /data-token="ci-viewer"/);
+        assert.ok(!list.includes(secret), "the list never shows a secret");
+        const [token] = (await env.store.tokens.list()).filter((t) => t.name === "ci-viewer");
+        assert.equal(token?.role, "viewer");
+        assert.equal(token?.tenant, "acme");
+        const revoke = await post(`/tokens/${token!.id}/revoke`, { _csrf: csrf }, jar);
+        assert.equal(revoke.status, 303);
+        assert.ok((await env.store.tokens.list()).find((t) => t.id === token!.id)?.revokedAt);
+        const events = await env.store.events.list({ tail: 10 });
+        assert.equal(events.find((e) => e.reason === "TokenRevoked")?.actor, "dashboard");
+      },
+    );
 
     await t.step("delete with force removes a running pod without a graceful stop", async () => {
       await env.service.createPod("acme", {
