@@ -17,6 +17,7 @@ import { migrateRoutes } from "./migrate.tsx";
 import { overviewRoutes } from "./overview.tsx";
 import { podCreateRoutes } from "./pod_new.tsx";
 import { podDetailRoutes } from "./pod_detail.tsx";
+import { podAccessRoutes } from "./pod_access.tsx";
 import { podListRoutes } from "./pods.tsx";
 import { rolloutRoutes } from "./rollouts.tsx";
 import { settingsRoutes } from "./settings.tsx";
@@ -49,6 +50,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   podCreateRoutes(app, ctx);
   podListRoutes(app, ctx);
   podDetailRoutes(app, ctx);
+  podAccessRoutes(app, ctx);
   rolloutRoutes(app, ctx);
   migrateRoutes(app, ctx);
   adapterRoutes(app, ctx);

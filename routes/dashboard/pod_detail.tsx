@@ -5,6 +5,7 @@
  * that container and its release (`agentpod migrate release`) behind one too.
  * @module
  */
+import { AccessCard } from "./pod_access.tsx";
 import type { Context, Hono } from "hono";
 import { Fragment } from "preact";
 import type { AgentAdapter } from "../../core/adapter.ts";
@@ -175,6 +176,7 @@ async function detailPage(
           <div class="stack">
             <Island name="PodStatus" props={{ pod, csrf: session.csrfToken }} />
             {adoption && <AdoptionCard adoption={adoption} base={`/pods/${ref}`} />}
+            <AccessCard base={`/pods/${ref}`} csrf={session.csrfToken} adopted={!!adoption} />
             <section class="card" aria-labelledby="config-heading">
               <h2 id="config-heading">Configuration</h2>
               <dl class="facts" data-testid="pod-facts">

@@ -540,6 +540,25 @@ Deno.test("dashboard routes", async (t) => {
       },
     );
 
+    await t.step("the pod's gateway token: revealed on a form's answer, rotated", async () => {
+      const page = await (await request("/pods/acme/web", {}, jar)).text();
+      assert.match(page, /data-testid="token-reveal"/);
+      const before = (await env.service.revealToken("acme", "web")).token;
+      assert.ok(!page.includes(before), "the pod page never shows the token");
+      const shown = await (await post("/pods/acme/web/token", { _csrf: csrf }, jar)).text();
+      assert.ok(shown.includes(`data-testid="pod-token">${before}<`));
+      const rotated = await post("/pods/acme/web/token/rotate", { _csrf: csrf }, jar);
+      assert.equal(rotated.status, 200);
+      await env.settle();
+      const after = (await env.service.revealToken("acme", "web")).token;
+      assert.notEqual(after, before);
+      assert.ok((await rotated.text()).includes(after));
+      const events = await env.store.events.list({ tail: 10 });
+      assert.equal(events.find((e) => e.reason === "TokenRotated")?.actor, "dashboard");
+      // The reveals made here directly have no actor; the form's has the dashboard's.
+      assert.ok(events.some((e) => e.reason === "TokenRevealed" && e.actor === "dashboard"));
+    });
+
     await t.step("stop and delete go through CSRF-checked forms", async () => {
       const stop = await post("/pods/acme/web/stop", { _csrf: csrf }, jar);
       assert.equal(stop.status, 303);
