@@ -28,6 +28,7 @@ import { podOrigins } from "./core/render.ts";
 import { openDatabase } from "./providers/store/mod.ts";
 import { createStore, inTransaction } from "./providers/store/store.ts";
 import { AccessService, TOKEN_PREFIX } from "./core/access_service.ts";
+import { PairingService } from "./core/pairing.ts";
 import { currentActor } from "./routes/actor.ts";
 import { apiRoutes, hashToken, type Reads } from "./routes/api.ts";
 import { createApp } from "./routes/app.ts";
@@ -201,6 +202,14 @@ export async function startControlPlane(
       now: () => new Date(),
       actor: currentActor,
     });
+    const pairing = new PairingService({
+      store,
+      runtime,
+      adapterById: adapters,
+      routing,
+      pod: (tenant, name) => service.podRecord(tenant, name),
+      actor: currentActor,
+    });
     // A tenant-scoped token's reads: one transaction under row-level security, with a
     // store (and the service reads over it) that sees nothing of other tenants.
     const scoped = <T>(tenant: string, fn: (reads: Reads) => Promise<T>) =>
@@ -243,6 +252,7 @@ export async function startControlPlane(
     const dashboard = await createDashboard({
       service,
       access,
+      pairing,
       upgrades,
       migration,
       store,
@@ -274,6 +284,7 @@ export async function startControlPlane(
         runtime,
         store,
         access,
+        pairing,
         scoped,
         feed,
         adapters: listAdapters(),

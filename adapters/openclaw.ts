@@ -10,6 +10,11 @@
  */
 import { drainOpenClaw } from "./openclaw_drain.ts";
 import { moveFilesCommand } from "./openclaw_files.ts";
+import {
+  decideOpenClawDevice,
+  listOpenClawDevices,
+  openClawOwnerLink,
+} from "./openclaw_devices.ts";
 import { z } from "zod";
 import type {
   AgentAdapter,
@@ -279,6 +284,8 @@ export const openClawAdapter: AgentAdapter<OpenClawConfig> = {
   // The CLI prints its version and exits 0 without state, config or network.
   smokeCommand: ["node", "openclaw.mjs", "--version"],
   drain: (exec, options) => drainOpenClaw(OPENCLAW_PORT, exec, options),
+  pairing: { list: listOpenClawDevices, decide: decideOpenClawDevice },
+  ownerLink: openClawOwnerLink,
   moveFilesCommand,
   // 512 MB is OOM-killed at boot and 768 MB boots with little headroom (FACTS.md).
   defaultResources: { memoryMB: 1024, cpus: 1, pids: 512 },

@@ -164,4 +164,64 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
   moveFilesCommand?(volumePath: string, staging: string, paths: string[]): string[];
   /** Probes the agent at the protocol level. Never sends a wrong token. */
   probe(context: ProbeContext): Promise<ProbeResult>;
+  /**
+   * The agent's own client pairing (OpenClaw: browsers of its Control UI), through a
+   * command run in its container; `stateDir` is where its state (config) lives.
+   */
+  pairing?: {
+    list(exec: AgentExec, stateDir: string): Promise<DevicePairing>;
+    decide(exec: AgentExec, stateDir: string, requestId: string, approve: boolean): Promise<void>;
+  };
+  /** A one-time owner link to the agent's own UI at `origin` (`https://<pod host>`). */
+  ownerLink?(exec: AgentExec, origin: string): Promise<OwnerLink>;
+}
+
+/** Runs a command in the agent's running container. */
+export type AgentExec = (
+  command: string[],
+) => Promise<{ exitCode: number; stdout: string; stderr: string }>;
+
+/** A client asking to be paired with an agent. */
+export interface PendingDevice {
+  requestId: string;
+  deviceId: string;
+  name: string | null;
+  platform: string | null;
+  /** The client kind (`openclaw-control-ui`…). */
+  client: string | null;
+  /** A browser's origin. */
+  origin: string | null;
+  /** The address it connected from, as the agent saw it. */
+  address: string | null;
+  role: string | null;
+  scopes: string[];
+  /** ISO 8601. */
+  requestedAt: string | null;
+}
+
+/** A client paired with an agent. */
+export interface PairedDevice {
+  deviceId: string;
+  name: string | null;
+  platform: string | null;
+  client: string | null;
+  role: string | null;
+  roles: string[];
+  /** Connected right now. */
+  connected: boolean;
+  /** ISO 8601. */
+  approvedAt: string | null;
+}
+
+/** Pending requests and paired devices. */
+export interface DevicePairing {
+  pending: PendingDevice[];
+  paired: PairedDevice[];
+}
+
+/** A one-time link that signs its opener in as the agent's owner. */
+export interface OwnerLink {
+  url: string;
+  /** ISO 8601, or null when the agent does not say. */
+  expiresAt: string | null;
 }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { parseTrustedProxies } from "../core/config.ts";
 import { authorize, type Permission, type Principal } from "../core/access.ts";
 import type { AccessService } from "../core/access_service.ts";
+import type { PairingService } from "../core/pairing.ts";
 import { AuthError, NotFoundError, ValidationError } from "../core/errors.ts";
 import type { HealthMonitor } from "../core/health.ts";
 import type { ControlPlaneService } from "../core/service.ts";
@@ -37,6 +38,7 @@ export interface ApiDeps {
   runtime: ContainerRuntime;
   store: Store;
   access: AccessService;
+  pairing: PairingService;
   /**
    * Runs `fn` in one database transaction as tenant `tenant` under row-level security
    * (the non-superuser role with `agentpod.tenant_id` set): the rows it reads are that
@@ -259,6 +261,36 @@ export function apiRoutes(deps: ApiDeps): Hono {
     write(
       "admin",
       async (c) => c.json(await service.rotateToken(c.req.param("tenant")!, c.req.param("pod")!)),
+    ),
+  );
+
+  api.get(
+    "/tenants/:tenant/pods/:pod/devices",
+    write(
+      "operator",
+      async (c) => c.json(await deps.pairing.devices(c.req.param("tenant")!, c.req.param("pod")!)),
+    ),
+  );
+  for (const decision of ["approve", "reject"] as const) {
+    api.post(
+      `/tenants/:tenant/pods/:pod/devices/:request/${decision}`,
+      write("operator", async (c) =>
+        c.json(
+          await deps.pairing.decide(
+            c.req.param("tenant")!,
+            c.req.param("pod")!,
+            c.req.param("request")!,
+            decision === "approve",
+          ),
+        )),
+    );
+  }
+  api.post(
+    "/tenants/:tenant/pods/:pod/open",
+    write(
+      "admin",
+      async (c) =>
+        c.json(await deps.pairing.ownerLink(c.req.param("tenant")!, c.req.param("pod")!)),
     ),
   );
 

@@ -6,6 +6,7 @@
  * @module
  */
 import type { AccessService } from "../../core/access_service.ts";
+import type { PairingService } from "../../core/pairing.ts";
 import { DASHBOARD_ADMIN } from "../../core/access.ts";
 import { runAs } from "../actor.ts";
 import type { Context } from "hono";
@@ -46,6 +47,8 @@ export interface DashboardDeps {
   service: ControlPlaneService;
   /** API tokens (the tokens page). */
   access: AccessService;
+  /** A pod's paired devices and owner link (its page). */
+  pairing: PairingService;
   upgrades: UpgradeService;
   migration: MigrationService;
   store: Store;

@@ -13,7 +13,6 @@ import postgres from "postgres";
 import {
   createFixturePods,
   type Plane,
-  waitFor,
   waitForRunningPods,
   withPlane,
   withTestDatabase,

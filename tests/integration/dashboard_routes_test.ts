@@ -6,6 +6,7 @@
  * @module
  */
 import { AccessService } from "../../core/access_service.ts";
+import { PairingService } from "../../core/pairing.ts";
 import { currentActor } from "../../routes/actor.ts";
 import { hashToken } from "../../routes/api.ts";
 import assert from "node:assert/strict";
@@ -110,9 +111,18 @@ async function setup() {
     probe: () => Promise.resolve({ healthy: true, message: "hello-ok" }),
   });
   const printed: string[] = [];
+  const pairing = new PairingService({
+    store,
+    runtime,
+    adapterById,
+    routing: { domain: "example.com" },
+    pod: (tenant, name) => service.podRecord(tenant, name),
+    actor: currentActor,
+  });
   const deps = {
     service,
     access,
+    pairing,
     upgrades,
     migration,
     store,
