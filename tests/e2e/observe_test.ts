@@ -184,7 +184,9 @@ Deno.test("pod stop, start and restart from the CLI", async () => {
     assert.deepEqual(reasons.filter((r) => r !== "Healthy"), [
       "Created",
       "Started",
+      "StopRequested",
       "Stopped",
+      "StartRequested",
       "Started",
       "RestartRequested",
       "Restarted",
