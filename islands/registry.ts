@@ -6,6 +6,7 @@
 import { EventsTimeline } from "./EventsTimeline.tsx";
 import { LogTail } from "./LogTail.tsx";
 import { OverviewPods } from "./OverviewPods.tsx";
+import { PodDevices } from "./PodDevices.tsx";
 import { PodStatus } from "./PodStatus.tsx";
 import { PodsTable } from "./PodsTable.tsx";
 import { RolloutProgress } from "./RolloutProgress.tsx";
@@ -15,6 +16,7 @@ export const ISLANDS = {
   EventsTimeline,
   LogTail,
   OverviewPods,
+  PodDevices,
   PodStatus,
   PodsTable,
   RolloutProgress,

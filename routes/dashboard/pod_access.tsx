@@ -1,16 +1,57 @@
 /**
- * The pod's own credentials on its page: reveal its gateway token (shown on the page
- * that answers the form, recorded as a TokenRevealed event) or rotate it (the pod
- * restarts with the new one). Parity with `agentpod pod token [--rotate]`.
+ * The pod's own credentials and clients on its page: reveal its gateway token (shown on
+ * the page that answers the form, recorded as a TokenRevealed event) or rotate it (the
+ * pod restarts with the new one); "Open Control UI" (a one-time owner link); pending
+ * pairing requests with Approve / Reject and the paired devices (an island that asks
+ * again every few seconds). Parity with `pod token [--rotate]`, `pod open`, `pod devices`.
  * @module
  */
 import type { Context, Hono } from "hono";
 import { CsrfField } from "../../components/CsrfField.tsx";
 import type { DashboardSession } from "../../core/store.ts";
-import { type DashboardContext, form, renderPage } from "./_page.tsx";
+import type { DevicePairing } from "../../core/adapter.ts";
+import { AgentPodError } from "../../core/errors.ts";
+import { Island } from "../../components/Island.tsx";
+import {
+  type DashboardContext,
+  flash,
+  form,
+  friendlyError,
+  live,
+  renderPage,
+  seeOther,
+} from "./_page.tsx";
+
+/** What the Access card shows of a pod's clients. */
+export interface ClientsState {
+  /** The agent has device pairing (its devices, or why they could not be read). */
+  pairing?: { initial: DevicePairing | null; error: string | null };
+  /** The agent has an owner link to its UI. */
+  ownerLink: boolean;
+}
+
+/** Reads what the Access card shows (a pod that is not running says so, never fails). */
+export async function clientsState(
+  ctx: DashboardContext,
+  adapterId: string,
+  tenant: string,
+  name: string,
+): Promise<ClientsState> {
+  const adapter = ctx.deps.adapters.find((a) => a.id === adapterId);
+  if (!adapter?.pairing) return { ownerLink: !!adapter?.ownerLink };
+  try {
+    const initial = await ctx.deps.pairing.devices(tenant, name);
+    return { ownerLink: !!adapter.ownerLink, pairing: { initial, error: null } };
+  } catch (error) {
+    if (!(error instanceof AgentPodError)) throw error;
+    return { ownerLink: !!adapter.ownerLink, pairing: { initial: null, error: error.message } };
+  }
+}
 
 /** The card on a pod's page. */
-export function AccessCard(props: { base: string; csrf: string; adopted: boolean }) {
+export function AccessCard(
+  props: { base: string; csrf: string; adopted: boolean; clients: ClientsState },
+) {
   return (
     <section class="card" aria-labelledby="access-heading" data-testid="pod-access">
       <h2 id="access-heading">Access</h2>
@@ -31,10 +72,34 @@ export function AccessCard(props: { base: string; csrf: string; adopted: boolean
             </button>
           </form>
         )}
+        {props.clients.ownerLink && (
+          <form method="post" action={`${props.base}/open`}>
+            <CsrfField token={props.csrf} />
+            <button type="submit" class="button primary" data-testid="pod-open">
+              Open Control UI
+            </button>
+          </form>
+        )}
       </div>
+      {props.clients.pairing && (
+        <Island
+          name="PodDevices"
+          props={{
+            base: props.base,
+            initial: props.clients.pairing.initial,
+            error: props.clients.pairing.error,
+            csrf: props.csrf,
+          }}
+        />
+      )}
     </section>
   );
 }
+
+const ref = (c: Context) => ({
+  tenant: c.req.param("tenant") ?? "",
+  name: c.req.param("pod") ?? "",
+});
 
 function tokenPage(
   c: Context,
@@ -60,13 +125,72 @@ function tokenPage(
   }));
 }
 
-/** Mounts the token forms of a pod's page. */
+/** Mounts the token, owner link and pairing forms of a pod's page. */
 export function podAccessRoutes(app: Hono, ctx: DashboardContext): void {
+  const { pairing } = ctx.deps;
+  app.get(
+    "/live/pods/:tenant/:pod/devices",
+    live(ctx, async (c) => {
+      const { tenant, name } = ref(c);
+      return c.json(await pairing.devices(tenant, name));
+    }),
+  );
+  for (const decision of ["approve", "reject"] as const) {
+    app.post(
+      `/pods/:tenant/:pod/devices/:request/${decision}`,
+      form(ctx, async (c) => {
+        const { tenant, name } = ref(c);
+        try {
+          const done = await pairing.decide(
+            tenant,
+            name,
+            c.req.param("request") ?? "",
+            decision === "approve",
+          );
+          flash(c, "ok", `Pairing request ${done.requestId} ${done.decision}`);
+        } catch (error) {
+          if (!(error instanceof AgentPodError)) throw error;
+          flash(c, "error", friendlyError(error, ctx.deps.log));
+        }
+        return seeOther(c, `/pods/${tenant}/${name}`);
+      }),
+    );
+  }
+  app.post(
+    "/pods/:tenant/:pod/open",
+    form(ctx, async (c, session) => {
+      const { tenant, name } = ref(c);
+      const link = await pairing.ownerLink(tenant, name);
+      return renderPage(c, ctx, session, {
+        title: `${link.pod} Control UI`,
+        active: "/pods",
+        body: (
+          <section class="card narrow" aria-labelledby="open-heading">
+            <h1 id="open-heading">Control UI of {link.pod}</h1>
+            <p>
+              A one-time link: whoever opens it first is signed in as the agent's owner, without a
+              token{link.expiresAt ? `, until ${link.expiresAt}` : ""}. Open it yourself, or send it
+              to your customer.
+            </p>
+            <pre class="secret" data-testid="owner-link">{link.url}</pre>
+            <div class="actions">
+              <a
+                class="button primary"
+                href={link.url}
+                target="_blank"
+                rel="noopener noreferrer"
+                data-testid="owner-link-open"
+              >
+                Open Control UI
+              </a>
+              <a class="button" href={`/pods/${link.pod}`}>Back to the pod</a>
+            </div>
+          </section>
+        ),
+      });
+    }),
+  );
   const { service } = ctx.deps;
-  const ref = (c: Context) => ({
-    tenant: c.req.param("tenant") ?? "",
-    name: c.req.param("pod") ?? "",
-  });
   app.post(
     "/pods/:tenant/:pod/token",
     form(ctx, async (c, session) => {

@@ -5,7 +5,7 @@
  * that container and its release (`agentpod migrate release`) behind one too.
  * @module
  */
-import { AccessCard } from "./pod_access.tsx";
+import { AccessCard, clientsState } from "./pod_access.tsx";
 import type { Context, Hono } from "hono";
 import { Fragment } from "preact";
 import type { AgentAdapter } from "../../core/adapter.ts";
@@ -140,10 +140,11 @@ async function detailPage(
   const { service } = ctx.deps;
   const { tenant, name, ref } = params(c);
   const pod = await service.getPod(tenant, name);
-  const [config, events, adoption] = await Promise.all([
+  const [config, events, adoption, clients] = await Promise.all([
     service.getConfig(tenant, name),
     service.listEvents({ tail: EVENTS, pod: ref }),
     adoptionOf(ctx, tenant, name),
+    clientsState(ctx, pod.adapter, tenant, name),
   ]);
   const rows = flattenConfig(config.config);
   const adapter = ctx.deps.adapters.find((a) => a.id === pod.adapter);
@@ -176,7 +177,12 @@ async function detailPage(
           <div class="stack">
             <Island name="PodStatus" props={{ pod, csrf: session.csrfToken }} />
             {adoption && <AdoptionCard adoption={adoption} base={`/pods/${ref}`} />}
-            <AccessCard base={`/pods/${ref}`} csrf={session.csrfToken} adopted={!!adoption} />
+            <AccessCard
+              base={`/pods/${ref}`}
+              csrf={session.csrfToken}
+              adopted={!!adoption}
+              clients={clients}
+            />
             <section class="card" aria-labelledby="config-heading">
               <h2 id="config-heading">Configuration</h2>
               <dl class="facts" data-testid="pod-facts">

@@ -42,6 +42,10 @@ export interface BrowserOptions {
   launchTimeoutMs?: number;
   /** Viewport size; screenshots have this size unless taken full-page. */
   viewport?: { width: number; height: number };
+  /** More Chromium flags (`--host-resolver-rules=…`). */
+  args?: string[];
+  /** Accept any certificate (Traefik's default one in tests). */
+  ignoreHTTPSErrors?: boolean;
 }
 
 const DEFAULTS = {
@@ -49,7 +53,7 @@ const DEFAULTS = {
   // Generous: a cold start on 2 busy cores (Docker builds in the same CI run) can be slow.
   launchTimeoutMs: 60_000,
   viewport: { width: 1280, height: 800 },
-} satisfies Required<BrowserOptions>;
+} satisfies Required<Omit<BrowserOptions, "args" | "ignoreHTTPSErrors">>;
 
 /** The Chromium executable to drive: `AGENTPOD_CHROMIUM`, else /usr/bin/chromium. */
 export function chromiumPath(): string {
@@ -105,7 +109,8 @@ export class BrowserSession implements AsyncDisposable {
       context = await chromium.launchPersistentContext(userDataDir, {
         executablePath,
         headless: true,
-        args: [...CHROMIUM_ARGS],
+        args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+        ignoreHTTPSErrors: options.ignoreHTTPSErrors ?? false,
         timeout: launchTimeoutMs,
         viewport,
         // No process-wide signal handlers in the test runner: if Deno dies, Chromium sees
