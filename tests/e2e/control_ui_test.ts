@@ -18,6 +18,7 @@ import { startTraefik } from "./_traefik.ts";
 import { openPage } from "./_browser.ts";
 
 const DOMAIN = "agents.test";
+const PASSWORD = "control-ui-test-password";
 const HOST = `aria.acme.${DOMAIN}`;
 
 interface Pairing {
@@ -44,7 +45,7 @@ async function waitHealthy(plane: Plane, ref: string): Promise<void> {
 const devices = (plane: Plane) => plane.json<Pairing>("pod", "devices", "acme/aria");
 
 Deno.test("pod open pairs the customer's browser; a browser's pairing request is approved from AgentPod", async () => {
-  await withPlane({ AGENTPOD_DOMAIN: DOMAIN }, async (plane) => {
+  await withPlane({ AGENTPOD_DOMAIN: DOMAIN, AGENTPOD_ADMIN_PASSWORD: PASSWORD }, async (plane) => {
     assert.equal((await plane.cli("tenant", "create", "acme")).code, 0);
     const created = await plane.cli("pod", "create", "acme/aria", "--type", "openclaw");
     assert.equal(created.code, 0, created.stderr);
@@ -64,7 +65,9 @@ Deno.test("pod open pairs the customer's browser; a browser's pairing request is
     let ownerDevice = "";
     try {
       await waitHealthy(plane, "acme/aria");
-      assert.deepEqual((await devices(plane)).pending, []);
+      const before = await devices(plane);
+      assert.deepEqual(before.pending, []);
+      assert.deepEqual(before.paired.filter((d) => /control-ui/.test(d.client ?? "")), []);
 
       // The owner's link: paired silently, connected.
       const open = await plane.json<{ url: string; expiresAt: string | null }>(
@@ -93,6 +96,16 @@ Deno.test("pod open pairs the customer's browser; a browser's pairing request is
         assert.deepEqual((await devices(plane)).pending, [], "no request was needed");
       }
 
+      // The operator's dashboard, open on the pod's page before any request exists.
+      await using admin = await openPage({ timeoutMs: 30_000 });
+      await admin.page.goto(`${plane.url}/login?next=/pods/acme/aria`);
+      await admin.page.fill("#password", PASSWORD);
+      await Promise.all([
+        admin.page.waitForURL(`${plane.url}/pods/acme/aria`),
+        admin.page.click("[data-testid=login-submit]"),
+      ]);
+      await admin.page.locator("[data-testid=devices-none]").waitFor();
+
       // Another browser with the plain token: it asks to be paired.
       const token = (await plane.cli("pod", "token", "acme/aria")).stdout.trim();
       await using guest = await openPage(browserOptions);
@@ -103,17 +116,19 @@ Deno.test("pod open pairs the customer's browser; a browser's pairing request is
         60_000,
         1_000,
       );
-      assert.match(request.origin ?? "", new RegExp(HOST.replaceAll(".", "\\.")));
+      assert.match(request.client ?? "", /control-ui/, JSON.stringify(request));
       const table = await plane.cli("pod", "devices", "acme/aria");
       assert.match(table.stdout, new RegExp(request.requestId));
-      const approved = await plane.cli(
-        "pod",
-        "devices",
-        "approve",
-        "acme/aria",
-        request.requestId,
+      // It shows up on the dashboard's page by itself; approved there.
+      const row = admin.page.locator(
+        `[data-testid=device-request][data-request="${request.requestId}"]`,
       );
-      assert.equal(approved.code, 0, approved.stderr);
+      await row.waitFor({ timeout: 30_000 });
+      await Promise.all([
+        admin.page.waitForURL(`${plane.url}/pods/acme/aria`),
+        row.locator("[data-testid=device-approve]").click(),
+      ]);
+      assert.match(await admin.page.locator("[data-testid=flash]").innerText(), /approved/);
       await waitFor(
         "the approved browser connected",
         async () => {
@@ -124,6 +139,9 @@ Deno.test("pod open pairs the customer's browser; a browser's pairing request is
         60_000,
         1_000,
       );
+      const unknown = await plane.cli("pod", "devices", "reject", "acme/aria", crypto.randomUUID());
+      assert.equal(unknown.code, 3, unknown.stderr);
+      assert.match(unknown.stderr, /No pending pairing request/);
       const events = await plane.json<{ reason: string; actor: string | null }[]>(
         "events",
         "--pod",
