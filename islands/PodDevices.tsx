@@ -57,7 +57,8 @@ export function PodDevices(props: PodDevicesProps) {
             <li key={r.requestId} data-testid="device-request" data-request={r.requestId}>
               <strong>{r.name ?? r.client ?? "A client"}</strong>{" "}
               <span class="muted">
-                {r.origin ?? ""} {r.address ? `from ${r.address}` : ""} {r.requestedAt ? formatTime(r.requestedAt) : ""}
+                {r.origin ?? ""} {r.address ? `from ${r.address}` : ""}{" "}
+                {r.requestedAt ? formatTime(r.requestedAt) : ""}
               </span>
               <div class="actions">
                 {(["approve", "reject"] as const).map((decision) => (

@@ -221,6 +221,30 @@ export function openApiDocument(): Record<string, unknown> {
           responses: { 200: ok("{pod, effect, changed, token}"), 409: ok("Adopted or deleting") },
         },
       },
+      "/tenants/{tenant}/pods/{pod}/devices": {
+        parameters: params(pod),
+        get: {
+          summary: "Devices paired with the agent and pending pairing requests",
+          responses: { 200: ok("{pending, paired}"), 409: ok("Not running") },
+        },
+      },
+      ...Object.fromEntries(["approve", "reject"].map((verb) => [
+        `/tenants/{tenant}/pods/{pod}/devices/{requestId}/${verb}`,
+        {
+          parameters: params({ ...pod, requestId: "path" }),
+          post: {
+            summary: `${verb} a pending pairing request`,
+            responses: { 200: ok("{pod, requestId, decision}"), 404: ok("No such request") },
+          },
+        },
+      ])),
+      "/tenants/{tenant}/pods/{pod}/open": {
+        parameters: params(pod),
+        post: {
+          summary: "A one-time owner link to the agent's UI on the pod's public host",
+          responses: { 200: ok("{pod, url, expiresAt}") },
+        },
+      },
       "/tenants/{tenant}/pods/{pod}/logs": {
         parameters: params({ ...pod, tail: "query", follow: "query", timestamps: "query" }),
         get: { summary: "Pod logs as NDJSON", responses: { 200: ok("Log lines") } },
