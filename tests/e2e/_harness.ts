@@ -384,6 +384,23 @@ export async function waitForRunningPods(
   }, options.timeoutMs ?? 60_000);
 }
 
+/** Waits until pod `ref` is running and its probe says ok (an OpenClaw gateway: 10–20 s). */
+export async function waitPodHealthy(
+  plane: Plane,
+  ref: string,
+  timeoutMs = 180_000,
+): Promise<void> {
+  await waitFor(
+    `${ref} running and healthy`,
+    async () => {
+      const pod = await plane.json<{ status: string; health: string | null }>("pod", "status", ref);
+      return pod.status === "running" && pod.health === "ok";
+    },
+    timeoutMs,
+    500,
+  );
+}
+
 /** Runs `fn` with the URL of a new database on the test PostgreSQL server; drops it after. */
 export async function withTestDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
   const adminUrl = Deno.env.get("AGENTPOD_TEST_DATABASE_URL") ??

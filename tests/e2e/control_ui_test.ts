@@ -12,7 +12,7 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
+import { freePort, type Plane, waitFor, waitPodHealthy, withPlane } from "./_harness.ts";
 import { startOutsideClient } from "./_outside.ts";
 import { startTraefik } from "./_traefik.ts";
 import { openPage } from "./_browser.ts";
@@ -24,22 +24,6 @@ const HOST = `aria.acme.${DOMAIN}`;
 interface Pairing {
   pending: { requestId: string; client: string | null; origin: string | null }[];
   paired: { deviceId: string; client: string | null; connected: boolean }[];
-}
-
-async function waitHealthy(plane: Plane, ref: string): Promise<void> {
-  await waitFor(
-    `${ref} healthy`,
-    async () => {
-      const pod = await plane.json<{ status: string; health: string | null }>(
-        "pod",
-        "status",
-        ref,
-      );
-      return pod.status === "running" && pod.health === "ok";
-    },
-    120_000,
-    500,
-  );
 }
 
 const devices = (plane: Plane) => plane.json<Pairing>("pod", "devices", "acme/aria");
@@ -64,7 +48,7 @@ Deno.test("pod open pairs the customer's browser; a browser's pairing request is
     };
     let ownerDevice = "";
     try {
-      await waitHealthy(plane, "acme/aria");
+      await waitPodHealthy(plane, "acme/aria");
       const before = await devices(plane);
       assert.deepEqual(before.pending, []);
       assert.deepEqual(before.paired.filter((d) => /control-ui/.test(d.client ?? "")), []);

@@ -8,29 +8,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { freePort, type Plane, waitFor, withPlane } from "./_harness.ts";
+import { freePort, waitFor, waitPodHealthy, withPlane } from "./_harness.ts";
 import { type OutsideClient, startOutsideClient } from "./_outside.ts";
 import { startTraefik } from "./_traefik.ts";
 
 const DOMAIN = "agents.test";
 const HOST = `aria.acme.${DOMAIN}`;
 const IMAGE = "agentpod/openclaw:2026.9.6";
-
-async function waitHealthy(plane: Plane, ref: string): Promise<void> {
-  await waitFor(
-    `${ref} healthy`,
-    async () => {
-      const pod = await plane.json<{ status: string; health: string | null }>(
-        "pod",
-        "status",
-        ref,
-      );
-      return pod.status === "running" && pod.health === "ok";
-    },
-    120_000,
-    500,
-  );
-}
 
 /** `openclaw gateway health` from the outside client; its exit code and JSON. */
 async function gatewayHealth(client: OutsideClient, port: number, token: string) {
@@ -66,7 +50,7 @@ Deno.test("pod token is what the gateway accepts from outside; --rotate replaces
       pollSeconds: 1,
     });
     try {
-      await waitHealthy(plane, "acme/aria");
+      await waitPodHealthy(plane, "acme/aria");
       const token = (await plane.cli("pod", "token", "acme/aria")).stdout.trim();
       assert.ok(token.length >= 32, "a token");
       const first = await waitFor(
@@ -88,7 +72,7 @@ Deno.test("pod token is what the gateway accepts from outside; --rotate replaces
       );
       assert.notEqual(rotated.token, token);
       assert.equal(rotated.effect, "restart");
-      await waitHealthy(plane, "acme/aria");
+      await waitPodHealthy(plane, "acme/aria");
       const fresh = await waitFor(
         "the rotated token accepted",
         async () => {

@@ -16,7 +16,7 @@ import {
   freePort,
   type Plane,
   pulledSince,
-  waitFor,
+  waitPodHealthy,
   withPlane,
 } from "./_harness.ts";
 import { openClawThroughTraefik, startTraefik } from "./_traefik.ts";
@@ -33,20 +33,8 @@ async function gatewayToken(container: string): Promise<string> {
   return JSON.parse(out.stdout).gateway.auth.token;
 }
 
-async function waitHealthy(plane: Plane, ref = "oc/aria"): Promise<void> {
-  await waitFor(
-    `${ref} running and healthy`,
-    async () => {
-      const s = await plane.json<{ status: string; health: string | null }>(
-        "pod",
-        "status",
-        ref,
-      );
-      return s.status === "running" && s.health === "ok";
-    },
-    180_000,
-    500,
-  );
+function waitHealthy(plane: Plane, ref = "oc/aria"): Promise<void> {
+  return waitPodHealthy(plane, ref);
 }
 
 Deno.test("a real OpenClaw upgrade 2026.9.5 → 2026.9.6 keeps token, host, port, route and data", async () => {
