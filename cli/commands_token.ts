@@ -37,7 +37,7 @@ export function registerTokenCommands(program: Command, ctx: CliContext): void {
     .option(
       "--role <role>",
       "viewer (reads), operator (also start/stop/restart/config), admin",
-      "admin",
+      "viewer",
     )
     .option("--expires <when>", "a duration (30d, 12h, 90m, 2w) or a date (2027-01-31)")
     .action(

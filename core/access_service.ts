@@ -69,7 +69,7 @@ export class AccessService {
         `Invalid token name "${input.name}": use letters, digits, '.', '_' or '-' (at most 63)`,
       );
     }
-    const role: Role = parseRole(input.role ?? "admin");
+    const role: Role = parseRole(input.role ?? "viewer");
     const tenant = input.tenant ?? null;
     if (tenant !== null) {
       parseTenantId(tenant);

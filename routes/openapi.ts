@@ -15,7 +15,7 @@ export const API_SCHEMAS = {
   createToken: z.object({
     name: z.string().min(1).max(63).describe("Token name (what events record)"),
     tenant: id.nullable().optional().describe("Limit it to one tenant"),
-    role: z.enum(["viewer", "operator", "admin"]).default("admin").describe("Role"),
+    role: z.enum(["viewer", "operator", "admin"]).default("viewer").describe("Role"),
     expires: z.string().min(2).max(40).nullable().optional()
       .describe("Expiry: a duration (30d, 12h, 90m, 2w) or a date"),
   }).strict(),
