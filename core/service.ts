@@ -670,8 +670,16 @@ export class ControlPlaneService {
   }
 
   /** Runs (or with `dryRun` only plans) a reconcile pass; a run waits for its reconciles. */
-  reconcile(dryRun: boolean): Promise<PlannedAction[]> {
-    return this.#d.reconciler.reconcileAll({ dryRun, wait: !dryRun });
+  async reconcile(dryRun: boolean): Promise<PlannedAction[]> {
+    if (!dryRun) {
+      await this.#event({
+        tenant: null,
+        type: "Normal",
+        reason: "ReconcileRequested",
+        message: "Reconcile pass requested",
+      });
+    }
+    return await this.#d.reconciler.reconcileAll({ dryRun, wait: !dryRun });
   }
 
   /** A pod's stored record (its secrets still sealed). */
