@@ -7,7 +7,7 @@
 import { adapterById, listAdapters } from "./adapters/mod.ts";
 import type { AgentAdapter } from "./core/adapter.ts";
 import { parseServerConfig, type ServerConfig } from "./core/config.ts";
-import { errorMessage } from "./core/errors.ts";
+import { ConflictError, errorMessage } from "./core/errors.ts";
 import { HealthMonitor } from "./core/health.ts";
 import { Reconciler } from "./core/reconciler.ts";
 import type { SecretBox } from "./core/secrets.ts";
@@ -407,15 +407,27 @@ async function ensureAdminToken(
 ): Promise<void> {
   if (await store.tokens.countAdmin(new Date()) > 0) return;
   const token = `${TOKEN_PREFIX}${newToken()}`;
-  // An expired "admin" keeps its name (names are unique among tokens not revoked).
+  // An expired "admin" keeps its name (names are unique among tokens not revoked), and
+  // another control plane on the same database may be making one right now.
+  const create = (name: string) =>
+    store.tokens.create({
+      name,
+      hash: hash,
+      tenant: null,
+      role: "admin",
+      expiresAt: null,
+    });
+  const hash = await hashToken(token);
   const taken = (await store.tokens.list()).some((t) => t.name === "admin" && !t.revokedAt);
-  const name = taken ? `admin-${newToken().slice(0, 8)}` : "admin";
-  await store.tokens.create({
-    name,
-    hash: await hashToken(token),
+  const made = await create(taken ? `admin-${newToken().slice(0, 8)}` : "admin").catch((error) => {
+    if (!(error instanceof ConflictError)) throw error;
+    return create(`admin-${newToken().slice(0, 8)}`);
+  });
+  await store.events.append({
     tenant: null,
-    role: "admin",
-    expiresAt: null,
+    type: "Normal",
+    reason: "TokenCreated",
+    message: `API token "${made.name}" created (admin, every tenant, no expiry) on first start`,
   });
   const path = `${dataDir}/admin-token`;
   await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });

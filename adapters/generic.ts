@@ -82,7 +82,7 @@ export function renderGeneric(config: GenericConfig, context: RenderContext): Re
     Object.entries(config.env ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
   );
   const user = config.user === "image" ? undefined : config.user === "root" ? "0:0" : config.user;
-  const uid = user === undefined ? 0 : Number(user.split(":")[0]);
+  const [uid = 0, gid = uid] = user === undefined ? [] : user.split(":").map(Number);
   return {
     container: {
       image,
@@ -91,7 +91,7 @@ export function renderGeneric(config: GenericConfig, context: RenderContext): Re
       ...(user === undefined ? {} : { user }),
       port: config.port,
       volumePath: GENERIC_VOLUME_PATH,
-      ...(uid === 0 ? {} : { volumeOwner: uid }),
+      ...(uid === 0 ? {} : { volumeOwner: { uid, gid } }),
       resources: context.resources,
     },
     files: [],

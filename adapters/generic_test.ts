@@ -55,7 +55,7 @@ Deno.test("renderGeneric() uses the pod's image unless the config names one", ()
       user: "65532:65532",
       port: 3000,
       volumePath: "/data",
-      volumeOwner: 65532,
+      volumeOwner: { uid: 65532, gid: 65532 },
       resources: ctx.resources,
     },
     files: [],
@@ -95,9 +95,10 @@ Deno.test("renderGeneric() runs as a non-root user owning /data unless the confi
   const render = (config: Record<string, unknown>) =>
     renderGeneric(genericConfigSchema.parse(config), ctx).container;
   assert.equal(render({}).user, "65532:65532");
-  assert.equal(render({}).volumeOwner, 65532);
+  assert.deepEqual(render({}).volumeOwner, { uid: 65532, gid: 65532 });
   assert.equal(render({ user: "1000" }).user, "1000");
-  assert.equal(render({ user: "1000" }).volumeOwner, 1000);
+  assert.deepEqual(render({ user: "1000" }).volumeOwner, { uid: 1000, gid: 1000 });
+  assert.deepEqual(render({ user: "1000:2000" }).volumeOwner, { uid: 1000, gid: 2000 });
   assert.equal(render({ user: "root" }).user, "0:0");
   assert.equal(render({ user: "root" }).volumeOwner, undefined);
   assert.equal(render({ user: "image" }).user, undefined);

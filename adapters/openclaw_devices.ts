@@ -19,6 +19,9 @@
 import { ConflictError, NotFoundError, UnavailableError, ValidationError } from "../core/errors.ts";
 import type { AgentExec, DevicePairing, OwnerLink } from "../core/adapter.ts";
 
+/** What a pairing request id looks like (a UUID in 2026.9.6). */
+const REQUEST_ID = /^[A-Za-z0-9-]{8,80}$/;
+
 /** How long one pairing call may take inside the container. */
 const RPC_TIMEOUT_MS = 10_000;
 
@@ -103,12 +106,15 @@ export async function listOpenClawDevices(
   exec: AgentExec,
   stateDir: string,
 ): Promise<DevicePairing> {
-  const payload = (await rpc(exec, stateDir, "device.pair.list", {})) as {
+  const payload = ((await rpc(exec, stateDir, "device.pair.list", {})) ?? {}) as {
     pending?: Row[];
     paired?: Row[];
   };
   return {
-    pending: (payload.pending ?? []).map((p) => ({
+    // An id that is not one never reaches a form (the agent's answer is not trusted).
+    pending: (payload.pending ?? []).filter((p) => REQUEST_ID.test(String(p.requestId))).map((
+      p,
+    ) => ({
       requestId: String(p.requestId),
       deviceId: String(p.deviceId ?? ""),
       name: str(p.displayName),
@@ -140,7 +146,7 @@ export async function decideOpenClawDevice(
   requestId: string,
   approve: boolean,
 ): Promise<void> {
-  if (!/^[A-Za-z0-9-]{8,80}$/.test(requestId)) {
+  if (!REQUEST_ID.test(requestId)) {
     throw new ValidationError(`Invalid pairing request id "${requestId}"`);
   }
   await rpc(exec, stateDir, approve ? "device.pair.approve" : "device.pair.reject", {
@@ -172,7 +178,12 @@ export async function openClawOwnerLink(exec: AgentExec, origin: string): Promis
   if (!answer.ok || !answer.browserUrl) {
     throw new UnavailableError(`openclaw dashboard gave no link: ${answer.reason ?? "no reason"}`);
   }
-  const fragment = new URLSearchParams(new URL(answer.browserUrl).hash.slice(1));
+  let fragment: URLSearchParams;
+  try {
+    fragment = new URLSearchParams(new URL(answer.browserUrl).hash.slice(1));
+  } catch {
+    throw new UnavailableError("openclaw dashboard gave a link that is not a URL");
+  }
   const bootstrapToken = fragment.get("bootstrapToken");
   if (!bootstrapToken) throw new UnavailableError("openclaw dashboard gave no bootstrap token");
   const wsOrigin = origin.replace(/^http/, "ws");

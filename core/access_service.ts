@@ -57,6 +57,17 @@ export class AccessService {
     return principal;
   }
 
+  /** Whether the token `id` may still be used now (not revoked, not expired). */
+  async stillValid(id: string): Promise<boolean> {
+    const token = (await this.#d.store.tokens.list()).find((t) => t.id === id);
+    try {
+      principalOf(token, this.#d.now());
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Makes a token. Names are unique among tokens not revoked. */
   async create(input: {
     name: string;

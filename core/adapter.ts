@@ -43,10 +43,10 @@ export interface ContainerSpec {
   /** Where the pod's volume is mounted. */
   volumePath: string;
   /**
-   * Uid (and gid) that owns the volume's root, set when the container is made, so a
-   * non-root agent can write its own state; the volume's own (root) when omitted.
+   * Who owns the volume's root, set when the container is made, so a non-root agent
+   * can write its own state; the volume's own (root) when omitted.
    */
-  volumeOwner?: number;
+  volumeOwner?: { uid: number; gid: number };
   /** Limits. */
   resources: Resources;
 }

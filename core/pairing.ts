@@ -11,6 +11,9 @@ import type { PodRecord, Store } from "./store.ts";
 import type { ContainerRuntime } from "./runtime.ts";
 import { podHost, type RoutingSettings } from "./render.ts";
 
+/** How long one command in the agent's container may take (a CLI start included). */
+const EXEC_TIMEOUT_MS = 30_000;
+
 /** What the pairing use cases need. */
 export interface PairingDeps {
   store: Store;
@@ -79,7 +82,9 @@ export class PairingService {
     if (pod.status.phase !== "running" || !containerId) {
       throw new ConflictError(`Pod "${tenant}/${name}" is not running (${pod.status.phase})`);
     }
-    const exec = (command: string[]) => this.#d.runtime.exec(containerId, command);
+    // Bounded: a hung agent CLI must not hold the request (or the dashboard) for ever.
+    const exec = (command: string[]) =>
+      this.#d.runtime.exec(containerId, command, AbortSignal.timeout(EXEC_TIMEOUT_MS));
     return { pod, adapter, exec };
   }
 

@@ -12,7 +12,13 @@ import {
   describeConfigEffect,
   keepMaskedSecrets,
 } from "./config_patch.ts";
-import { ConflictError, errorMessage, NotFoundError, ValidationError } from "./errors.ts";
+import {
+  ConflictError,
+  errorMessage,
+  ForbiddenError,
+  NotFoundError,
+  ValidationError,
+} from "./errors.ts";
 import { parsePodRef, parseTenantId } from "./ids.ts";
 import { containerName } from "./naming.ts";
 import { type Adoption, findCondition, type Pod } from "./pod.ts";
@@ -499,7 +505,11 @@ export class ControlPlaneService {
     tenant: string,
     name: string,
     patch: ConfigPatch,
-    options: { expectGeneration?: number } = {},
+    options: {
+      expectGeneration?: number;
+      /** Dot paths this caller may not change (ForbiddenError, nothing stored). */
+      lockedPaths?: string[];
+    } = {},
   ): Promise<ConfigUpdate> {
     const pod = await this.#pod(tenant, name);
     if (pod.spec.desiredState === "deleted") {
@@ -540,6 +550,14 @@ export class ControlPlaneService {
       after,
     );
     if (changed.length === 0) return { pod: this.view(pod), effect: "none", changed };
+    const locked = changed.find((path) =>
+      (options.lockedPaths ?? []).some((l) => path === l || path.startsWith(`${l}.`))
+    );
+    if (locked) {
+      throw new ForbiddenError(
+        `Changing "${locked}" needs an admin token for every tenant: this token may not`,
+      );
+    }
     const effect = before.success ? adapter.onConfigChange(before.data, after) : "recreate";
     const { plain, values } = splitSensitive(after, adapter.sensitiveFields);
     // A new image must be on the host (or pullable) before it is stored: a recreate

@@ -158,8 +158,9 @@ export class UpgradeService {
     if (rollout.state !== "running" && rollout.state !== "preflight") {
       throw new ConflictError(`Rollout ${id} is ${rollout.state}: only a running one pauses`);
     }
+    const paused = await this.#set(id, { state: "paused", message: "Paused by request" });
     await this.#event("RolloutPaused", `Rollout ${id} paused`);
-    return await this.#set(id, { state: "paused", message: "Paused by request" });
+    return paused;
   }
 
   /** Goes on after a pause; the rollbacks so far no longer count against --max-failures. */
@@ -173,8 +174,9 @@ export class UpgradeService {
     await this.#d.store.rollouts.update(id, {
       options: { ...rollout.options, forgivenFailures: failures },
     });
+    const resumed = await this.#set(id, { state: "running", message: "Resumed" });
     await this.#event("RolloutResumed", `Rollout ${id} resumed`);
-    return await this.#set(id, { state: "running", message: "Resumed" });
+    return resumed;
   }
 
   /** Ends it: pods not started stay untouched; those under way finish first. */
@@ -192,12 +194,13 @@ export class UpgradeService {
       }
     }
     const busy = rollout.items.some((i) => ITEM_IN_FLIGHT.has(i.state));
-    await this.#event("RolloutAborted", `Rollout ${id} aborted`);
-    return await this.#set(id, {
+    const aborted = await this.#set(id, {
       state: "aborted",
       message: "Aborted by request",
       finished: !busy,
     });
+    await this.#event("RolloutAborted", `Rollout ${id} aborted`);
+    return aborted;
   }
 
   /** A control-plane event (no tenant) for a user's request on a rollout. */

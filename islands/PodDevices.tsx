@@ -9,35 +9,47 @@ import { useEffect, useState } from "preact/hooks";
 import type { DevicePairing } from "../core/adapter.ts";
 import { CsrfField } from "../components/CsrfField.tsx";
 import { formatTime } from "../components/pod_format.ts";
-import { fetchJson } from "./live.ts";
 
-/** Props: the pod's page path, the first answer (or its error) and the CSRF token. */
+/** Props: the pod's page path and the CSRF token. */
 export interface PodDevicesProps {
   base: string;
-  initial: DevicePairing | null;
-  error: string | null;
   csrf: string;
 }
 
 const EVERY_MS = 3_000;
 
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** Pending requests and paired devices of one pod. */
 export function PodDevices(props: PodDevicesProps) {
-  const [state, setState] = useState({ pairing: props.initial, error: props.error });
+  const [state, setState] = useState<{ pairing: DevicePairing | null; error: string | null }>(
+    { pairing: null, error: null },
+  );
   useEffect(() => {
     let stopped = false;
     const tick = async () => {
       if (document.visibilityState === "visible") {
         try {
-          const pairing = await fetchJson<DevicePairing>(`/live${props.base}/devices`);
-          if (!stopped && pairing) setState({ pairing, error: null });
+          const res = await fetch(`/live${props.base}/devices`, {
+            headers: { accept: "application/json" },
+          });
+          const body = await res.json();
+          if (stopped) return;
+          // The agent's answer, or why there is none (the pod is stopped, say).
+          if (res.ok && !body.unavailable) {
+            setState({ pairing: body as DevicePairing, error: null });
+          } else {
+            setState({ pairing: null, error: body.unavailable ?? body.error?.message ?? "" });
+          }
         } catch (error) {
-          if (!stopped) setState((s) => ({ ...s, error: String(error) }));
+          if (!stopped) setState((s) => ({ ...s, error: messageOf(error) }));
         }
       }
       if (!stopped) timer = setTimeout(tick, EVERY_MS);
     };
-    let timer = setTimeout(tick, EVERY_MS);
+    let timer = setTimeout(tick, 0);
     return () => {
       stopped = true;
       clearTimeout(timer);
@@ -47,6 +59,7 @@ export function PodDevices(props: PodDevicesProps) {
   return (
     <div data-testid="pod-devices">
       <h3>Pairing requests</h3>
+      {!pairing && !error && <p class="muted">Asking the agent…</p>}
       {error && <p class="muted" data-testid="devices-error">{error}</p>}
       {pairing && pairing.pending.length === 0 && (
         <p class="muted" data-testid="devices-none">No pending requests.</p>
@@ -62,7 +75,10 @@ export function PodDevices(props: PodDevicesProps) {
               </span>
               <div class="actions">
                 {(["approve", "reject"] as const).map((decision) => (
-                  <form method="post" action={`${props.base}/devices/${r.requestId}/${decision}`}>
+                  <form
+                    method="post"
+                    action={`${props.base}/devices/${encodeURIComponent(r.requestId)}/${decision}`}
+                  >
                     <CsrfField token={props.csrf} />
                     <button
                       type="submit"

@@ -23,6 +23,9 @@ import type { LiveFeed } from "./live_feed.ts";
 import { API_SCHEMAS, openApiDocument } from "./openapi.ts";
 import { runAs } from "./actor.ts";
 
+/** How often an open stream checks that its token is still valid. */
+const TOKEN_RECHECK_MS = 10_000;
+
 /** The reads a request makes, as one tenant's row-level-security scope or as admin. */
 export interface Reads {
   service: ControlPlaneService;
@@ -105,6 +108,26 @@ export function apiRoutes(deps: ApiDeps): Hono {
     await runAs(principal, next);
   });
   const who = (c: Context) => c.get("principal" as never) as Principal;
+  /**
+   * The request's signal, also aborted once its token is revoked or expires (checked
+   * every 10 s): a stream opened with a token ends with the token.
+   */
+  const whileValid = (c: Context): AbortSignal => {
+    const p = who(c);
+    const signal = c.req.raw.signal;
+    if (p.tokenId === null) return signal;
+    const ended = new AbortController();
+    const timer = setInterval(async () => {
+      if (!(await deps.access.stillValid(p.tokenId!).catch(() => true))) ended.abort();
+    }, TOKEN_RECHECK_MS);
+    const stop = () => clearInterval(timer);
+    ended.signal.addEventListener("abort", stop, { once: true });
+    signal.addEventListener("abort", () => {
+      stop();
+      ended.abort();
+    }, { once: true });
+    return ended.signal;
+  };
   const admin: Reads = { service, store: deps.store };
 
   /**
@@ -122,15 +145,16 @@ export function apiRoutes(deps: ApiDeps): Hono {
   /**
    * A change to a tenant's pod (or the tenant): the role decides (403); for a
    * tenant-scoped token the target must be visible in its scope first (else 404, the
-   * same answer as for a pod that does not exist). The change itself runs as admin.
+   * same answer as for a pod that does not exist). The change itself runs as admin; a
+   * route without a tenant in its path scopes itself (POST /health).
    */
   const write =
     (need: Permission, handler: (c: Context, p: Principal) => Promise<Response>) =>
     async (c: Context) => {
       const p = who(c);
       authorize(p, need, "tenant");
-      if (p.tenant !== null) {
-        const tenant = c.req.param("tenant") ?? "";
+      const tenant = c.req.param("tenant");
+      if (p.tenant !== null && tenant !== undefined) {
         const pod = c.req.param("pod");
         await deps.scoped(p.tenant, async (reads) => {
           if (pod !== undefined) await reads.service.getPod(tenant, pod);
@@ -185,9 +209,11 @@ export function apiRoutes(deps: ApiDeps): Hono {
   );
 
   api.get("/pods", read(async (c, r) => c.json(await r.service.listPods(c.req.query("tenant")))));
+  // Global: images on the host are shared by every tenant, so a tenant token that could
+  // name one could run another tenant's private build.
   api.post(
     "/tenants/:tenant/pods",
-    write("admin", async (c) => {
+    global("admin", async (c) => {
       const body = parse(API_SCHEMAS.createPod, await jsonBody(c), "pod");
       return c.json(await service.createPod(c.req.param("tenant")!, body), 201);
     }),
@@ -241,10 +267,13 @@ export function apiRoutes(deps: ApiDeps): Hono {
 
   api.patch(
     "/tenants/:tenant/pods/:pod/config",
-    write("operator", async (c) => {
+    write("operator", async (c, p) => {
       const body = parse(API_SCHEMAS.patchConfig, await jsonBody(c), "config change");
       return c.json(
-        await service.updateConfig(c.req.param("tenant")!, c.req.param("pod")!, body),
+        await service.updateConfig(c.req.param("tenant")!, c.req.param("pod")!, body, {
+          // As at creation: a tenant token never names an image (see pod create).
+          lockedPaths: p.tenant === null ? [] : ["image"],
+        }),
       );
     }),
   );
@@ -299,7 +328,9 @@ export function apiRoutes(deps: ApiDeps): Hono {
     read(async (c, r) => {
       const query = parse(API_SCHEMAS.logsQuery, c.req.query(), "query");
       const abort = new AbortController();
-      c.req.raw.signal.addEventListener("abort", () => abort.abort());
+      // A followed log ends with its token; a plain tail ends by itself.
+      (query.follow ? whileValid(c) : c.req.raw.signal)
+        .addEventListener("abort", () => abort.abort());
       // The pod is found in the request's scope; its lines stream after that ends.
       const found = await r.service.podLogs(c.req.param("tenant")!, c.req.param("pod")!, {
         ...query,
@@ -334,11 +365,12 @@ export function apiRoutes(deps: ApiDeps): Hono {
   api.get(
     "/events/stream",
     read((c, _r, p) => {
-      if (p.tenant === null) return Promise.resolve(deps.feed.sseResponse(c.req.raw.signal));
+      const signal = whileValid(c);
+      if (p.tenant === null) return Promise.resolve(deps.feed.sseResponse(signal));
       const tenant = p.tenant;
       // Each message is read again in the token's scope: the database decides what it sees.
       const seen = new Set<string>();
-      return Promise.resolve(deps.feed.sseResponse(c.req.raw.signal, async (m) => {
+      return Promise.resolve(deps.feed.sseResponse(signal, async (m) => {
         if (m.event === "pod-event") {
           const id = (m.data as { id: number }).id;
           const event = await deps.scoped(tenant, (reads) => reads.store.events.get(id));

@@ -195,15 +195,16 @@ export class DockerRuntime implements ContainerRuntime {
       // archive sets the owner (a "./" entry at the mount path would not).
       const at = request.spec.volumePath.replace(/\/+$/, "");
       const parent = at.slice(0, at.lastIndexOf("/")) || "/";
-      await this.#docker.containers.putArchive(Id, parent, [
-        {
-          name: at.slice(at.lastIndexOf("/") + 1),
-          type: "directory",
-          mode: 0o755,
-          uid: owner,
-          gid: owner,
-        },
-      ]);
+      const name = at.slice(at.lastIndexOf("/") + 1);
+      try {
+        await this.#docker.containers.putArchive(Id, parent, [
+          { name, type: "directory", mode: 0o755, uid: owner.uid, gid: owner.gid },
+        ]);
+      } catch (error) {
+        // Never leave a container that would start with a volume its user cannot write.
+        await this.#docker.containers.remove(Id, { force: true }).catch(() => {});
+        throw error;
+      }
     }
     if (request.files.length > 0) await this.writeFiles(Id, request.spec.volumePath, request.files);
     return Id;

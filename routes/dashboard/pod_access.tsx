@@ -9,7 +9,6 @@
 import type { Context, Hono } from "hono";
 import { CsrfField } from "../../components/CsrfField.tsx";
 import type { DashboardSession } from "../../core/store.ts";
-import type { DevicePairing } from "../../core/adapter.ts";
 import { AgentPodError } from "../../core/errors.ts";
 import { Island } from "../../components/Island.tsx";
 import {
@@ -24,28 +23,17 @@ import {
 
 /** What the Access card shows of a pod's clients. */
 export interface ClientsState {
-  /** The agent has device pairing (its devices, or why they could not be read). */
-  pairing?: { initial: DevicePairing | null; error: string | null };
+  /** The agent has device pairing (the island lists its devices). */
+  pairing: boolean;
   /** The agent has an owner link to its UI. */
   ownerLink: boolean;
 }
 
-/** Reads what the Access card shows (a pod that is not running says so, never fails). */
-export async function clientsState(
-  ctx: DashboardContext,
-  adapterId: string,
-  tenant: string,
-  name: string,
-): Promise<ClientsState> {
+/** What the Access card offers for a pod of adapter `adapterId`. */
+export function clientsState(ctx: DashboardContext, adapterId: string): ClientsState {
   const adapter = ctx.deps.adapters.find((a) => a.id === adapterId);
-  if (!adapter?.pairing) return { ownerLink: !!adapter?.ownerLink };
-  try {
-    const initial = await ctx.deps.pairing.devices(tenant, name);
-    return { ownerLink: !!adapter.ownerLink, pairing: { initial, error: null } };
-  } catch (error) {
-    if (!(error instanceof AgentPodError)) throw error;
-    return { ownerLink: !!adapter.ownerLink, pairing: { initial: null, error: error.message } };
-  }
+  // The island reads the devices itself: a slow agent never holds the page.
+  return { ownerLink: !!adapter?.ownerLink, pairing: !!adapter?.pairing };
 }
 
 /** The card on a pod's page. */
@@ -84,12 +72,7 @@ export function AccessCard(
       {props.clients.pairing && (
         <Island
           name="PodDevices"
-          props={{
-            base: props.base,
-            initial: props.clients.pairing.initial,
-            error: props.clients.pairing.error,
-            csrf: props.csrf,
-          }}
+          props={{ base: props.base, csrf: props.csrf }}
         />
       )}
     </section>
@@ -132,7 +115,14 @@ export function podAccessRoutes(app: Hono, ctx: DashboardContext): void {
     "/live/pods/:tenant/:pod/devices",
     live(ctx, async (c) => {
       const { tenant, name } = ref(c);
-      return c.json(await pairing.devices(tenant, name));
+      try {
+        return c.json(await pairing.devices(tenant, name));
+      } catch (error) {
+        // Not an error of this request: the agent cannot answer now (stopped, starting).
+        // Said in the answer, so the browser logs no failed request for it.
+        if (!(error instanceof AgentPodError)) throw error;
+        return c.json({ unavailable: error.message });
+      }
     }),
   );
   for (const decision of ["approve", "reject"] as const) {

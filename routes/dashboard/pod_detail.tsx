@@ -140,12 +140,12 @@ async function detailPage(
   const { service } = ctx.deps;
   const { tenant, name, ref } = params(c);
   const pod = await service.getPod(tenant, name);
-  const [config, events, adoption, clients] = await Promise.all([
+  const [config, events, adoption] = await Promise.all([
     service.getConfig(tenant, name),
     service.listEvents({ tail: EVENTS, pod: ref }),
     adoptionOf(ctx, tenant, name),
-    clientsState(ctx, pod.adapter, tenant, name),
   ]);
+  const clients = clientsState(ctx, pod.adapter);
   const rows = flattenConfig(config.config);
   const adapter = ctx.deps.adapters.find((a) => a.id === pod.adapter);
   const nodes = adapter ? settingsForm(adapter, config.config) : [];

@@ -88,10 +88,16 @@ async function tenantIsolation(plane: Plane, expire?: (name: string) => Promise<
     "viewer",
   );
   const viewer = client(plane, viewerSecret);
-  const operator = client(
+  const operatorSecret = await createToken(
     plane,
-    await createToken(plane, "--name", "op-a", "--tenant", "a", "--role", "operator"),
+    "--name",
+    "op-a",
+    "--tenant",
+    "a",
+    "--role",
+    "operator",
   );
+  const operator = client(plane, operatorSecret);
   const onlyA = (rows: { tenant: string | null }[], what: string) => {
     assert.ok(rows.length > 0, `${what}: some rows`);
     for (const row of rows) assert.equal(row.tenant, "a", `${what}: ${JSON.stringify(row)}`);
@@ -216,7 +222,38 @@ async function tenantIsolation(plane: Plane, expire?: (name: string) => Promise<
   // 401: none, unknown, revoked, expired.
   assert.equal((await client(plane, undefined)("GET", "/pods")).status, 401);
   assert.equal((await client(plane, "ap_nope")("GET", "/pods")).status, 401);
+  // The operator probes its tenant's pods only; it may not name an image (shared host).
+  const probed = await operator("POST", "/health");
+  assert.equal(probed.status, 200, JSON.stringify(probed.body));
+  assert.ok(probed.body.length > 0);
+  for (const report of probed.body) assert.match(report.pod, /^a\//);
+  assert.equal((await operator("POST", "/health?tenant=b")).status, 404);
+  const image = await operator("PATCH", "/tenants/a/pods/web/config", {
+    set: [{ path: "image", value: "someone-elses:private" }],
+  });
+  assert.equal(image.status, 403, JSON.stringify(image.body));
+  const env = await operator("PATCH", "/tenants/a/pods/web/config", {
+    set: [{ path: "healthPath", value: "/index.html" }],
+  });
+  assert.equal(env.status, 200, JSON.stringify(env.body));
+
+  // A stream opened with a token ends when the token is revoked.
+  const open = await fetch(`${plane.url}/api/v1/events/stream`, {
+    headers: { authorization: `Bearer ${operatorSecret}` },
+  });
+  assert.equal(open.status, 200);
+  const ended = (async () => {
+    for await (const _ of open.body!) { /* drain until the server ends it */ }
+    return true;
+  })();
+  const revokedAt = Date.now();
   assert.equal((await plane.cli("token", "revoke", "op-a")).code, 0);
+  const closed = await Promise.race([
+    ended,
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), 25_000)),
+  ]);
+  assert.ok(closed, "the revoked token's stream was ended");
+  assert.ok(Date.now() - revokedAt < 25_000);
   const revoked = await operator("GET", "/pods");
   assert.equal(revoked.status, 401);
   assert.match(revoked.body.error.message, /revoked/);

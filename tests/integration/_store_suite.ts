@@ -591,6 +591,50 @@ export function storeSuite(fixture: StoreFixture): void {
     }
   });
 
+  test("RLS: a tenant id used again does not see the events of the tenant that had it", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await db.exec(`
+      INSERT INTO pod_events (tenant_id, type, reason, message, created_at)
+        VALUES ('a', 'Normal', 'TenantDeleted', 'the old a', now() - interval '1 day');
+      INSERT INTO tenants (id) VALUES ('a');
+      INSERT INTO pod_events (tenant_id, type, reason, message)
+        VALUES ('a', 'Normal', 'TenantCreated', 'the new a');`);
+    const seen = await db.withTenant(
+      "a",
+      (tx) => createStore(inTransaction(tx)).events.list({ tail: 10 }),
+    );
+    assert.deepEqual(seen.map((e) => e.message), ["the new a"]);
+    assert.equal(
+      (await createStore(db).events.list({ tail: 10 })).length,
+      2,
+      "the admin sees both",
+    );
+  });
+
+  test("API tokens: names are unique among those not revoked; a revoked one frees its name", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    const store = createStore(db);
+    const make = (hash: string) =>
+      store.tokens.create({
+        name: "ci",
+        hash: hash.repeat(64),
+        tenant: null,
+        role: "viewer",
+        expiresAt: null,
+      });
+    const first = await make("a");
+    await assert.rejects(make("b"), ConflictError);
+    await store.tokens.revoke(first.id);
+    const second = await make("c");
+    assert.equal(second.role, "viewer");
+    const [row] = await db.query<{ role: string }>(
+      "INSERT INTO api_tokens (name, token_hash) VALUES ('x', repeat('d', 64)) RETURNING role",
+    );
+    assert.equal(row?.role, "viewer", "a row that names no role is a viewer");
+  });
+
   test("RLS: a tenant cannot update or delete another tenant's rows", async () => {
     await using fresh = await fixture.fresh();
     const db = await fresh.open();

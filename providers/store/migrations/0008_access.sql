@@ -10,9 +10,21 @@ ALTER TABLE api_tokens
   ADD COLUMN expires_at timestamptz,
   ADD COLUMN revoked_at timestamptz;
 UPDATE api_tokens SET role = 'viewer' WHERE tenant_id IS NOT NULL;
+-- From now on a row that names no role is a viewer, the least power.
+ALTER TABLE api_tokens ALTER COLUMN role SET DEFAULT 'viewer';
+-- Events name tokens: two usable tokens never share a name (a revoked one frees it).
+CREATE UNIQUE INDEX api_tokens_active_name_unique ON api_tokens (name) WHERE revoked_at IS NULL;
 
 ALTER TABLE pod_events ADD COLUMN actor text;
 ALTER TABLE pod_events ALTER COLUMN tenant_id DROP NOT NULL;
+-- Events outlive their tenant (0002), so a tenant id used again must not read the audit
+-- trail of the tenant that had it before: a tenant sees events from its creation on.
+DROP POLICY tenant_isolation ON pod_events;
+CREATE POLICY tenant_isolation ON pod_events
+  USING (tenant_id = current_setting('agentpod.tenant_id', true)
+    AND created_at >= (SELECT t.created_at FROM tenants t
+                        WHERE t.id = current_setting('agentpod.tenant_id', true)))
+  WITH CHECK (tenant_id = current_setting('agentpod.tenant_id', true));
 
 -- A tenant's newest events, the read every tenant-scoped events request makes (the
 -- policy adds tenant_id = …; the list orders by id).
