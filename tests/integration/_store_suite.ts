@@ -21,7 +21,7 @@ async function seedTwoTenants(db: SqlSession): Promise<void> {
     INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message)
       SELECT tenant_id, id, name, 'Normal', 'Created', 'Pod created' FROM pods;
     INSERT INTO api_tokens (name, token_hash, tenant_id) VALUES
-      ('ci', repeat('a', 64), 'a'), ('ci', repeat('b', 64), 'b'), ('admin', repeat('c', 64), NULL);
+      ('ci-a', repeat('a', 64), 'a'), ('ci-b', repeat('b', 64), 'b'), ('admin', repeat('c', 64), NULL);
   `);
 }
 
