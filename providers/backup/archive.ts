@@ -1,0 +1,248 @@
+/**
+ * Backup archives on disk (issue 14). One file per backup, `<dir>/<id>.tar`, mode 0600:
+ * a tar whose first entry is `manifest.json` and whose second is `payload.tar`, the
+ * agent's state directory as the Engine's archive API (or the agent's own backup
+ * command) produced it. Written under a temporary name and renamed, so a failure, a
+ * limit passed or a crash leaves no partial archive. Reading verifies: the manifest, the
+ * payload's SHA-256 and size, and every payload entry (paths, types, limits) — archives
+ * handed to `restore --from` may be hostile. Tar is read and written with npm
+ * `tar-stream`.
+ * @module
+ */
+// @ts-types="@types/tar-stream"
+import tar from "tar-stream";
+import { Buffer } from "node:buffer";
+import { createHash } from "node:crypto";
+import {
+  type BackupLimits,
+  type BackupManifest,
+  parseManifest,
+  PayloadBudget,
+} from "../../core/backup.ts";
+import { ValidationError } from "../../core/errors.ts";
+
+const MANIFEST = "manifest.json";
+const PAYLOAD = "payload.tar";
+/** The manifest is small; anything larger is not ours. */
+const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/** The archive file of backup `id` in `dir`. */
+export function archivePath(dir: string, id: string): string {
+  return `${dir}/${id}.tar`;
+}
+
+async function sha256Hex(stream: ReadableStream<Uint8Array>, signal: AbortSignal): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of stream) {
+    if (signal.aborted) throw signal.reason;
+    hash.update(chunk);
+  }
+  return hash.digest("hex");
+}
+
+/** Writes `stream` into a tar extractor, stopping when the extractor is closed. */
+async function feed(extract: tar.Extract, stream: ReadableStream<Uint8Array>): Promise<void> {
+  try {
+    for await (const chunk of stream) {
+      if (extract.destroyed) return; // leaving the loop cancels the stream
+      if (!extract.write(Buffer.from(chunk))) {
+        await new Promise((resolve) => {
+          extract.once("drain", resolve);
+          extract.once("close", resolve);
+        });
+      }
+    }
+    if (!extract.destroyed) extract.end();
+  } catch (error) {
+    extract.destroy(error as Error);
+  }
+}
+
+/**
+ * Checks every entry of a payload tar read from `stream` against `limits`; resolves
+ * with the entry count (ValidationError on the first entry refused).
+ */
+export async function checkPayload(
+  stream: ReadableStream<Uint8Array>,
+  limits: BackupLimits,
+): Promise<number> {
+  const budget = new PayloadBudget(limits);
+  const extract = tar.extract();
+  const feeding = feed(extract, stream);
+  try {
+    for await (const entry of extract) {
+      budget.entry({
+        name: entry.header.name,
+        type: entry.header.type ?? "file",
+        size: entry.header.size ?? 0,
+      });
+      entry.resume();
+    }
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(`Refused: the payload is not a readable tar (${String(error)})`);
+  } finally {
+    extract.destroy();
+    await feeding;
+  }
+  return budget.entries;
+}
+
+/**
+ * Writes backup `manifest.id` into `dir` from a payload tar stream: the payload goes to
+ * a temporary file (hashed and checked as it arrives), then the archive is assembled
+ * under a temporary name and renamed. Returns the final manifest and the path.
+ */
+export async function writeArchive(options: {
+  dir: string;
+  manifest: Omit<BackupManifest, "payload">;
+  payload: ReadableStream<Uint8Array>;
+  limits: BackupLimits;
+}): Promise<{ path: string; manifest: BackupManifest }> {
+  const { dir, limits } = options;
+  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+  const id = options.manifest.id;
+  const payloadTemp = `${dir}/.${id}.payload.tmp`;
+  const archiveTemp = `${dir}/.${id}.tmp`;
+  try {
+    const [toFile, toCheck] = options.payload.tee();
+    const [toDisk, toHash] = toFile.tee();
+    const file = await Deno.open(payloadTemp, { write: true, createNew: true, mode: 0o600 });
+    let bytes = 0;
+    const counted = toDisk.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          bytes += chunk.length;
+          if (bytes > limits.maxBytes + 1024 * 1024) {
+            controller.error(
+              new ValidationError(`Refused: more than ${limits.maxBytes} bytes (the size limit)`),
+            );
+            return;
+          }
+          controller.enqueue(chunk);
+        },
+      }),
+    );
+    // The first failure stops every branch, so the source is not read to its end.
+    const failed = new AbortController();
+    const stopOnFailure = <T>(p: Promise<T>) =>
+      p.catch((error) => {
+        failed.abort(error);
+        throw error;
+      });
+    const [, sha256, entries] = await Promise.all([
+      stopOnFailure(counted.pipeTo(file.writable, { signal: failed.signal })),
+      stopOnFailure(sha256Hex(toHash, failed.signal)),
+      stopOnFailure(checkPayload(toCheck, limits)),
+    ]);
+    const manifest: BackupManifest = {
+      ...options.manifest,
+      payload: { bytes, sha256, entries },
+    };
+    const pack = tar.pack();
+    const out = await Deno.open(archiveTemp, { write: true, createNew: true, mode: 0o600 });
+    const writing = (async () => {
+      const writer = out.writable.getWriter();
+      for await (const chunk of pack) await writer.write(chunk as Uint8Array);
+      await writer.close();
+    })();
+    pack.entry({ name: MANIFEST, mode: 0o600 }, JSON.stringify(manifest, null, 2));
+    await new Promise<void>((resolve, reject) => {
+      const entry = pack.entry(
+        { name: PAYLOAD, size: bytes, mode: 0o600 },
+        (error) => error ? reject(error) : resolve(),
+      );
+      (async () => {
+        for await (const chunk of (await Deno.open(payloadTemp)).readable) {
+          if (!entry.write(Buffer.from(chunk))) {
+            await new Promise((r) => entry.once("drain", r));
+          }
+        }
+        entry.end();
+      })().catch(reject);
+    });
+    pack.finalize();
+    await writing;
+    const path = archivePath(dir, id);
+    await Deno.rename(archiveTemp, path);
+    return { path, manifest };
+  } finally {
+    await Deno.remove(payloadTemp).catch(() => {});
+    await Deno.remove(archiveTemp).catch(() => {});
+  }
+}
+
+/**
+ * Reads and verifies an archive: the manifest first, then the payload (SHA-256, size,
+ * and every entry against `limits`). Resolves with the manifest; a ValidationError says
+ * what is wrong.
+ */
+export async function verifyArchive(path: string, limits: BackupLimits): Promise<BackupManifest> {
+  const file = await Deno.open(path);
+  const extract = tar.extract();
+  const feeding = feed(extract, file.readable);
+  let manifest: BackupManifest | undefined;
+  let verified = false;
+  try {
+    for await (const entry of extract) {
+      const name = entry.header.name;
+      if (!manifest) {
+        if (name !== MANIFEST || (entry.header.size ?? 0) > MAX_MANIFEST_BYTES) {
+          throw new ValidationError("Not an AgentPod backup: it does not start with its manifest");
+        }
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of entry) chunks.push(chunk);
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(new TextDecoder().decode(Buffer.concat(chunks)));
+        } catch {
+          throw new ValidationError("Not an AgentPod backup: its manifest is not JSON");
+        }
+        manifest = parseManifest(parsed);
+        continue;
+      }
+      if (name !== PAYLOAD || verified) {
+        throw new ValidationError(`Refused: unexpected entry "${name}" in the archive`);
+      }
+      const chunks = entry[Symbol.asyncIterator]();
+      const stream = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          const next = await chunks.next();
+          if (next.done) controller.close();
+          else controller.enqueue(next.value);
+        },
+        cancel: () => void entry.destroy(),
+      });
+      const [toHash, toCheck] = stream.tee();
+      const failed = new AbortController();
+      const [sha256, entries] = await Promise.all([
+        sha256Hex(toHash, failed.signal),
+        checkPayload(toCheck, limits).catch((error) => {
+          failed.abort(error);
+          throw error;
+        }),
+      ]);
+      const size = entry.header.size ?? 0;
+      if (sha256 !== manifest.payload.sha256 || size !== manifest.payload.bytes) {
+        throw new ValidationError(
+          "Corrupted: the payload does not match the checksum in its manifest",
+        );
+      }
+      if (entries !== manifest.payload.entries) {
+        throw new ValidationError(
+          `Corrupted: the payload holds ${entries} entries, its manifest says ${manifest.payload.entries}`,
+        );
+      }
+      verified = true;
+    }
+  } catch (error) {
+    if (error instanceof ValidationError) throw error;
+    throw new ValidationError(`Refused: not a readable archive (${String(error)})`);
+  } finally {
+    extract.destroy();
+    await feeding;
+  }
+  if (!manifest) throw new ValidationError("Not an AgentPod backup: it is empty");
+  if (!verified) throw new ValidationError("Corrupted: the archive has no payload");
+  return manifest;
+}
