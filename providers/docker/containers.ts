@@ -82,6 +82,16 @@ export class ContainerApi {
     await this.#t.send("POST", `${path(id)}/kill`, { query: { signal: options.signal } });
   }
 
+  /** Freezes every process of a running container (cgroup freezer); not running: `ConflictError`. */
+  async pause(id: string): Promise<void> {
+    await this.#t.send("POST", `${path(id)}/pause`);
+  }
+
+  /** Thaws a paused container. */
+  async unpause(id: string): Promise<void> {
+    await this.#t.send("POST", `${path(id)}/unpause`);
+  }
+
   /** Restarts a container, waiting up to `timeout` seconds for it to stop. */
   async restart(id: string, options: { timeout?: number } = {}): Promise<void> {
     await this.#t.send("POST", `${path(id)}/restart`, { query: { t: options.timeout } });
@@ -165,6 +175,18 @@ export class ContainerApi {
     const header = response.headers.get("x-docker-container-path-stat");
     if (header === null) throw new Error(`The engine sent no stat of "${source}"`);
     return decodePathStat(header);
+  }
+
+  /**
+   * A directory (or file) of a container as a tar stream, not buffered: a backup's
+   * payload may be larger than memory should hold. Cancel the stream to stop early.
+   */
+  async streamArchive(id: string, source: string): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.#t.request("GET", `${path(id)}/archive`, {
+      query: { path: source },
+    });
+    if (!response.body) throw new Error(`The engine sent no archive of "${source}"`);
+    return response.body;
   }
 
   /** Downloads a file or directory of a container as a tar archive (see `readTar`). */

@@ -19,6 +19,8 @@ import {
   summarizeStats,
 } from "../../providers/docker/mod.ts";
 import { BUSYBOX, IMAGE, labels, RUN, waitFor, withCase } from "./_docker_case.ts";
+import { writeArchive } from "../../providers/backup/archive.ts";
+import { DEFAULT_BACKUP_LIMITS } from "../../core/backup.ts";
 
 Deno.test("ping, version and the negotiated API version", async () => {
   using docker = createDockerClient();
@@ -276,4 +278,61 @@ Deno.test("a tcp:// engine address works (through a local TCP-to-socket relay)",
     await accepting.catch(() => {});
     await Promise.allSettled(relays);
   }
+});
+
+Deno.test("pause and unpause keep the process; a directory streams out as a tar a backup can verify", async () => {
+  await withCase(async (docker, id) => {
+    const created = await docker.containers.create({
+      Image: IMAGE,
+      Cmd: [
+        BUSYBOX,
+        "sh",
+        "-c",
+        `mkdir -p /data/w && echo marker > /data/w/m && exec ${BUSYBOX} sleep 600`,
+      ],
+      Labels: labels(id),
+      HostConfig: { Mounts: [{ Type: "volume", Target: "/data" }], RestartPolicy: { Name: "no" } },
+    }, { name: id });
+    await docker.containers.start(created.Id);
+    for (let i = 0;; i++) {
+      const stat = await docker.containers.statPath(created.Id, "/data/w/m").catch(() => undefined);
+      if (stat) break;
+      assert.ok(i < 100, "the marker was written");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const before = (await docker.containers.inspect(created.Id)).State;
+    await docker.containers.pause(created.Id);
+    assert.equal((await docker.containers.inspect(created.Id)).State.Status, "paused");
+    // The archive API reads a paused container's files (a backup while it is frozen).
+    const stream = await docker.containers.streamArchive(created.Id, "/data");
+    const dir = await Deno.makeTempDir();
+    try {
+      const { manifest } = await writeArchive({
+        dir,
+        manifest: {
+          format: 1,
+          id: crypto.randomUUID(),
+          pod: "case/pod",
+          podId: crypto.randomUUID(),
+          adapter: "generic",
+          method: "pause",
+          image: IMAGE,
+          imageId: null,
+          appVersion: null,
+          createdAt: new Date().toISOString(),
+          downtimeMs: 0,
+        },
+        payload: stream,
+        limits: DEFAULT_BACKUP_LIMITS,
+      });
+      assert.ok(manifest.payload.entries >= 3, JSON.stringify(manifest.payload));
+      await docker.containers.unpause(created.Id);
+      const after = (await docker.containers.inspect(created.Id)).State;
+      assert.equal(after.Status, "running");
+      assert.equal(after.Pid, before.Pid, "the same process");
+      assert.equal(after.StartedAt, before.StartedAt);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 });
