@@ -21,6 +21,10 @@ import { createSecretBox, encodeBase64, loadSecretKey } from "./providers/secret
 import { electLeader } from "./providers/store/leader.ts";
 import { RolloutRunner } from "./core/rollout_runner.ts";
 import { UpgradeService } from "./core/upgrades.ts";
+import { BackupRunner } from "./core/backup_runner.ts";
+import { BackupService } from "./core/backup_service.ts";
+import { createArchiveStore } from "./providers/backup/archive.ts";
+import { nextCron } from "./providers/cron.ts";
 import { MigrationService } from "./core/migration_service.ts";
 import { AdoptedContainers } from "./core/adopted.ts";
 import { trustProxy } from "./adapters/openclaw_adopt.ts";
@@ -194,6 +198,34 @@ export async function startControlPlane(
       actor: currentActor,
     });
 
+    const archives = createArchiveStore(config.backup.dir, {
+      maxBytes: config.backup.maxBytes,
+      maxEntries: config.backup.maxEntries,
+    });
+    const backupRunner = new BackupRunner({
+      store,
+      runtime,
+      archives,
+      adapterById: adapters,
+      render: (pod) => reconciler.renderPod(pod),
+      probe: (pod) => health.check(pod),
+      enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
+      isLeader: () => late.leader?.() ?? false,
+      now: Date.now,
+      sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
+      log,
+      cores: navigator.hardwareConcurrency || 1,
+      nextCron,
+      onChange: (task) => feed.publishBackupTask(task),
+    });
+    const backups = new BackupService({
+      store,
+      archives,
+      wake: () => background(backupRunner.tick()),
+      nextCron,
+      actor: currentActor,
+    });
+
     await ensureAdminToken(store, config.dataDir, log);
     const access = new AccessService({
       store,
@@ -255,6 +287,7 @@ export async function startControlPlane(
       pairing,
       upgrades,
       migration,
+      backups,
       store,
       runtime,
       feed,
@@ -285,6 +318,7 @@ export async function startControlPlane(
         store,
         access,
         pairing,
+        backups,
         scoped,
         feed,
         adapters: listAdapters(),
@@ -343,6 +377,9 @@ export async function startControlPlane(
       // Rollouts: resumed at once after a takeover, then advanced every second.
       background(runner.tick());
       every(ROLLOUT_INTERVAL_MS, () => runner.tick(), "rollouts");
+      // Backups: half-done tasks undone at once after a takeover, schedules every second.
+      background(backupRunner.tick());
+      every(ROLLOUT_INTERVAL_MS, () => backupRunner.tick(), "backups");
       every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");
     };
     const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });

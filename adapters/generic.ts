@@ -155,6 +155,15 @@ export const genericAdapter: AgentAdapter<GenericConfig> = {
   render: renderGeneric,
   onConfigChange: genericConfigChange,
   probe: (context) => probeGeneric(context),
+  // An image with wget (busybox) can be probed from inside; a drill of one without it
+  // sees only that the process stays up.
+  readyCommand: (config) => [
+    "wget",
+    "-q",
+    "-O",
+    "/dev/null",
+    `http://127.0.0.1:${config.port}${config.healthPath}`,
+  ],
 };
 
 const CHANGE_CONTEXT: RenderContext = {

@@ -8,6 +8,7 @@
  * `openclaw.json`, because the gateway rewrites that file itself.
  * @module
  */
+import { openClawBackup } from "./openclaw_backup.ts";
 import { drainOpenClaw } from "./openclaw_drain.ts";
 import { moveFilesCommand } from "./openclaw_files.ts";
 import {
@@ -287,6 +288,13 @@ export const openClawAdapter: AgentAdapter<OpenClawConfig> = {
   pairing: { list: listOpenClawDevices, decide: decideOpenClawDevice },
   ownerLink: openClawOwnerLink,
   moveFilesCommand,
+  backup: openClawBackup(OPENCLAW_STATE_DIR, OPENCLAW_UID),
+  // Node is in the image; the gateway answers /readyz on loopback without a token.
+  readyCommand: () => [
+    "node",
+    "-e",
+    `fetch("http://127.0.0.1:${OPENCLAW_PORT}/readyz").then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))`,
+  ],
   // 512 MB is OOM-killed at boot and 768 MB boots with little headroom (FACTS.md).
   defaultResources: { memoryMB: 1024, cpus: 1, pids: 512 },
   configSchema: openClawConfigSchema,

@@ -98,6 +98,8 @@ export interface RequestOptions {
   query?: Query;
   /** A JSON body. */
   body?: unknown;
+  /** Or a raw body (an archive file being uploaded). */
+  raw?: { body: ReadableStream<Uint8Array> | Uint8Array; contentType: string };
   /** Error statuses whose JSON body is returned instead of thrown. */
   acceptStatus?: number[];
 }
@@ -167,6 +169,10 @@ export class ApiClient {
       authorization: `Bearer ${this.#token.token}`,
       accept: "application/json",
     };
+    if (options.raw !== undefined) {
+      headers["content-type"] = options.raw.contentType;
+      return fetch(url, { method, headers, body: options.raw.body as BodyInit, signal });
+    }
     if (options.body !== undefined) headers["content-type"] = "application/json";
     return fetch(url, {
       method,

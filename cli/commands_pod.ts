@@ -5,6 +5,7 @@
  * @module
  */
 import { registerPodAccessCommands } from "./commands_pod_access.ts";
+import { registerBackupCommands } from "./commands_backup.ts";
 import type { Command } from "commander";
 import type { PodRef } from "../core/ids.ts";
 import type { PodView } from "./api_types.ts";
@@ -36,6 +37,7 @@ export function registerPodCommands(program: Command, ctx: CliContext): void {
   );
   registerRolloutCommands(program, pod, ctx);
   registerPodAccessCommands(pod, ctx);
+  registerBackupCommands(program, pod, ctx);
 
   withFormat(pod.command("create <tenant/pod>"))
     .description("Create a pod: <tenant-id>/<pod>")

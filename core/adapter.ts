@@ -174,6 +174,29 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
   };
   /** A one-time owner link to the agent's own UI at `origin` (`https://<pod host>`). */
   ownerLink?(exec: AgentExec, origin: string): Promise<OwnerLink>;
+  /**
+   * The agent's own consistent online backup, run in its running container. Without
+   * one, a backup pauses the container while its volume is archived.
+   */
+  backup?: AgentBackup;
+  /**
+   * A command run in the agent's container that exits 0 once it serves: how a drill,
+   * with no network to probe through, sees a restored agent come up.
+   */
+  readyCommand?(config: Config): string[];
+}
+
+/** How an agent backs itself up while it runs. */
+export interface AgentBackup {
+  /** Writes an archive into directory `output` of the container, printing JSON. */
+  command(output: string): string[];
+  /**
+   * From what it printed: the archive's path in the container, and the path inside the
+   * (gzip tar) archive that holds the state directory.
+   */
+  parse(stdout: string): { path: string; prefix: string };
+  /** Who owns the state files (the agent's user). */
+  owner: { uid: number; gid: number };
 }
 
 /** Runs a command in the agent's running container. */

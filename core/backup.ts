@@ -139,3 +139,242 @@ export class PayloadBudget {
     return this.#entries;
   }
 }
+
+/** Where an archive came from. */
+export type BackupOrigin = "manual" | "policy" | "imported";
+
+/** One archive that exists (verified when it was written or imported). */
+export interface BackupRecord {
+  id: string;
+  tenant: string;
+  podId: string;
+  pod: string;
+  origin: BackupOrigin;
+  method: BackupManifest["method"];
+  adapter: string;
+  image: string;
+  imageId: string | null;
+  appVersion: string | null;
+  bytes: number;
+  sha256: string;
+  entries: number;
+  downtimeMs: number;
+  /** How long taking it took (ms); null for an imported archive. */
+  durationMs: number | null;
+  /** ISO 8601. */
+  createdAt: string;
+  /** The last drill of it, if any. */
+  drill: { at: string; ok: boolean; message: string } | null;
+}
+
+/** The kinds of backup work. */
+export const BACKUP_TASK_KINDS = ["backup", "restore", "drill"] as const;
+export type BackupTaskKind = (typeof BACKUP_TASK_KINDS)[number];
+
+/** Where a task is. */
+export type BackupTaskState = "pending" | "running" | "succeeded" | "failed";
+
+/** What a task was asked to do beyond its kind. */
+export interface BackupTaskOptions {
+  /** Backup: stop the agent instead of the online method. */
+  cold?: boolean;
+  /** Backup: who asked (`manual`) or a policy. */
+  origin?: BackupOrigin;
+  /** Restore: the archive was taken from this other pod (`<tenant>/<pod>`), on purpose. */
+  cloneFrom?: string;
+  /** Backup by a policy that drills what it makes. */
+  drill?: boolean;
+  /** Backup by a policy: how many of the pod's scheduled archives to keep. */
+  keep?: number;
+}
+
+/** A backup, restore or drill, as data: the leader carries it out. */
+export interface BackupTask {
+  id: string;
+  kind: BackupTaskKind;
+  tenant: string;
+  podId: string;
+  pod: string;
+  /** Backup: the archive it writes; restore and drill: the one they read. */
+  backupId: string;
+  options: BackupTaskOptions;
+  state: BackupTaskState;
+  /** The step under way (what a resumed leader continues from or undoes). */
+  step: string | null;
+  message: string | null;
+  /** What it measured and did (`downtimeMs`, `volumeEpoch`, `drillMs`, …). */
+  result: Record<string, unknown>;
+  actor: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** A schedule: every pod, a tenant's pods, or one pod (the narrowest applies). */
+export interface BackupPolicy {
+  /** `all`, `tenant:<id>` or `pod:<uuid>`. */
+  scope: string;
+  tenant: string | null;
+  podId: string | null;
+  /** An interval (ms), or a cron expression: exactly one. */
+  everyMs: number | null;
+  cron: string | null;
+  /** How many of a pod's scheduled archives are kept. */
+  keep: number;
+  /** Drill each scheduled archive. */
+  drill: boolean;
+  updatedAt: string;
+}
+
+/** The backup tables. */
+export interface BackupStore {
+  backups: {
+    create(record: Omit<BackupRecord, "createdAt" | "drill"> & { createdAt?: string }): Promise<
+      BackupRecord
+    >;
+    /** NotFoundError when there is none. */
+    get(id: string): Promise<BackupRecord>;
+    /** Newest first. */
+    list(filter?: { tenant?: string; podId?: string; limit?: number }): Promise<BackupRecord[]>;
+    recordDrill(id: string, drill: { ok: boolean; message: string }): Promise<void>;
+    delete(id: string): Promise<void>;
+    /** Each pod's newest archive time (ISO 8601), by pod id. */
+    lastByPod(): Promise<Map<string, string>>;
+  };
+  backupTasks: {
+    create(
+      task: Pick<BackupTask, "kind" | "tenant" | "podId" | "pod" | "backupId" | "options"> & {
+        actor?: string | null;
+      },
+    ): Promise<BackupTask>;
+    /** NotFoundError when there is none. */
+    get(id: string): Promise<BackupTask>;
+    /** When each pod's newest scheduled backup was queued (ISO 8601), by pod id. */
+    lastScheduled(): Promise<Map<string, string>>;
+    /** Newest first; `unfinished`: oldest first, only those not over. */
+    list(
+      filter?: { unfinished?: boolean; podId?: string; tenant?: string; limit?: number },
+    ): Promise<BackupTask[]>;
+    update(
+      id: string,
+      changes: {
+        state?: BackupTaskState;
+        step?: string | null;
+        message?: string | null;
+        result?: Record<string, unknown>;
+        started?: boolean;
+        finished?: boolean;
+      },
+    ): Promise<BackupTask>;
+  };
+  backupPolicies: {
+    set(policy: Omit<BackupPolicy, "updatedAt">): Promise<BackupPolicy>;
+    list(): Promise<BackupPolicy[]>;
+    /** False when the scope had none. */
+    unset(scope: string): Promise<boolean>;
+  };
+}
+
+/** The archive files (one per backup id), as the backup work sees them. */
+export interface ArchiveStore {
+  /** Writes a verified archive of `payload` (a tar stream); nothing is left on failure. */
+  write(
+    manifest: Omit<BackupManifest, "payload">,
+    payload: ReadableStream<Uint8Array>,
+  ): Promise<BackupManifest>;
+  /** Reads and checks archive `id` (ValidationError says what is wrong). */
+  verify(id: string): Promise<BackupManifest>;
+  /** The payload of archive `id` as a tar stream (verify first). */
+  payload(id: string): Promise<ReadableStream<Uint8Array>>;
+  /**
+   * Takes an archive handed in (an upload), verifies it and keeps it as `id`; with
+   * `keep: false` it is only verified. Nothing is left when it is refused.
+   */
+  receive(
+    id: string,
+    archive: ReadableStream<Uint8Array>,
+    keep: boolean,
+  ): Promise<BackupManifest>;
+  /** The archive file of `id` (to download), or undefined when it is gone. */
+  open(id: string): Promise<{ size: number; stream: ReadableStream<Uint8Array> } | undefined>;
+  /** Deletes archive `id`; fine if it is gone. */
+  remove(id: string): Promise<void>;
+  /** Removes what failed writes left behind (temporary files). */
+  clean(): Promise<void>;
+  /**
+   * An agent's own archive (the archive API's tar of it) as a payload of its state
+   * directory: entries under `prefix`, owned by `owner`.
+   */
+  repack(
+    source: ReadableStream<Uint8Array>,
+    options: { prefix: string; owner: { uid: number; gid: number } },
+  ): ReadableStream<Uint8Array>;
+  /** The bounds on one archive. */
+  readonly limits: BackupLimits;
+}
+
+/** The policy scope key of every pod, a tenant's pods, or one pod. */
+export function policyScope(target: { tenant?: string; podId?: string }): string {
+  if (target.podId) return `pod:${target.podId}`;
+  if (target.tenant) return `tenant:${target.tenant}`;
+  return "all";
+}
+
+/** The policy that applies to a pod: its own, else its tenant's, else every pod's. */
+export function policyFor(
+  policies: BackupPolicy[],
+  pod: { id: string; tenant: string },
+): BackupPolicy | undefined {
+  const by = new Map(policies.map((p) => [p.scope, p]));
+  return by.get(`pod:${pod.id}`) ?? by.get(`tenant:${pod.tenant}`) ?? by.get("all");
+}
+
+/**
+ * A pod's spread within its schedule (ms): the same pod always gets the same offset, up to
+ * a tenth of the interval and at most a minute, so a fleet's backups do not all start at
+ * once.
+ */
+export function scheduleJitter(podId: string, everyMs: number): number {
+  let hash = 0;
+  for (const c of podId) hash = (hash * 31 + c.charCodeAt(0)) >>> 0;
+  const span = Math.min(Math.floor(everyMs / 10), 60_000);
+  return span > 0 ? hash % span : 0;
+}
+
+/**
+ * Whether a pod's scheduled backup is due at `now`: an interval counts from the pod's
+ * last scheduled backup (the first one is due at once, plus its jitter); a cron
+ * expression is due once its next time after the last run (or the policy's change) passed.
+ */
+export function policyDue(
+  policy: BackupPolicy,
+  at: {
+    podId: string;
+    lastRun: number | null;
+    now: number;
+    nextCron(expression: string, after: number): number | null;
+  },
+): boolean {
+  if (policy.everyMs !== null) {
+    const jitter = scheduleJitter(at.podId, policy.everyMs);
+    if (at.lastRun === null) return at.now >= Date.parse(policy.updatedAt) + jitter;
+    return at.now >= at.lastRun + policy.everyMs + jitter;
+  }
+  if (policy.cron === null) return false;
+  const from = Math.max(at.lastRun ?? 0, Date.parse(policy.updatedAt));
+  const next = at.nextCron(policy.cron, from);
+  return next !== null && at.now >= next + scheduleJitter(at.podId, 600_000);
+}
+
+/** `45.2 KB`. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(1)} ${units[unit]}`;
+}

@@ -4,6 +4,7 @@
  * the README; a bad value is a ValidationError naming the variable.
  * @module
  */
+import { DEFAULT_BACKUP_LIMITS } from "./backup.ts";
 import { ValidationError } from "./errors.ts";
 import { DEFAULT_PORT_RANGE, parsePortRange, type PortRange } from "./ports.ts";
 import { parseDuration } from "./rollout.ts";
@@ -29,6 +30,8 @@ export interface ServerConfig {
   orphanGraceMs: number;
   /** An upgraded pod's old container and state copy are kept this long to roll back to (ms). */
   rollbackRetentionMs: number;
+  /** Backups: where archives are written, and the bounds on one archive. */
+  backup: { dir: string; maxBytes: number; maxEntries: number };
   /** How Traefik routes are built (the domain is `domain`). */
   traefik: Omit<TraefikSettings, "domain">;
   /**
@@ -75,7 +78,30 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
       nonEmpty(env.AGENTPOD_ROLLBACK_RETENTION) ?? "24h",
       "AGENTPOD_ROLLBACK_RETENTION",
     ),
+    backup: {
+      dir: nonEmpty(env.AGENTPOD_BACKUP_DIR) ?? `${dataDir}/backups`,
+      maxBytes: parseCount(
+        env.AGENTPOD_BACKUP_MAX_BYTES,
+        DEFAULT_BACKUP_LIMITS.maxBytes,
+        "AGENTPOD_BACKUP_MAX_BYTES",
+      ),
+      maxEntries: parseCount(
+        env.AGENTPOD_BACKUP_MAX_ENTRIES,
+        DEFAULT_BACKUP_LIMITS.maxEntries,
+        "AGENTPOD_BACKUP_MAX_ENTRIES",
+      ),
+    },
   };
+}
+
+/** A positive whole number from the environment, or `fallback` when unset. */
+function parseCount(value: string | undefined, fallback: number, name: string): number {
+  const text = nonEmpty(value);
+  if (text === undefined) return fallback;
+  if (!/^[1-9][0-9]*$/.test(text)) {
+    throw new ValidationError(`Invalid ${name} "${text}": expected a whole number above 0`);
+  }
+  return Number(text);
 }
 
 /** Parses `host:port` (IPv6 as `[::1]:7070`) into its parts. */

@@ -15,6 +15,8 @@ export const LABELS = {
   specHash: "agentpod.spec-hash",
   /** On the short-lived container of an upgrade's smoke run. */
   smoke: "agentpod.smoke",
+  /** On a drill's scratch container and volume (the task id). */
+  drill: "agentpod.drill",
 } as const;
 
 /** Container name of a pod (`agentpod-acme-agent`). */

@@ -137,14 +137,20 @@ export function parseMaxUnavailable(value: string, fleet: number): number {
   );
 }
 
-/** A duration such as `20s`, `3m`, `500ms` or `1h30m`, in milliseconds. */
+/** A duration such as `20s`, `3m`, `500ms`, `1h30m` or `7d`, in milliseconds. */
 export function parseDuration(value: string, what: string): number {
   const text = value.trim();
-  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+  const units: Record<string, number> = {
+    ms: 1,
+    s: 1_000,
+    m: 60_000,
+    h: 3_600_000,
+    d: 86_400_000,
+  };
   let total = 0;
   let rest = text;
   while (rest.length > 0) {
-    const part = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    const part = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)/.exec(rest);
     if (!part) {
       throw new ValidationError(`${what} ${value}: give a duration such as 20s, 3m or 1h`);
     }

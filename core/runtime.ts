@@ -242,3 +242,44 @@ export interface ContainerRuntime {
   /** Resolves when the engine answers. */
   ping(): Promise<void>;
 }
+
+/** What a drill's scratch container is made from. */
+export interface ScratchContainerRequest {
+  /** Container name (`agentpod-drill-<task>`). */
+  name: string;
+  /** Its own volume, made for it (removed with it). */
+  volume: string;
+  /** The task it belongs to (a label: what a restarted leader cleans up). */
+  taskId: string;
+  hostname: string;
+  /** The pod's container spec: image, command, env, user, volume path, limits. */
+  spec: ContainerSpec;
+}
+
+/**
+ * What backups need beyond `ContainerRuntime`: pausing, streaming a directory out and a
+ * tar in through the archive API, and scratch containers with no network for drills.
+ * Implemented by the Docker runtime; tested against the real engine only.
+ */
+export interface BackupRuntime {
+  /** Freezes every process of a running container (cgroup freezer). */
+  pause(containerId: string): Promise<void>;
+  /** Thaws it again; fine if it is not paused. */
+  unpause(containerId: string): Promise<void>;
+  /**
+   * A path of a container (running or not) as a tar stream, not buffered; `dir/.` names
+   * a directory's entries relative to it. Cancel the stream to stop early.
+   */
+  archiveStream(containerId: string, path: string): Promise<ReadableStream<Uint8Array>>;
+  /** Extracts a tar stream into directory `path` of a container (owners and modes kept). */
+  extractArchive(containerId: string, path: string, tar: ReadableStream<Uint8Array>): Promise<void>;
+  /**
+   * A container with no network on a new volume of its own, labelled with its task,
+   * not started: where a drill boots an agent on a restored copy.
+   */
+  createScratchContainer(request: ScratchContainerRequest): Promise<string>;
+  /** Whether a scratch container runs, and its last exit code; undefined when gone. */
+  scratchState(containerId: string): Promise<{ running: boolean; exitCode: number } | undefined>;
+  /** Scratch containers and volumes of drills (by task id) that are still there. */
+  listScratch(): Promise<{ taskId: string; containerId?: string; volume?: string }[]>;
+}

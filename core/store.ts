@@ -9,6 +9,7 @@ import type { Resources } from "./adapter.ts";
 import type { RunRecord } from "./crash_loop.ts";
 import type { Adoption, Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
 import type { Rollout, RolloutItem, RolloutOptions, RolloutState } from "./rollout.ts";
+import type { BackupStore } from "./backup.ts";
 
 /** A tenant with its pod count. */
 export interface Tenant {
@@ -159,7 +160,7 @@ export interface DashboardSession {
 }
 
 /** The persistent state of the control plane. */
-export interface Store {
+export interface Store extends BackupStore {
   /** Tenant rows. */
   tenants: {
     create(id: string, name: string): Promise<Tenant>;

@@ -22,6 +22,8 @@ import type { AgentAdapter } from "../core/adapter.ts";
 import type { LiveFeed } from "./live_feed.ts";
 import { API_SCHEMAS, openApiDocument } from "./openapi.ts";
 import { runAs } from "./actor.ts";
+import { backupRoutes } from "./backup_api.ts";
+import type { BackupService } from "../core/backup_service.ts";
 
 /** How often an open stream checks that its token is still valid. */
 const TOKEN_RECHECK_MS = 10_000;
@@ -42,6 +44,7 @@ export interface ApiDeps {
   store: Store;
   access: AccessService;
   pairing: PairingService;
+  backups: BackupService;
   /**
    * Runs `fn` in one database transaction as tenant `tenant` under row-level security
    * (the non-superuser role with `agentpod.tenant_id` set): the rows it reads are that
@@ -464,6 +467,16 @@ export function apiRoutes(deps: ApiDeps): Hono {
       global("admin", async (c) => c.json(await deps.upgrades[action](c.req.param("id")!))),
     );
   }
+
+  backupRoutes(api, deps.backups, {
+    read,
+    write,
+    global: (need, handler) => global(need, handler),
+    who,
+    scoped: (tenant, fn) => deps.scoped(tenant, fn),
+    parse,
+    jsonBody,
+  });
 
   api.post(
     "/reconcile",

@@ -33,6 +33,11 @@ export class LiveFeed {
     this.#publish({ event: "rollout", data: rollout });
   }
 
+  /** Publishes a backup task's new state (backup, restore or drill). */
+  publishBackupTask(task: unknown): void {
+    this.#publish({ event: "backup-task", data: task });
+  }
+
   /** Subscribers right now. */
   get size(): number {
     return this.#subscribers.size;

@@ -14,12 +14,13 @@ import tar from "tar-stream";
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
 import {
+  type ArchiveStore,
   type BackupLimits,
   type BackupManifest,
   parseManifest,
   PayloadBudget,
 } from "../../core/backup.ts";
-import { ValidationError } from "../../core/errors.ts";
+import { NotFoundError, ValidationError } from "../../core/errors.ts";
 
 const MANIFEST = "manifest.json";
 const PAYLOAD = "payload.tar";
@@ -245,4 +246,210 @@ export async function verifyArchive(path: string, limits: BackupLimits): Promise
   if (!manifest) throw new ValidationError("Not an AgentPod backup: it is empty");
   if (!verified) throw new ValidationError("Corrupted: the archive has no payload");
   return manifest;
+}
+
+/**
+ * The payload of an archive (verify it first) as a tar stream, read from the file as it
+ * is sent on: what a restore extracts into a volume.
+ */
+export async function payloadStream(path: string): Promise<ReadableStream<Uint8Array>> {
+  const file = await Deno.open(path);
+  const extract = tar.extract();
+  void feed(extract, file.readable);
+  const entries = extract[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await entries.next();
+    if (next.done) {
+      extract.destroy();
+      throw new ValidationError("Corrupted: the archive has no payload");
+    }
+    const entry = next.value;
+    if (entry.header.name !== PAYLOAD) {
+      entry.resume();
+      continue;
+    }
+    const chunks = entry[Symbol.asyncIterator]();
+    return new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const chunk = await chunks.next();
+        if (chunk.done) {
+          controller.close();
+          extract.destroy();
+        } else controller.enqueue(new Uint8Array(chunk.value));
+      },
+      cancel: () => void extract.destroy(),
+    });
+  }
+}
+
+/**
+ * Turns an agent's own backup archive into a payload of its state directory: `source`
+ * is the archive API's tar of that one file (gzip-compressed tar inside), whose entries
+ * under `prefix` become the payload's, renamed relative to it and owned by `owner`
+ * (the agent's user: the tool may record another). Entries outside `prefix` (the tool's
+ * own manifest) are left out; links and devices are refused.
+ */
+export function repackAgentArchive(
+  source: ReadableStream<Uint8Array>,
+  options: { prefix: string; owner: { uid: number; gid: number } },
+): ReadableStream<Uint8Array> {
+  const prefix = options.prefix.replace(/^\/+/, "").replace(/\/*$/, "/");
+  const pack = tar.pack();
+  const outer = tar.extract();
+  const inner = tar.extract();
+  const fail = (error: unknown) => {
+    outer.destroy();
+    inner.destroy();
+    pack.destroy(error instanceof Error ? error : new Error(String(error)));
+  };
+  void (async () => {
+    void feed(outer, source);
+    let found = false;
+    for await (const entry of outer) {
+      if (found || entry.header.type !== "file") {
+        entry.resume();
+        continue;
+      }
+      found = true;
+      const gunzip = new DecompressionStream("gzip");
+      const writer = gunzip.writable.getWriter();
+      const pumping = (async () => {
+        for await (const chunk of entry) await writer.write(new Uint8Array(chunk));
+        await writer.close();
+      })();
+      const unpacking = (async () => {
+        const feeding = feed(inner, gunzip.readable);
+        for await (const item of inner) {
+          const name = item.header.name.replace(/^\.\//, "");
+          const type = item.header.type ?? "file";
+          const within = name === prefix.slice(0, -1) || name.startsWith(prefix);
+          if (!within) {
+            item.resume();
+            continue;
+          }
+          if (type !== "file" && type !== "directory") {
+            throw new ValidationError(`Refused: "${name}" in the agent's archive is a ${type}`);
+          }
+          const relative = name.slice(prefix.length).replace(/\/$/, "");
+          const header = {
+            name: relative === "" ? "./" : relative,
+            type,
+            mode: item.header.mode,
+            mtime: item.header.mtime,
+            uid: options.owner.uid,
+            gid: options.owner.gid,
+            size: type === "file" ? item.header.size : 0,
+          };
+          await new Promise<void>((resolve, reject) => {
+            const out = pack.entry(header, (error) => error ? reject(error) : resolve());
+            if (type !== "file") {
+              item.resume();
+              return;
+            }
+            item.on("data", (chunk: Buffer) => {
+              if (!out.write(chunk)) {
+                item.pause();
+                out.once("drain", () => item.resume());
+              }
+            });
+            item.on("end", () => out.end());
+            item.on("error", reject);
+          });
+        }
+        await feeding;
+      })();
+      await Promise.all([pumping, unpacking]);
+    }
+    if (!found) throw new ValidationError("The agent's backup produced no archive");
+    pack.finalize();
+  })().catch(fail);
+  return new ReadableStream<Uint8Array>({
+    async start(controller) {
+      try {
+        for await (const chunk of pack) controller.enqueue(new Uint8Array(chunk as Buffer));
+        controller.close();
+      } catch (error) {
+        controller.error(error);
+      }
+    },
+    cancel: () => fail(new Error("cancelled")),
+  });
+}
+
+/** A missing archive file as the domain's NotFoundError. */
+async function missingAsNotFound<T>(id: string, work: Promise<T>): Promise<T> {
+  try {
+    return await work;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new NotFoundError(`The archive file of backup ${id} is missing`);
+    }
+    throw error;
+  }
+}
+
+/** The archives of directory `dir` (made 0700 when missing), bounded by `limits`. */
+export function createArchiveStore(dir: string, limits: BackupLimits): ArchiveStore {
+  return {
+    limits,
+    write: async (manifest, payload) =>
+      (await writeArchive({ dir, manifest, payload, limits })).manifest,
+    verify: (id) => missingAsNotFound(id, verifyArchive(archivePath(dir, id), limits)),
+    payload: (id) => missingAsNotFound(id, payloadStream(archivePath(dir, id))),
+    async receive(id, archive, keep) {
+      await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
+      const temp = `${dir}/.${id}.upload.tmp`;
+      try {
+        const file = await Deno.open(temp, { write: true, createNew: true, mode: 0o600 });
+        let bytes = 0;
+        // The manifest and the tar framing come on top of the payload's own limit.
+        const most = limits.maxBytes + 4 * 1024 * 1024;
+        await archive.pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform(chunk, controller) {
+              bytes += chunk.length;
+              if (bytes > most) {
+                controller.error(
+                  new ValidationError(
+                    `Refused: more than ${limits.maxBytes} bytes (the size limit)`,
+                  ),
+                );
+              } else controller.enqueue(chunk);
+            },
+          }),
+        ).pipeTo(file.writable);
+        const manifest = await verifyArchive(temp, limits);
+        if (keep) await Deno.rename(temp, archivePath(dir, id));
+        return manifest;
+      } finally {
+        await Deno.remove(temp).catch(() => {});
+      }
+    },
+    async open(id) {
+      try {
+        const file = await Deno.open(archivePath(dir, id));
+        return { size: (await file.stat()).size, stream: file.readable };
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return undefined;
+        throw error;
+      }
+    },
+    async remove(id) {
+      await Deno.remove(archivePath(dir, id)).catch((error) => {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      });
+    },
+    async clean() {
+      try {
+        for await (const entry of Deno.readDir(dir)) {
+          if (entry.isFile && entry.name.startsWith(".") && entry.name.endsWith(".tmp")) {
+            await Deno.remove(`${dir}/${entry.name}`).catch(() => {});
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    },
+    repack: repackAgentArchive,
+  };
 }

@@ -155,10 +155,12 @@ export class ContainerApi {
   async putArchive(
     id: string,
     dest: string,
-    archive: Uint8Array<ArrayBuffer> | readonly TarInput[],
+    archive: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array> | readonly TarInput[],
     options: { noOverwriteDirNonDir?: boolean } = {},
   ): Promise<void> {
-    const body = archive instanceof Uint8Array ? archive : createTar(archive);
+    const body = archive instanceof Uint8Array || archive instanceof ReadableStream
+      ? archive
+      : createTar(archive);
     await this.#t.send("PUT", `${path(id)}/archive`, {
       query: { path: dest, noOverwriteDirNonDir: options.noOverwriteDirNonDir },
       body,

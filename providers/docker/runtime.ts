@@ -18,6 +18,7 @@ import { LABELS, podLabels } from "../../core/naming.ts";
 import type { EngineContainer } from "../../core/migration.ts";
 import type { ContainerState, ObservedContainer } from "../../core/planner.ts";
 import type {
+  BackupRuntime,
   ContainerRunState,
   ContainerRuntime,
   ContainerUsage,
@@ -27,6 +28,7 @@ import type {
   PodContainerRequest,
   RuntimeEvent,
   RuntimeLogLine,
+  ScratchContainerRequest,
   SmokeResult,
   TenantNetwork,
 } from "../../core/runtime.ts";
@@ -79,7 +81,7 @@ export function containerCreateRequest(
 }
 
 /** The Docker Engine as a `ContainerRuntime`. */
-export class DockerRuntime implements ContainerRuntime {
+export class DockerRuntime implements ContainerRuntime, BackupRuntime {
   readonly #docker: DockerClient;
   readonly #instance: string;
   readonly #owned: string;
@@ -189,25 +191,118 @@ export class DockerRuntime implements ContainerRuntime {
     const create = containerCreateRequest(request, this.#instance);
     create.HostConfig = { ...create.HostConfig, NetworkMode: networkId };
     const { Id } = await this.#docker.containers.create(create, { name: request.containerName });
-    const owner = request.spec.volumeOwner;
-    if (owner !== undefined) {
-      // The volume's root is the mount point: its entry in the parent directory's
-      // archive sets the owner (a "./" entry at the mount path would not).
-      const at = request.spec.volumePath.replace(/\/+$/, "");
-      const parent = at.slice(0, at.lastIndexOf("/")) || "/";
-      const name = at.slice(at.lastIndexOf("/") + 1);
-      try {
-        await this.#docker.containers.putArchive(Id, parent, [
-          { name, type: "directory", mode: 0o755, uid: owner.uid, gid: owner.gid },
-        ]);
-      } catch (error) {
-        // Never leave a container that would start with a volume its user cannot write.
-        await this.#docker.containers.remove(Id, { force: true }).catch(() => {});
-        throw error;
-      }
-    }
+    await this.#ownVolumeRoot(Id, request.spec);
     if (request.files.length > 0) await this.writeFiles(Id, request.spec.volumePath, request.files);
     return Id;
+  }
+
+  /** Gives the volume's root to the spec's `volumeOwner`; removes the container on failure. */
+  async #ownVolumeRoot(id: string, spec: PodContainerRequest["spec"]): Promise<void> {
+    const owner = spec.volumeOwner;
+    if (owner === undefined) return;
+    // The volume's root is the mount point: its entry in the parent directory's
+    // archive sets the owner (a "./" entry at the mount path would not).
+    const at = spec.volumePath.replace(/\/+$/, "");
+    const parent = at.slice(0, at.lastIndexOf("/")) || "/";
+    const name = at.slice(at.lastIndexOf("/") + 1);
+    try {
+      await this.#docker.containers.putArchive(id, parent, [
+        { name, type: "directory", mode: 0o755, uid: owner.uid, gid: owner.gid },
+      ]);
+    } catch (error) {
+      // Never leave a container that would start with a volume its user cannot write.
+      await this.#docker.containers.remove(id, { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** @inheritdoc */
+  async pause(containerId: string): Promise<void> {
+    await this.#docker.containers.pause(containerId);
+  }
+
+  /** @inheritdoc */
+  async unpause(containerId: string): Promise<void> {
+    try {
+      await this.#docker.containers.unpause(containerId);
+    } catch (error) {
+      // "Container … is not paused" is a 409: the wanted state already.
+      if (error instanceof ConflictError) return;
+      throw error;
+    }
+  }
+
+  /** @inheritdoc */
+  archiveStream(containerId: string, path: string): Promise<ReadableStream<Uint8Array>> {
+    return this.#docker.containers.streamArchive(containerId, path);
+  }
+
+  /** @inheritdoc */
+  async extractArchive(
+    containerId: string,
+    path: string,
+    tar: ReadableStream<Uint8Array>,
+  ): Promise<void> {
+    await this.#docker.containers.putArchive(containerId, path, tar);
+  }
+
+  /** @inheritdoc */
+  async createScratchContainer(request: ScratchContainerRequest): Promise<string> {
+    const labels = {
+      [LABELS.managed]: "true",
+      [LABELS.instance]: this.#instance,
+      [LABELS.drill]: request.taskId,
+    };
+    await this.#docker.volumes.create({ Name: request.volume, Labels: labels });
+    const { spec } = request;
+    const { Id } = await this.#docker.containers.create({
+      Image: spec.image,
+      Cmd: spec.command,
+      Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
+      User: spec.user,
+      Hostname: request.hostname,
+      Labels: labels,
+      HostConfig: {
+        Init: true,
+        CapDrop: ["ALL"],
+        SecurityOpt: ["no-new-privileges"],
+        PidsLimit: spec.resources.pids,
+        Memory: spec.resources.memoryMB * 1024 * 1024,
+        MemorySwap: spec.resources.memoryMB * 1024 * 1024,
+        NanoCpus: Math.round(spec.resources.cpus * 1e9),
+        Mounts: [{ Type: "volume", Source: request.volume, Target: spec.volumePath }],
+        // A drill must never reach a customer's channels: no network at all.
+        NetworkMode: "none",
+      },
+    }, { name: request.name });
+    await this.#ownVolumeRoot(Id, spec);
+    return Id;
+  }
+
+  /** @inheritdoc */
+  async scratchState(
+    containerId: string,
+  ): Promise<{ running: boolean; exitCode: number } | undefined> {
+    try {
+      const row = await this.#docker.containers.inspect(containerId);
+      return { running: row.State.Running, exitCode: row.State.ExitCode };
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  /** @inheritdoc */
+  async listScratch(): Promise<{ taskId: string; containerId?: string; volume?: string }[]> {
+    const filters = { label: [this.#owned, LABELS.drill] };
+    const [containers, volumes] = await Promise.all([
+      this.#docker.containers.list({ all: true, filters }),
+      this.#docker.volumes.list({ filters }),
+    ]);
+    return [
+      ...containers.map((c) => ({ taskId: c.Labels[LABELS.drill] ?? "", containerId: c.Id })),
+      ...volumes.map((v) => ({ taskId: v.Labels?.[LABELS.drill] ?? "", volume: v.Name })),
+    ];
   }
 
   /** @inheritdoc */

@@ -20,8 +20,8 @@ export interface RequestOptions {
   query?: QueryParams;
   /** A value sent as a JSON body. */
   json?: unknown;
-  /** A raw body (e.g. a tar archive); pair it with `contentType`. */
-  body?: Uint8Array<ArrayBuffer>;
+  /** A raw body (e.g. a tar archive, or a stream of one); pair it with `contentType`. */
+  body?: Uint8Array<ArrayBuffer> | ReadableStream<Uint8Array>;
   /** Content type of `body`. */
   contentType?: string;
   /** Cancels the request and, for streams, the body. */

@@ -22,6 +22,7 @@ import type {
 } from "../../core/store.ts";
 import type { Rollout, RolloutItem } from "../../core/rollout.ts";
 import type { SqlDatabase, SqlSession, SqlValue } from "./database.ts";
+import { createBackupStore } from "./backup_store.ts";
 
 /** What the store runs on: the database, or one transaction (see {@linkcode inTransaction}). */
 export type StoreDatabase = SqlSession & Pick<SqlDatabase, "transaction">;
@@ -285,6 +286,7 @@ export function createStore(db: StoreDatabase): Store {
     one<PodRow>(`SELECT * FROM pods WHERE ${where}`, params, what).then(toPod);
 
   return {
+    ...createBackupStore(db),
     tenants: {
       async create(id, name) {
         try {

@@ -5,6 +5,7 @@
  * of errors to friendly text (never a stack trace).
  * @module
  */
+import type { BackupService } from "../../core/backup_service.ts";
 import type { AccessService } from "../../core/access_service.ts";
 import type { PairingService } from "../../core/pairing.ts";
 import { DASHBOARD_ADMIN } from "../../core/access.ts";
@@ -51,6 +52,7 @@ export interface DashboardDeps {
   pairing: PairingService;
   upgrades: UpgradeService;
   migration: MigrationService;
+  backups: BackupService;
   store: Store;
   runtime: ContainerRuntime;
   feed: LiveFeed;

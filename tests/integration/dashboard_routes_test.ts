@@ -5,6 +5,10 @@
  * nothing, the live stream, and that the API and probes are untouched by it.
  * @module
  */
+import { BackupService } from "../../core/backup_service.ts";
+import { DEFAULT_BACKUP_LIMITS } from "../../core/backup.ts";
+import { createArchiveStore } from "../../providers/backup/archive.ts";
+import { nextCron } from "../../providers/cron.ts";
 import { AccessService } from "../../core/access_service.ts";
 import { PairingService } from "../../core/pairing.ts";
 import { currentActor } from "../../routes/actor.ts";
@@ -119,12 +123,19 @@ async function setup() {
     pod: (tenant, name) => service.podRecord(tenant, name),
     actor: currentActor,
   });
+  const backups = new BackupService({
+    store,
+    archives: createArchiveStore(await Deno.makeTempDir(), DEFAULT_BACKUP_LIMITS),
+    wake: () => {},
+    nextCron,
+  });
   const deps = {
     service,
     access,
     pairing,
     upgrades,
     migration,
+    backups,
     store,
     runtime,
     feed,
