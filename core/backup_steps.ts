@@ -84,6 +84,12 @@ function onDrained(
   });
 }
 
+/** `fn` run at most once, however often it is called (the same promise after). */
+function thawOnce(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => (done ??= fn());
+}
+
 /** Takes one backup (task kind `backup`). */
 export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<void> {
   const { runtime, store } = ctx;
@@ -138,8 +144,9 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
         downtimeMs = ctx.now() - pausedAt;
         await ctx.update(task.id, { step: "archived", result: { downtimeMs } });
       };
-      cleanup = () => runtime.unpause(containerId);
-      payload = onDrained(await runtime.archiveStream(containerId, `${volumePath}/.`), thaw);
+      const once = thawOnce(thaw);
+      cleanup = once;
+      payload = onDrained(await runtime.archiveStream(containerId, `${volumePath}/.`), once);
     } else {
       const stoppedAt = ctx.now();
       if (running) {
@@ -153,8 +160,9 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
           downtimeMs = ctx.now() - stoppedAt;
           await ctx.update(task.id, { step: "archived", result: { downtimeMs } });
         };
-        cleanup = () => runtime.start(containerId);
-        payload = onDrained(await runtime.archiveStream(containerId, `${volumePath}/.`), restart);
+        const once = thawOnce(restart);
+        cleanup = once;
+        payload = onDrained(await runtime.archiveStream(containerId, `${volumePath}/.`), once);
       } else {
         payload = await runtime.archiveStream(containerId, `${volumePath}/.`);
       }

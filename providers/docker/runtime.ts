@@ -226,8 +226,8 @@ export class DockerRuntime implements ContainerRuntime, BackupRuntime {
     try {
       await this.#docker.containers.unpause(containerId);
     } catch (error) {
-      // "Container … is not paused" is a 409: the wanted state already.
-      if (error instanceof ConflictError) return;
+      // "Container … is not paused" (409 or 500 by engine version): the wanted state.
+      if (error instanceof ConflictError || /is not paused/i.test(errorMessage(error))) return;
       throw error;
     }
   }
