@@ -321,7 +321,10 @@ export function downSampler(names: string[]): { stop(): Promise<number> } {
 }
 
 /** Polls `/readyz` on each port every 100 ms; `stop()` gives the failures per port. */
-export function readyzSampler(ports: number[]): { stop(): Promise<Map<number, string[]>> } {
+export function readyzSampler(
+  ports: number[],
+  headers: Record<string, string> = {},
+): { stop(): Promise<Map<number, string[]>> } {
   const failures = new Map<number, string[]>(ports.map((p) => [p, []]));
   let sampling = true;
   let samples = 0;
@@ -331,6 +334,7 @@ export function readyzSampler(ports: number[]): { stop(): Promise<Map<number, st
         try {
           const res = await fetch(`http://127.0.0.1:${port}/readyz`, {
             signal: AbortSignal.timeout(2_000),
+            headers,
           });
           await res.body?.cancel();
           if (res.status !== 200) failures.get(port)!.push(`${res.status}`);
