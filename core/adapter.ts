@@ -180,6 +180,11 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
    */
   backup?: AgentBackup;
   /**
+   * Files of the state directory AgentPod renders with its own secrets in them (the
+   * gateway token): left out of backups, and rendered again by a restore.
+   */
+  backupExclude?: string[];
+  /**
    * A command run in the agent's container that exits 0 once it serves: how a drill,
    * with no network to probe through, sees a restored agent come up.
    */

@@ -277,10 +277,14 @@ export interface BackupStore {
 
 /** The archive files (one per backup id), as the backup work sees them. */
 export interface ArchiveStore {
-  /** Writes a verified archive of `payload` (a tar stream); nothing is left on failure. */
+  /**
+   * Writes a verified archive of `payload` (a tar stream) without the entries at
+   * `exclude`; nothing is left on failure.
+   */
   write(
     manifest: Omit<BackupManifest, "payload">,
     payload: ReadableStream<Uint8Array>,
+    exclude?: string[],
   ): Promise<BackupManifest>;
   /** Reads and checks archive `id` (ValidationError says what is wrong). */
   verify(id: string): Promise<BackupManifest>;

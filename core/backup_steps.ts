@@ -170,19 +170,23 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
     const image = await runtime.inspectImage(pod.spec.imageId ?? pod.spec.image).catch(() =>
       undefined
     );
-    const manifest = await ctx.archives.write({
-      format: BACKUP_FORMAT,
-      id: task.backupId,
-      pod: `${pod.tenant}/${pod.name}`,
-      podId: pod.id,
-      adapter: pod.spec.adapter,
-      method,
-      image: pod.spec.image,
-      imageId: image?.id ?? pod.spec.imageId,
-      appVersion: image?.labels[VERSION_LABEL] ?? null,
-      createdAt: new Date(started).toISOString(),
-      downtimeMs: 0,
-    }, payload);
+    const manifest = await ctx.archives.write(
+      {
+        format: BACKUP_FORMAT,
+        id: task.backupId,
+        pod: `${pod.tenant}/${pod.name}`,
+        podId: pod.id,
+        adapter: pod.spec.adapter,
+        method,
+        image: pod.spec.image,
+        imageId: image?.id ?? pod.spec.imageId,
+        appVersion: image?.labels[VERSION_LABEL] ?? null,
+        createdAt: new Date(started).toISOString(),
+        downtimeMs: 0,
+      },
+      payload,
+      adapter.backupExclude ?? [],
+    );
     await cleanup();
     cleanup = async () => {};
     const record = await store.backups.create({

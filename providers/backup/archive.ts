@@ -282,85 +282,48 @@ export async function payloadStream(path: string): Promise<ReadableStream<Uint8A
   }
 }
 
+/** What `retar` does with one entry: a new header, or null to leave it out. */
+type EntryMap = (header: tar.Headers) => tar.Headers | null;
+
 /**
- * Turns an agent's own backup archive into a payload of its state directory: `source`
- * is the archive API's tar of that one file (gzip-compressed tar inside), whose entries
- * under `prefix` become the payload's, renamed relative to it and owned by `owner`
- * (the agent's user: the tool may record another). Entries outside `prefix` (the tool's
- * own manifest) are left out; links and devices are refused.
+ * A tar stream rewritten entry by entry: `map` renames an entry, changes its owner or
+ * leaves it out (its data is passed on unchanged). Errors end the output stream.
  */
-export function repackAgentArchive(
+export function retar(
   source: ReadableStream<Uint8Array>,
-  options: { prefix: string; owner: { uid: number; gid: number } },
+  map: EntryMap,
 ): ReadableStream<Uint8Array> {
-  const prefix = options.prefix.replace(/^\/+/, "").replace(/\/*$/, "/");
   const pack = tar.pack();
-  const outer = tar.extract();
-  const inner = tar.extract();
+  const extract = tar.extract();
   const fail = (error: unknown) => {
-    outer.destroy();
-    inner.destroy();
+    extract.destroy();
     pack.destroy(error instanceof Error ? error : new Error(String(error)));
   };
   void (async () => {
-    void feed(outer, source);
-    let found = false;
-    for await (const entry of outer) {
-      if (found || entry.header.type !== "file") {
-        entry.resume();
+    const feeding = feed(extract, source);
+    for await (const item of extract) {
+      const header = map(item.header);
+      if (header === null) {
+        item.resume();
         continue;
       }
-      found = true;
-      const gunzip = new DecompressionStream("gzip");
-      const writer = gunzip.writable.getWriter();
-      const pumping = (async () => {
-        for await (const chunk of entry) await writer.write(new Uint8Array(chunk));
-        await writer.close();
-      })();
-      const unpacking = (async () => {
-        const feeding = feed(inner, gunzip.readable);
-        for await (const item of inner) {
-          const name = item.header.name.replace(/^\.\//, "");
-          const type = item.header.type ?? "file";
-          const within = name === prefix.slice(0, -1) || name.startsWith(prefix);
-          if (!within) {
-            item.resume();
-            continue;
-          }
-          if (type !== "file" && type !== "directory") {
-            throw new ValidationError(`Refused: "${name}" in the agent's archive is a ${type}`);
-          }
-          const relative = name.slice(prefix.length).replace(/\/$/, "");
-          const header = {
-            name: relative === "" ? "./" : relative,
-            type,
-            mode: item.header.mode,
-            mtime: item.header.mtime,
-            uid: options.owner.uid,
-            gid: options.owner.gid,
-            size: type === "file" ? item.header.size : 0,
-          };
-          await new Promise<void>((resolve, reject) => {
-            const out = pack.entry(header, (error) => error ? reject(error) : resolve());
-            if (type !== "file") {
-              item.resume();
-              return;
-            }
-            item.on("data", (chunk: Buffer) => {
-              if (!out.write(chunk)) {
-                item.pause();
-                out.once("drain", () => item.resume());
-              }
-            });
-            item.on("end", () => out.end());
-            item.on("error", reject);
-          });
+      await new Promise<void>((resolve, reject) => {
+        const out = pack.entry(header, (error) => error ? reject(error) : resolve());
+        if (header.type !== "file") {
+          item.resume();
+          return;
         }
-        await feeding;
-      })();
-      await Promise.all([pumping, unpacking]);
+        item.on("data", (chunk: Buffer) => {
+          if (!out.write(chunk)) {
+            item.pause();
+            out.once("drain", () => item.resume());
+          }
+        });
+        item.on("end", () => out.end());
+        item.on("error", reject);
+      });
     }
-    if (!found) throw new ValidationError("The agent's backup produced no archive");
+    await feeding;
     pack.finalize();
   })().catch(fail);
   return new ReadableStream<Uint8Array>({
@@ -373,6 +336,83 @@ export function repackAgentArchive(
       }
     },
     cancel: () => fail(new Error("cancelled")),
+  });
+}
+
+/** An entry's path normalised as the payload names it (`./a/b/` → `a/b`, root ""). */
+function entryPath(name: string): string {
+  return name.split("/").filter((p) => p !== "" && p !== ".").join("/");
+}
+
+/** A payload tar without the entries at `paths` (AgentPod's rendered files). */
+export function withoutPaths(
+  source: ReadableStream<Uint8Array>,
+  paths: string[],
+): ReadableStream<Uint8Array> {
+  if (paths.length === 0) return source;
+  const left = new Set(paths.map(entryPath));
+  return retar(source, (header) => left.has(entryPath(header.name)) ? null : header);
+}
+
+/** The first regular file of a tar stream (the archive API's tar of one file). */
+function firstFile(source: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const extract = tar.extract();
+  void feed(extract, source);
+  const entries = extract[Symbol.asyncIterator]();
+  let chunks: AsyncIterator<Buffer> | undefined;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      while (!chunks) {
+        const next = await entries.next();
+        if (next.done) {
+          controller.error(new ValidationError("The agent's backup produced no archive"));
+          return;
+        }
+        if (next.value.header.type === "file") chunks = next.value[Symbol.asyncIterator]();
+        else next.value.resume();
+      }
+      const chunk = await chunks.next();
+      if (chunk.done) {
+        controller.close();
+        extract.destroy();
+      } else controller.enqueue(new Uint8Array(chunk.value));
+    },
+    cancel: () => void extract.destroy(),
+  });
+}
+
+/**
+ * Turns an agent's own backup archive into a payload of its state directory: `source`
+ * is the archive API's tar of that one file (gzip-compressed tar inside), whose entries
+ * under `prefix` become the payload's, renamed relative to it and owned by `owner`
+ * (the agent's user: the tool may record another). Entries outside `prefix` (the tool's
+ * own manifest) are left out; links and devices are refused.
+ */
+export function repackAgentArchive(
+  source: ReadableStream<Uint8Array>,
+  options: { prefix: string; owner: { uid: number; gid: number } },
+): ReadableStream<Uint8Array> {
+  const prefix = options.prefix.replace(/^\/+/, "").replace(/\/*$/, "/");
+  const inner = firstFile(source).pipeThrough(
+    new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+  );
+  return retar(inner, (header) => {
+    const name = header.name.replace(/^\.\//, "");
+    const type = header.type ?? "file";
+    if (name !== prefix.slice(0, -1) && !name.startsWith(prefix)) return null;
+    if (type !== "file" && type !== "directory") {
+      throw new ValidationError(`Refused: "${name}" in the agent's archive is a ${type}`);
+    }
+    const relative = name.slice(prefix.length).replace(/\/$/, "");
+    return {
+      name: relative === "" ? "./" : relative,
+      type,
+      mode: header.mode,
+      mtime: header.mtime,
+      uid: options.owner.uid,
+      gid: options.owner.gid,
+      size: type === "file" ? header.size : 0,
+    };
   });
 }
 
@@ -392,8 +432,9 @@ async function missingAsNotFound<T>(id: string, work: Promise<T>): Promise<T> {
 export function createArchiveStore(dir: string, limits: BackupLimits): ArchiveStore {
   return {
     limits,
-    write: async (manifest, payload) =>
-      (await writeArchive({ dir, manifest, payload, limits })).manifest,
+    write: async (manifest, payload, exclude = []) =>
+      (await writeArchive({ dir, manifest, payload: withoutPaths(payload, exclude), limits }))
+        .manifest,
     verify: (id) => missingAsNotFound(id, verifyArchive(archivePath(dir, id), limits)),
     payload: (id) => missingAsNotFound(id, payloadStream(archivePath(dir, id))),
     async receive(id, archive, keep) {

@@ -53,6 +53,10 @@ Deno.test("OpenClaw pod: online backup, restore back in time, drill", async (t) 
         backupId = task.backupId;
         const file = await Deno.stat(`${plane.dataDir}/backups/${backupId}.tar`);
         assert.equal(file.mode! & 0o777, 0o600);
+        const bytes = await Deno.readFile(`${plane.dataDir}/backups/${backupId}.tar`);
+        const text = new TextDecoder("latin1").decode(bytes);
+        assert.ok(!text.includes(token), "the pod's token is not in the archive");
+        assert.ok(text.includes("openclaw.sqlite"), "the gateway's database is");
         const verified = await plane.cli("backup", "verify", backupId);
         assert.equal(verified.code, 0, verified.stderr);
         console.log(

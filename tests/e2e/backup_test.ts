@@ -229,6 +229,36 @@ Deno.test("generic pod: backup pauses, restore goes back in time, drills and hos
       assert.ok(!(await archiveFiles(plane)).some((f) => f.endsWith(".tmp")), "no upload left");
     });
 
+    await t.step("another pod's archive needs --clone-from", async () => {
+      await createFixturePods(plane, "bk", ["h"]);
+      await waitForRunningPods(plane, 2, { health: true });
+      const refused = await plane.cli("pod", "restore", "bk/h", "--from", backupId);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(refused.stderr, /--clone-from bk\/g/);
+      const wrong = await plane.cli(
+        "pod",
+        "restore",
+        "bk/h",
+        "--from",
+        backupId,
+        "--clone-from",
+        "bk/other",
+      );
+      assert.notEqual(wrong.code, 0);
+      const task = await plane.json<Task>(
+        "pod",
+        "restore",
+        "bk/h",
+        "--from",
+        backupId,
+        "--clone-from",
+        "bk/g",
+      );
+      assert.equal(task.state, "succeeded", task.message ?? "");
+      const a = await sh("agentpod-bk-h", "cat /data/marker-a");
+      assert.equal(a.stdout.trim(), "A", a.stderr);
+    });
+
     await t.step("a schedule every 2 s with keep 3 leaves exactly 3 after 5 runs", async () => {
       const set = await plane.cli(
         "backup",
@@ -299,5 +329,58 @@ Deno.test("a backup over the size limit is refused and leaves no file", async ()
     );
     const failed = (await events(plane, "lim/g")).find((e) => e.reason === "BackupFailed");
     assert.equal(failed?.type, "Warning");
+  });
+});
+
+Deno.test("a control plane killed while a pod is paused for its backup thaws it on restart", async () => {
+  await withPlane({}, async (plane) => {
+    assert.equal((await plane.cli("tenant", "create", "kb")).code, 0);
+    // Enough state that archiving it takes a few seconds.
+    const command = [
+      "/bin/sh",
+      "-c",
+      "head -c 600000000 /dev/urandom > /data/big && exec /bin/httpd -f -p 8080 -h /www",
+    ];
+    await createFixturePods(plane, "kb", ["g"], () => ({ command }));
+    await waitForRunningPods(plane, 1, { health: true, timeoutMs: 120_000 });
+    const name = "agentpod-kb-g";
+    const before = await pid(name);
+    const queued = await plane.json<Task & { id: string }>("pod", "backup", "kb/g", "--no-wait");
+    await waitFor(
+      "the pod paused for its backup",
+      async () => {
+        const status = (await dockerCli("inspect", name, "--format", "{{.State.Status}}")).stdout;
+        return status.trim() === "paused";
+      },
+      30_000,
+      50,
+    );
+    await plane.kill("SIGKILL");
+    // With nobody to thaw it, the agent stays frozen…
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.equal(
+      (await dockerCli("inspect", name, "--format", "{{.State.Status}}")).stdout.trim(),
+      "paused",
+    );
+    // …until the next leader undoes the half-done task.
+    await plane.restart();
+    await waitFor(
+      "the pod running again",
+      async () => {
+        const status = (await dockerCli("inspect", name, "--format", "{{.State.Status}}")).stdout;
+        return status.trim() === "running";
+      },
+      30_000,
+      200,
+    );
+    assert.equal(await pid(name), before, "thawed, not restarted");
+    const task = await plane.api<{ state: string; message: string }>(
+      "GET",
+      `/backup-tasks/${queued.id}`,
+    );
+    assert.equal(task.state, "failed");
+    assert.match(task.message, /stopped in the middle/);
+    assert.deepEqual(await archiveFiles(plane), [], "no partial archive");
+    await waitForRunningPods(plane, 1, { health: true });
   });
 });
