@@ -4,7 +4,14 @@ import tar from "tar-stream";
 import { Buffer } from "node:buffer";
 import { type BackupLimits, type BackupManifest } from "../../core/backup.ts";
 import { ValidationError } from "../../core/errors.ts";
-import { archivePath, verifyArchive, writeArchive } from "./archive.ts";
+import {
+  archivePath,
+  repackAgentArchive,
+  verifyArchive,
+  withoutPaths,
+  writeArchive,
+} from "./archive.ts";
+import { gzipSync } from "node:zlib";
 
 const LIMITS: BackupLimits = { maxBytes: 1024 * 1024, maxEntries: 100 };
 
@@ -139,4 +146,85 @@ Deno.test("hostile payloads are refused and leave no file: ../, absolute, symlin
       await Deno.remove(dir, { recursive: true });
     }
   }
+});
+
+async function entriesOf(stream: ReadableStream<Uint8Array>) {
+  const out: { name: string; type: string; uid?: number; data: string }[] = [];
+  const extract = tar.extract();
+  const done = (async () => {
+    for await (const entry of extract) {
+      const chunks: Buffer[] = [];
+      for await (const c of entry) chunks.push(c);
+      out.push({
+        name: entry.header.name,
+        type: entry.header.type ?? "file",
+        uid: entry.header.uid,
+        data: Buffer.concat(chunks).toString(),
+      });
+    }
+  })();
+  for await (const chunk of stream) extract.write(Buffer.from(chunk));
+  extract.end();
+  await done;
+  return out;
+}
+
+Deno.test("withoutPaths() leaves out AgentPod's rendered files and passes the rest", async () => {
+  const payload = await tarOf([
+    { name: "./", type: "directory" },
+    { name: "./openclaw.json", data: '{"token":"secret"}' },
+    { name: "./state/", type: "directory" },
+    { name: "./state/db", data: "rows" },
+  ]);
+  const kept = await entriesOf(withoutPaths(streamOf(payload), ["openclaw.json"]));
+  assert.deepEqual(kept.map((e) => e.name), ["./", "./state/", "./state/db"]);
+  assert.equal(kept[2]!.data, "rows");
+});
+
+Deno.test("repackAgentArchive() keeps the state tree of an agent's gzip archive", async () => {
+  const root = "2026-openclaw-backup";
+  const inner = await tarOf([
+    { name: `${root}/manifest.json`, data: "{}" },
+    { name: `${root}/payload/posix/home/node/.openclaw/`, type: "directory" },
+    { name: `${root}/payload/posix/home/node/.openclaw/workspace/A.md`, data: "marker A" },
+  ]);
+  // The archive API's tar of that one file.
+  const gz = gzipSync(inner);
+  const api = await (async () => {
+    const pack = tar.pack();
+    pack.entry({ name: "backup.tar.gz" }, gz);
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    return new Uint8Array(Buffer.concat(chunks));
+  })();
+  const payload = await entriesOf(
+    repackAgentArchive(streamOf(api), {
+      prefix: `${root}/payload/posix/home/node/.openclaw`,
+      owner: { uid: 1000, gid: 1000 },
+    }),
+  );
+  assert.deepEqual(payload.map((e) => [e.name, e.type, e.uid]), [
+    ["./", "directory", 1000],
+    ["workspace/A.md", "file", 1000],
+  ]);
+  assert.equal(payload[1]!.data, "marker A");
+  // A link inside the agent's state is refused, not passed on.
+  const linked = await tarOf([
+    { name: `${root}/payload/posix/s/l`, type: "symlink", linkname: "/etc/passwd" },
+  ]);
+  const pack = tar.pack();
+  pack.entry({ name: "b.tar.gz" }, gzipSync(linked));
+  pack.finalize();
+  const chunks: Buffer[] = [];
+  for await (const c of pack) chunks.push(c as Buffer);
+  await assert.rejects(
+    entriesOf(
+      repackAgentArchive(streamOf(new Uint8Array(Buffer.concat(chunks))), {
+        prefix: `${root}/payload/posix/s`,
+        owner: { uid: 1, gid: 1 },
+      }),
+    ),
+    /symlink/,
+  );
 });

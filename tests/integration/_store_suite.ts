@@ -49,8 +49,12 @@ export function storeSuite(fixture: StoreFixture): void {
       `SELECT table_name FROM information_schema.tables
         WHERE table_schema = current_schema() ORDER BY table_name`,
     );
-    assert.deepEqual(tables.map((t) => t.table_name), [
+    // Sorted here: a server's collation may order "backup_tasks" and "backups" otherwise.
+    assert.deepEqual(tables.map((t) => t.table_name).sort(), [
       "api_tokens",
+      "backup_policies",
+      "backup_tasks",
+      "backups",
       "dashboard_sessions",
       "pod_events",
       "pods",
@@ -589,6 +593,116 @@ export function storeSuite(fixture: StoreFixture): void {
       if (Array.isArray(rows)) assert.ok(rows.every((t: { tenant?: string }) => t.tenant === "a"));
       else assert.ok(rows === undefined || rows instanceof Error, String(rows));
     }
+  });
+
+  test("backups: archives, tasks and policies; a tenant's scope sees only its own", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    const store = createStore(db);
+    const pods = await store.pods.list();
+    const podA = pods.find((p) => p.tenant === "a")!;
+    const podB = pods.find((p) => p.tenant === "b")!;
+    const record = (pod: typeof podA, origin: "manual" | "policy") => ({
+      id: crypto.randomUUID(),
+      tenant: pod.tenant,
+      podId: pod.id,
+      pod: pod.name,
+      origin,
+      method: "pause" as const,
+      adapter: "generic",
+      image: "busybox",
+      imageId: null,
+      appVersion: null,
+      bytes: 3_000_000_000, // past 2^31: a bigint column
+      sha256: "f".repeat(64),
+      entries: 3,
+      downtimeMs: 12,
+      durationMs: 40,
+    });
+    const first = await store.backups.create(record(podA, "manual"));
+    assert.equal(first.bytes, 3_000_000_000);
+    assert.equal(first.drill, null);
+    const later = await store.backups.create({
+      ...record(podA, "policy"),
+      createdAt: new Date(Date.now() + 1000).toISOString(),
+    });
+    await store.backups.create(record(podB, "manual"));
+    assert.deepEqual((await store.backups.list({ podId: podA.id })).map((b) => b.id), [
+      later.id,
+      first.id,
+    ]);
+    await store.backups.recordDrill(first.id, { ok: false, message: "Drill failed: x" });
+    assert.deepEqual(
+      { ...(await store.backups.get(first.id)).drill, at: "" },
+      { at: "", ok: false, message: "Drill failed: x" },
+    );
+    assert.equal((await store.backups.lastByPod()).get(podA.id), later.createdAt);
+    await assert.rejects(store.backups.get(crypto.randomUUID()), NotFoundError);
+
+    const task = await store.backupTasks.create({
+      kind: "backup",
+      tenant: "a",
+      podId: podA.id,
+      pod: "web",
+      backupId: crypto.randomUUID(),
+      options: { origin: "policy", keep: 3 },
+      actor: null,
+    });
+    assert.equal(task.state, "pending");
+    const running = await store.backupTasks.update(task.id, {
+      state: "running",
+      started: true,
+      step: "paused",
+      result: { containerId: "c1" },
+    });
+    assert.ok(running.startedAt);
+    const done = await store.backupTasks.update(task.id, {
+      state: "succeeded",
+      finished: true,
+      result: { downtimeMs: 5 },
+    });
+    assert.deepEqual(done.result, { containerId: "c1", downtimeMs: 5 }, "results accumulate");
+    assert.deepEqual(await store.backupTasks.list({ unfinished: true }), []);
+    assert.equal((await store.backupTasks.lastScheduled()).get(podA.id), task.createdAt);
+
+    await store.backupPolicies.set({
+      scope: "tenant:b",
+      tenant: "b",
+      podId: null,
+      everyMs: 60_000,
+      cron: null,
+      keep: 7,
+      drill: false,
+    });
+    const changed = await store.backupPolicies.set({
+      scope: "tenant:b",
+      tenant: "b",
+      podId: null,
+      everyMs: null,
+      cron: "0 3 * * *",
+      keep: 2,
+      drill: true,
+    });
+    assert.deepEqual([changed.cron, changed.everyMs, changed.keep], ["0 3 * * *", null, 2]);
+    await assert.rejects(
+      store.backupPolicies.set({ ...changed, scope: "all", tenant: null, everyMs: 1 }),
+      "an interval and a cron at once are refused",
+    );
+
+    const seen = await db.withTenant("a", async (tx) => {
+      const scoped = createStore(inTransaction(tx));
+      return {
+        backups: (await scoped.backups.list()).map((b) => b.tenant),
+        tasks: (await scoped.backupTasks.list()).map((t) => t.tenant),
+        policies: await scoped.backupPolicies.list(),
+      };
+    });
+    assert.deepEqual(seen, { backups: ["a", "a"], tasks: ["a"], policies: [] });
+    assert.equal(await store.backupPolicies.unset("tenant:b"), true);
+    assert.equal(await store.backupPolicies.unset("tenant:b"), false);
+    await store.backups.delete(first.id);
+    assert.equal((await store.backups.list()).length, 2);
   });
 
   test("RLS: a tenant id used again does not see the events of the tenant that had it", async () => {
