@@ -18,6 +18,7 @@ import { overviewRoutes } from "./overview.tsx";
 import { podCreateRoutes } from "./pod_new.tsx";
 import { podDetailRoutes } from "./pod_detail.tsx";
 import { podAccessRoutes } from "./pod_access.tsx";
+import { podBackupRoutes } from "./pod_backups.tsx";
 import { podListRoutes } from "./pods.tsx";
 import { rolloutRoutes } from "./rollouts.tsx";
 import { settingsRoutes } from "./settings.tsx";
@@ -51,6 +52,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   podListRoutes(app, ctx);
   podDetailRoutes(app, ctx);
   podAccessRoutes(app, ctx);
+  podBackupRoutes(app, ctx);
   rolloutRoutes(app, ctx);
   migrateRoutes(app, ctx);
   adapterRoutes(app, ctx);

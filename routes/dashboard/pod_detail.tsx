@@ -6,6 +6,7 @@
  * @module
  */
 import { AccessCard, clientsState } from "./pod_access.tsx";
+import { BackupsCard } from "./pod_backups.tsx";
 import type { Context, Hono } from "hono";
 import { Fragment } from "preact";
 import type { AgentAdapter } from "../../core/adapter.ts";
@@ -140,10 +141,12 @@ async function detailPage(
   const { service } = ctx.deps;
   const { tenant, name, ref } = params(c);
   const pod = await service.getPod(tenant, name);
-  const [config, events, adoption] = await Promise.all([
+  const [config, events, adoption, backups, tasks] = await Promise.all([
     service.getConfig(tenant, name),
     service.listEvents({ tail: EVENTS, pod: ref }),
     adoptionOf(ctx, tenant, name),
+    ctx.deps.backups.list({ pod: ref }),
+    ctx.deps.backups.tasks({ pod: ref }),
   ]);
   const clients = clientsState(ctx, pod.adapter);
   const rows = flattenConfig(config.config);
@@ -182,6 +185,12 @@ async function detailPage(
               csrf={session.csrfToken}
               adopted={!!adoption}
               clients={clients}
+            />
+            <BackupsCard
+              base={`/pods/${ref}`}
+              csrf={session.csrfToken}
+              backups={backups}
+              tasks={tasks}
             />
             <section class="card" aria-labelledby="config-heading">
               <h2 id="config-heading">Configuration</h2>

@@ -128,6 +128,7 @@ async function setup() {
     archives: createArchiveStore(await Deno.makeTempDir(), DEFAULT_BACKUP_LIMITS),
     wake: () => {},
     nextCron,
+    actor: currentActor,
   });
   const deps = {
     service,
@@ -579,6 +580,59 @@ Deno.test("dashboard routes", async (t) => {
       // The reveals made here directly have no actor; the form's has the dashboard's.
       assert.ok(events.some((e) => e.reason === "TokenRevealed" && e.actor === "dashboard"));
     });
+
+    await t.step(
+      "the Backups card: back up, restore behind a confirmation, CSRF-checked",
+      async () => {
+        const page = await (await request("/pods/acme/web", {}, jar)).text();
+        assert.match(page, /data-testid="backup-now"/);
+        assert.match(page, /No backup yet/);
+        const refused = await post("/pods/acme/web/backups", {}, jar);
+        assert.equal(refused.status, 403);
+        assert.equal((await env.store.backupTasks.list()).length, 0, "nothing queued");
+        const queued = await post("/pods/acme/web/backups", { _csrf: csrf }, jar);
+        assert.equal(queued.status, 303);
+        const [task] = await env.store.backupTasks.list();
+        assert.equal(task?.kind, "backup");
+        assert.equal(task?.actor, "dashboard");
+        assert.match(await (await request("/pods/acme/web", {}, jar)).text(), /backup pending/);
+        const pod = await env.store.pods.get("acme", "web");
+        const archive = await env.store.backups.create({
+          id: crypto.randomUUID(),
+          tenant: "acme",
+          podId: pod.id,
+          pod: "web",
+          origin: "manual",
+          method: "pause",
+          adapter: pod.spec.adapter,
+          image: pod.spec.image,
+          imageId: null,
+          appVersion: null,
+          bytes: 46_000,
+          sha256: "0".repeat(64),
+          entries: 4,
+          downtimeMs: 9,
+          durationMs: 30,
+        });
+        const listed = await (await request("/pods/acme/web", {}, jar)).text();
+        assert.match(listed, /Last good backup \d+ s ago \(44\.9 KB\)/);
+        assert.ok(listed.includes(`data-backup="${archive.id}"`));
+        const confirm = await (await request(`/pods/acme/web/restore?from=${archive.id}`, {}, jar))
+          .text();
+        assert.match(confirm, /data-testid="restore-confirm"/);
+        const restore = await post(
+          "/pods/acme/web/restore",
+          { _csrf: csrf, from: archive.id },
+          jar,
+        );
+        assert.equal(restore.status, 303);
+        const restores = (await env.store.backupTasks.list()).filter((t) => t.kind === "restore");
+        assert.equal(restores[0]?.backupId, archive.id);
+        for (const t of await env.store.backupTasks.list()) {
+          await env.store.backupTasks.update(t.id, { state: "failed", finished: true });
+        }
+      },
+    );
 
     await t.step("stop and delete go through CSRF-checked forms", async () => {
       const stop = await post("/pods/acme/web/stop", { _csrf: csrf }, jar);
