@@ -20,6 +20,8 @@ export interface Condition {
 
 /** A pod as the API shows it. */
 export interface PodView {
+  /** Pod uuid. */
+  id?: string;
   /** `<tenant>/<pod>`. */
   pod: string;
   /** Tenant id. */

@@ -5,7 +5,7 @@
  * @module
  */
 import { registerPodAccessCommands } from "./commands_pod_access.ts";
-import { registerBackupCommands } from "./commands_backup.ts";
+import { formatAge, registerBackupCommands } from "./commands_backup.ts";
 import type { Command } from "commander";
 import type { PodRef } from "../core/ids.ts";
 import type { PodView } from "./api_types.ts";
@@ -92,15 +92,36 @@ export function registerPodCommands(program: Command, ctx: CliContext): void {
   withFormat(pod.command("list"))
     .description("List pods, all or one tenant's")
     .option("--tenant <tenant-id>", "only this tenant's pods")
-    .action(async (options: FormatOptions & { tenant?: string }) => {
+    .option("--wide", "also the image, host port and the last good backup's age")
+    .action(async (options: FormatOptions & { tenant?: string; wide?: boolean }) => {
       if (options.tenant !== undefined) tenantId(options.tenant);
       const client = await ctx.client();
       const pods = await client.request<PodView[]>("GET", "/pods", {
         query: { tenant: options.tenant },
       });
-      if (options.format === "json") return await ctx.out(renderJson(pods));
+      if (!options.wide) {
+        if (options.format === "json") return await ctx.out(renderJson(pods));
+        if (pods.length === 0) return await ctx.err("No pods\n");
+        return await ctx.out(renderPodTable(pods, ctx.paint));
+      }
+      const last = await client.request<Record<string, string>>("GET", "/backups/last");
+      const wide = pods.map((p) => ({ ...p, lastBackupAt: last[p.id ?? ""] ?? null }));
+      if (options.format === "json") return await ctx.out(renderJson(wide));
       if (pods.length === 0) return await ctx.err("No pods\n");
-      await ctx.out(renderPodTable(pods, ctx.paint));
+      await ctx.out(renderTable(
+        ["Pod", "Status", "Health", "CPU", "Memory", "Image", "Port", "Last backup"],
+        wide.map((p) => [
+          p.pod,
+          p.status,
+          orDash(p.health),
+          formatCpu(p.cpu),
+          formatMemory(p.memoryMB),
+          orDash(p.image),
+          orDash(p.hostPort),
+          p.lastBackupAt ? `${formatAge(p.lastBackupAt)} ago` : "never",
+        ]),
+        (column, text) => column === 1 || column === 2 ? ctx.paint(text) : text,
+      ));
     });
 
   withFormat(pod.command("status <tenant/pod>"))

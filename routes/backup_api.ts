@@ -105,6 +105,11 @@ export function backupRoutes(api: Hono, backups: BackupService, g: BackupRouteGu
       return c.json(received, keep ? 201 : 200);
     }),
   );
+  // Each pod's newest archive time, by pod id (`pod list --wide`).
+  api.get(
+    "/backups/last",
+    g.read(async (c, r) => c.json(Object.fromEntries(await r.store.backups.lastByPod()))),
+  );
   api.get(
     "/backups/:id",
     g.read(async (c, r) => c.json(await r.store.backups.get(checkId(c.req.param("id")!)))),

@@ -259,6 +259,56 @@ Deno.test("generic pod: backup pauses, restore goes back in time, drills and hos
       assert.equal(a.stdout.trim(), "A", a.stderr);
     });
 
+    await t.step("pod list --wide shows the last good backup's age", async () => {
+      const wide = await plane.json<{ pod: string; lastBackupAt: string | null }[]>(
+        "pod",
+        "list",
+        "--wide",
+      );
+      assert.ok(wide.find((p) => p.pod === "bk/g")?.lastBackupAt);
+      const text = await plane.cli("pod", "list", "--wide");
+      assert.match(text.stdout, /Last backup/);
+      assert.match(text.stdout, /bk\/g .* \d+s ago/);
+    });
+
+    await t.step("tokens of another tenant neither see nor touch these archives", async () => {
+      assert.equal((await plane.cli("tenant", "create", "other")).code, 0);
+      const made = await plane.json<{ token: string }>(
+        "token",
+        "create",
+        "--name",
+        "other-op",
+        "--tenant",
+        "other",
+        "--role",
+        "operator",
+      );
+      const call = async (method: string, path: string, body?: unknown) => {
+        const res = await fetch(`${plane.url}/api/v1${path}`, {
+          method,
+          headers: { authorization: `Bearer ${made.token}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+        return { status: res.status, body: await res.json() };
+      };
+      assert.deepEqual((await call("GET", "/backups")).body, []);
+      assert.deepEqual((await call("GET", "/backups/last")).body, {});
+      assert.equal((await call("GET", `/backups/${backupId}`)).status, 404);
+      assert.equal(
+        (await call("POST", `/backups/${backupId}/verify`, { drill: true })).status,
+        404,
+      );
+      assert.equal((await call("GET", `/backups/${backupId}/file`)).status, 403);
+      assert.equal((await call("DELETE", `/backups/${backupId}`)).status, 403);
+      assert.equal((await call("POST", "/tenants/bk/pods/g/backups", {})).status, 404);
+      assert.equal((await call("POST", "/backups/import", {})).status, 403);
+      assert.equal(
+        (await call("PUT", "/backup-policies", { every: "1h", keep: 1 })).status,
+        403,
+      );
+      assert.deepEqual((await call("GET", "/backup-tasks")).body, []);
+    });
+
     await t.step("a schedule every 2 s with keep 3 leaves exactly 3 after 5 runs", async () => {
       const set = await plane.cli(
         "backup",
