@@ -3,6 +3,7 @@
  * (`GET /api/v1/openapi.json`), so the validation and the documentation cannot drift.
  * @module
  */
+import { BACKUP_SCHEMAS } from "./backup_api.ts";
 import { z } from "zod";
 
 const id = z.string().min(1).max(40).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
@@ -315,6 +316,84 @@ export function openApiDocument(): Record<string, unknown> {
         post: {
           summary: "Stop managing an adopted pod; its container is left as it is",
           responses: { 200: ok("{pod, container}"), 400: ok("Not adopted") },
+        },
+      },
+      "/tenants/{tenant}/pods/{pod}/backups": {
+        parameters: params(pod),
+        post: {
+          summary: "Back up a pod (online; cold: stopped while archived): a task",
+          requestBody: json(BACKUP_SCHEMAS.backup),
+          responses: { 202: ok("Backup task"), 409: ok("No container yet") },
+        },
+      },
+      "/tenants/{tenant}/pods/{pod}/restore": {
+        parameters: params(pod),
+        post: {
+          summary: "Restore a backup into a running pod (another pod's: cloneFrom): a task",
+          requestBody: json(BACKUP_SCHEMAS.restore),
+          responses: {
+            202: ok("Restore task"),
+            400: ok("Another pod's archive without cloneFrom, another adapter"),
+            409: ok("The pod is not running"),
+          },
+        },
+      },
+      "/backups": {
+        get: {
+          summary: "Archives, newest first",
+          parameters: params({ tenant: "query", pod: "query" }),
+          responses: { 200: ok("Backups") },
+        },
+      },
+      "/backups/last": {
+        get: { summary: "Each pod's newest archive time, by pod id", responses: { 200: ok("") } },
+      },
+      "/backups/import": {
+        post: {
+          summary: "Upload an archive (application/x-tar); keep=false only verifies it",
+          parameters: params({ keep: "query" }),
+          responses: { 200: ok("Verified"), 201: ok("Kept"), 400: ok("Refused, nothing kept") },
+        },
+      },
+      "/backups/{id}": {
+        parameters: params({ id: "path" }),
+        get: { summary: "One archive", responses: { 200: ok("Backup") } },
+        delete: { summary: "Delete an archive and its file", responses: { 200: ok("Backup") } },
+      },
+      "/backups/{id}/verify": {
+        parameters: params({ id: "path" }),
+        post: {
+          summary: "Verify an archive now; drill: restore it into a scratch and boot it (a task)",
+          requestBody: json(BACKUP_SCHEMAS.verify),
+          responses: { 200: ok("{backup, manifest}"), 202: ok("Drill task"), 400: ok("Corrupted") },
+        },
+      },
+      "/backups/{id}/file": {
+        parameters: params({ id: "path" }),
+        get: { summary: "Download the archive file (admin)", responses: { 200: ok("Tar") } },
+      },
+      "/backup-tasks": {
+        get: {
+          summary: "Backups, restores and drills, newest first",
+          parameters: params({ pod: "query" }),
+          responses: { 200: ok("Tasks") },
+        },
+      },
+      "/backup-tasks/{id}": {
+        parameters: params({ id: "path" }),
+        get: { summary: "One task: state, step, message, result", responses: { 200: ok("Task") } },
+      },
+      "/backup-policies": {
+        get: { summary: "Backup schedules", responses: { 200: ok("Policies") } },
+        put: {
+          summary: "Set the schedule of every pod, a tenant's or a pod's (every or cron, keep)",
+          requestBody: json(BACKUP_SCHEMAS.policy),
+          responses: { 200: ok("Policy"), 400: ok("Invalid") },
+        },
+        delete: {
+          summary: "Remove a schedule",
+          parameters: params({ tenant: "query", pod: "query" }),
+          responses: { 200: ok("{scope}"), 404: ok("None") },
         },
       },
       "/reconcile": {
