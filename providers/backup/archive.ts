@@ -106,11 +106,11 @@ export async function writeArchive(options: {
   const payloadTemp = `${dir}/.${id}.payload.tmp`;
   const archiveTemp = `${dir}/.${id}.tmp`;
   try {
-    const [toFile, toCheck] = options.payload.tee();
-    const [toDisk, toHash] = toFile.tee();
+    // The payload is spooled to disk first, as fast as the disk takes it: while it is
+    // read, a paused agent stays paused. Checked and hashed from the file after.
     const file = await Deno.open(payloadTemp, { write: true, createNew: true, mode: 0o600 });
     let bytes = 0;
-    const counted = toDisk.pipeThrough(
+    await options.payload.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           bytes += chunk.length;
@@ -123,18 +123,16 @@ export async function writeArchive(options: {
           controller.enqueue(chunk);
         },
       }),
-    );
-    // The first failure stops every branch, so the source is not read to its end.
+    ).pipeTo(file.writable);
+    const readBack = async () => (await Deno.open(payloadTemp)).readable;
+    // The first failure stops the other reader.
     const failed = new AbortController();
-    const stopOnFailure = <T>(p: Promise<T>) =>
-      p.catch((error) => {
+    const [sha256, entries] = await Promise.all([
+      sha256Hex(await readBack(), failed.signal),
+      checkPayload(await readBack(), limits).catch((error) => {
         failed.abort(error);
         throw error;
-      });
-    const [, sha256, entries] = await Promise.all([
-      stopOnFailure(counted.pipeTo(file.writable, { signal: failed.signal })),
-      stopOnFailure(sha256Hex(toHash, failed.signal)),
-      stopOnFailure(checkPayload(toCheck, limits)),
+      }),
     ]);
     const manifest: BackupManifest = {
       ...options.manifest,

@@ -183,12 +183,8 @@ export class ContainerApi {
    * A directory (or file) of a container as a tar stream, not buffered: a backup's
    * payload may be larger than memory should hold. Cancel the stream to stop early.
    */
-  async streamArchive(id: string, source: string): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.#t.request("GET", `${path(id)}/archive`, {
-      query: { path: source },
-    });
-    if (!response.body) throw new Error(`The engine sent no archive of "${source}"`);
-    return response.body;
+  streamArchive(id: string, source: string): Promise<ReadableStream<Uint8Array>> {
+    return this.#t.streamBody(`${path(id)}/archive`, { path: source });
   }
 
   /** Downloads a file or directory of a container as a tar archive (see `readTar`). */

@@ -4,10 +4,11 @@
  * every response body is consumed or cancelled. It knows no endpoints.
  * @module
  */
-import { UnavailableError } from "../../core/errors.ts";
+import { AgentPodError, UnavailableError } from "../../core/errors.ts";
 import type { DockerEndpoint } from "./docker_host.ts";
 import { engineError, unreachableError } from "./engine_errors.ts";
 import { encodeQuery, type QueryParams } from "./query.ts";
+import { rawGet } from "./raw_get.ts";
 
 /** The oldest Engine API we speak (Docker 20.10). */
 export const MIN_API_VERSION = "1.41";
@@ -45,6 +46,7 @@ export class DockerTransport {
   readonly host: string;
   readonly #origin: string;
   readonly #client: Deno.HttpClient;
+  readonly #socketPath: string | undefined;
   #prefix: string | undefined;
   #negotiating: Promise<string> | undefined;
 
@@ -52,6 +54,7 @@ export class DockerTransport {
   constructor(endpoint: DockerEndpoint, options: { apiVersion?: string } = {}) {
     this.host = endpoint.host;
     this.#origin = endpoint.origin;
+    this.#socketPath = endpoint.socketPath;
     // A dedicated client even for TCP, so close() really drops the pooled connections.
     this.#client = Deno.createHttpClient(
       endpoint.socketPath === undefined
@@ -70,6 +73,25 @@ export class DockerTransport {
   async request(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const prefix = this.#prefix ?? await this.#negotiate();
     return this.#send(method, prefix + path, options);
+  }
+
+  /**
+   * A versioned GET whose large body is read as a stream: over a Unix socket on a plain
+   * connection (see raw_get.ts), else through fetch. Cancel the body to stop early.
+   */
+  async streamBody(path: string, query?: QueryParams): Promise<ReadableStream<Uint8Array>> {
+    const prefix = this.#prefix ?? await this.#negotiate();
+    if (this.#socketPath === undefined) {
+      const response = await this.#send("GET", prefix + path, { query });
+      if (!response.body) throw new Error(`The engine sent no body for ${path}`);
+      return response.body;
+    }
+    try {
+      return (await rawGet(this.#socketPath, prefix + path + encodeQuery(query))).body;
+    } catch (error) {
+      if (error instanceof AgentPodError) throw error;
+      throw unreachableError(this.host, error);
+    }
   }
 
   /** Sends a request outside the versioned tree (`/_ping`, `/version`). */

@@ -389,22 +389,25 @@ Deno.test("a control plane killed while a pod is paused for its backup thaws it 
     const command = [
       "/bin/sh",
       "-c",
-      "head -c 600000000 /dev/urandom > /data/big && exec /bin/httpd -f -p 8080 -h /www",
+      "head -c 1500000000 /dev/urandom > /data/big && exec /bin/httpd -f -p 8080 -h /www",
     ];
     await createFixturePods(plane, "kb", ["g"], () => ({ command }));
     await waitForRunningPods(plane, 1, { health: true, timeoutMs: 120_000 });
     const name = "agentpod-kb-g";
     const before = await pid(name);
     const queued = await plane.json<Task & { id: string }>("pod", "backup", "kb/g", "--no-wait");
+    // (While the engine streams a container's archive it holds the container: an inspect
+    // waits for the end. The task's step says when the pause begins.)
     await waitFor(
       "the pod paused for its backup",
       async () => {
-        const status = (await dockerCli("inspect", name, "--format", "{{.State.Status}}")).stdout;
-        return status.trim() === "paused";
+        const task = await plane.api<{ step: string | null }>("GET", `/backup-tasks/${queued.id}`);
+        return task.step === "paused";
       },
       30_000,
-      50,
+      20,
     );
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await plane.kill("SIGKILL");
     // With nobody to thaw it, the agent stays frozen…
     await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -336,3 +336,43 @@ Deno.test("pause and unpause keep the process; a directory streams out as a tar 
     }
   });
 });
+
+Deno.test("a streamed archive (plain socket read) has the engine's bytes; a missing path is NotFoundError", async () => {
+  await withCase(async (docker, id) => {
+    const created = await docker.containers.create({
+      Image: IMAGE,
+      Cmd: [
+        BUSYBOX,
+        "sh",
+        "-c",
+        `${BUSYBOX} head -c 3000000 /dev/urandom > /big && exec ${BUSYBOX} sleep 600`,
+      ],
+      Labels: labels(id),
+      HostConfig: { RestartPolicy: { Name: "no" } },
+    }, { name: id });
+    await docker.containers.start(created.Id);
+    for (let i = 0;; i++) {
+      const stat = await docker.containers.statPath(created.Id, "/big").catch(() => undefined);
+      if (stat?.size === 3_000_000) break;
+      assert.ok(i < 100, "the file was written");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const streamed = new Uint8Array(
+      await new Response(await docker.containers.streamArchive(created.Id, "/big")).arrayBuffer(),
+    );
+    const { archive } = await docker.containers.getArchive(created.Id, "/big");
+    const digest = async (bytes: Uint8Array) =>
+      new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>))
+        .join(",");
+    assert.ok(streamed.length > 3_000_000);
+    assert.equal(await digest(streamed), await digest(archive), "the same tar as through fetch");
+    await assert.rejects(
+      docker.containers.streamArchive(created.Id, "/no/such/path"),
+      NotFoundError,
+    );
+    await assert.rejects(
+      docker.containers.streamArchive(`agentpod-test-${RUN}-missing`, "/"),
+      NotFoundError,
+    );
+  });
+});
