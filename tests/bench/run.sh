@@ -22,3 +22,4 @@ run "Traefik endpoint with 1,000 pods" tests/bench/traefik_endpoint.ts
 run "pod create to first request through Traefik" tests/bench/traefik_first_request.ts
 run "Dashboard render, JS size and live latency" tests/bench/dashboard.ts
 run "Migration: discover and adopt 5 hand-made gateways" tests/bench/migrate.ts
+run "Backups: pause, online backup, restore, drill" tests/bench/backup.ts
