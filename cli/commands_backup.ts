@@ -6,56 +6,22 @@
  * @module
  */
 import type { Command } from "commander";
-import { formatBytes } from "../core/backup.ts";
+import {
+  type BackupPolicy,
+  type BackupRecord,
+  type BackupTask,
+  formatBytes,
+} from "../core/backup.ts";
 import type { ApiClient } from "./client.ts";
 import type { CliContext, FormatOptions } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
 import { formatTime, orDash, renderJson, renderKeyValues, renderTable } from "./format.ts";
 import { podPath, podRef, tenantId, wholeNumber, withFormat } from "./options.ts";
 
-/** An archive as the API returns it. */
-export interface BackupJson {
-  id: string;
-  tenant: string;
-  pod: string;
-  origin: string;
-  method: string;
-  image: string;
-  appVersion: string | null;
-  bytes: number;
-  entries: number;
-  sha256: string;
-  downtimeMs: number;
-  durationMs: number | null;
-  createdAt: string;
-  drill: { at: string; ok: boolean; message: string } | null;
-}
-
-/** A task as the API returns it. */
-interface TaskJson {
-  id: string;
-  kind: string;
-  tenant: string;
-  pod: string;
-  backupId: string;
-  state: string;
-  step: string | null;
-  message: string | null;
-  result: Record<string, unknown>;
-  createdAt: string;
-  finishedAt: string | null;
-}
-
-interface PolicyJson {
-  scope: string;
-  tenant: string | null;
-  podId: string | null;
-  everyMs: number | null;
-  cron: string | null;
-  keep: number;
-  drill: boolean;
-  updatedAt: string;
-}
+/** An archive, a task and a schedule as the API returns them (core's shapes). */
+type BackupJson = BackupRecord;
+type TaskJson = BackupTask;
+type PolicyJson = BackupPolicy;
 
 const FOLLOW_INTERVAL_MS = 500;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

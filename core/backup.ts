@@ -284,7 +284,11 @@ export interface ArchiveStore {
   write(
     manifest: Omit<BackupManifest, "payload">,
     payload: ReadableStream<Uint8Array>,
-    exclude?: string[],
+    options?: {
+      exclude?: string[];
+      /** Read once the payload is in: what only its end tells (how long a pause was). */
+      late?: () => Pick<BackupManifest, "downtimeMs">;
+    },
   ): Promise<BackupManifest>;
   /** Reads and checks archive `id` (ValidationError says what is wrong). */
   verify(id: string): Promise<BackupManifest>;
@@ -381,4 +385,28 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** The row of an archive, from its manifest. */
+export function backupRecordOf(
+  manifest: BackupManifest,
+  fields: { id: string; origin: BackupOrigin; durationMs: number | null },
+): Omit<BackupRecord, "drill"> {
+  const [tenant, pod] = manifest.pod.split("/") as [string, string];
+  return {
+    ...fields,
+    tenant,
+    podId: manifest.podId,
+    pod,
+    method: manifest.method,
+    adapter: manifest.adapter,
+    image: manifest.image,
+    imageId: manifest.imageId,
+    appVersion: manifest.appVersion,
+    bytes: manifest.payload.bytes,
+    sha256: manifest.payload.sha256,
+    entries: manifest.payload.entries,
+    downtimeMs: manifest.downtimeMs,
+    createdAt: manifest.createdAt,
+  };
 }

@@ -9,6 +9,7 @@ import {
   type BackupManifest,
   type BackupPolicy,
   type BackupRecord,
+  backupRecordOf,
   type BackupTask,
   policyScope,
 } from "./backup.ts";
@@ -163,25 +164,10 @@ export class BackupService {
     const id = crypto.randomUUID();
     const manifest = await this.#d.archives.receive(id, archive, keep);
     if (!keep) return { manifest, backup: null };
-    const [tenant, pod] = manifest.pod.split("/") as [string, string];
     try {
-      const backup = await this.#d.store.backups.create({
-        id,
-        tenant,
-        podId: manifest.podId,
-        pod,
-        origin: "imported",
-        method: manifest.method,
-        adapter: manifest.adapter,
-        image: manifest.image,
-        imageId: manifest.imageId,
-        appVersion: manifest.appVersion,
-        bytes: manifest.payload.bytes,
-        sha256: manifest.payload.sha256,
-        entries: manifest.payload.entries,
-        downtimeMs: manifest.downtimeMs,
-        durationMs: null,
-      });
+      const backup = await this.#d.store.backups.create(
+        backupRecordOf(manifest, { id, origin: "imported", durationMs: null }),
+      );
       return { manifest, backup };
     } catch (error) {
       await this.#d.archives.remove(id);

@@ -15,7 +15,13 @@
  *   when the adapter's in-container command says so; the scratch is removed after.
  * @module
  */
-import { BACKUP_FORMAT, type BackupManifest, type BackupTask, formatBytes } from "./backup.ts";
+import {
+  BACKUP_FORMAT,
+  type BackupManifest,
+  backupRecordOf,
+  type BackupTask,
+  formatBytes,
+} from "./backup.ts";
 import type { BackupRunnerDeps, BackupRunnerOptions } from "./backup_runner.ts";
 import { recordStart } from "./crash_loop.ts";
 import { ConflictError, errorMessage, ValidationError } from "./errors.ts";
@@ -185,28 +191,17 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
         downtimeMs: 0,
       },
       payload,
-      adapter.backupExclude ?? [],
+      { exclude: adapter.backupExclude ?? [], late: () => ({ downtimeMs }) },
     );
     await cleanup();
     cleanup = async () => {};
-    const record = await store.backups.create({
-      id: task.backupId,
-      tenant: pod.tenant,
-      podId: pod.id,
-      pod: pod.name,
-      origin: task.options.origin ?? "manual",
-      method,
-      adapter: pod.spec.adapter,
-      image: manifest.image,
-      imageId: manifest.imageId,
-      appVersion: manifest.appVersion,
-      bytes: manifest.payload.bytes,
-      sha256: manifest.payload.sha256,
-      entries: manifest.payload.entries,
-      downtimeMs,
-      durationMs: ctx.now() - started,
-      createdAt: manifest.createdAt,
-    });
+    const record = await store.backups.create(
+      backupRecordOf(manifest, {
+        id: task.backupId,
+        origin: task.options.origin ?? "manual",
+        durationMs: ctx.now() - started,
+      }),
+    );
     const paused = method === "agent"
       ? "online"
       : `${method === "pause" ? "paused" : "stopped"} ${downtimeMs} ms`;

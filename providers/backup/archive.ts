@@ -99,6 +99,8 @@ export async function writeArchive(options: {
   manifest: Omit<BackupManifest, "payload">;
   payload: ReadableStream<Uint8Array>;
   limits: BackupLimits;
+  /** Manifest fields known only once the payload is in. */
+  late?: () => Pick<BackupManifest, "downtimeMs">;
 }): Promise<{ path: string; manifest: BackupManifest }> {
   const { dir, limits } = options;
   await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
@@ -136,6 +138,7 @@ export async function writeArchive(options: {
     ]);
     const manifest: BackupManifest = {
       ...options.manifest,
+      ...options.late?.(),
       payload: { bytes, sha256, entries },
     };
     const pack = tar.pack();
@@ -430,9 +433,14 @@ async function missingAsNotFound<T>(id: string, work: Promise<T>): Promise<T> {
 export function createArchiveStore(dir: string, limits: BackupLimits): ArchiveStore {
   return {
     limits,
-    write: async (manifest, payload, exclude = []) =>
-      (await writeArchive({ dir, manifest, payload: withoutPaths(payload, exclude), limits }))
-        .manifest,
+    write: async (manifest, payload, options = {}) =>
+      (await writeArchive({
+        dir,
+        manifest,
+        payload: withoutPaths(payload, options.exclude ?? []),
+        limits,
+        late: options.late,
+      })).manifest,
     verify: (id) => missingAsNotFound(id, verifyArchive(archivePath(dir, id), limits)),
     payload: (id) => missingAsNotFound(id, payloadStream(archivePath(dir, id))),
     async receive(id, archive, keep) {

@@ -64,19 +64,26 @@ export function containerCreateRequest(
     ),
     ExposedPorts: { [port]: {} },
     HostConfig: {
-      Init: true,
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges"],
-      PidsLimit: spec.resources.pids,
-      Memory: spec.resources.memoryMB * 1024 * 1024,
-      // No swap beyond the limit: an agent over its memory is killed, not slowed to a crawl.
-      MemorySwap: spec.resources.memoryMB * 1024 * 1024,
-      NanoCpus: Math.round(spec.resources.cpus * 1e9),
+      ...hardening(spec),
       RestartPolicy: { Name: "unless-stopped" },
       PortBindings: { [port]: [{ HostIp: "127.0.0.1", HostPort: String(request.hostPort) }] },
       Mounts: [{ Type: "volume", Source: request.volume, Target: spec.volumePath }],
       NetworkMode: request.network,
     },
+  };
+}
+
+/** What every agent container runs with: an init, no capabilities, the spec's limits. */
+function hardening(spec: PodContainerRequest["spec"]) {
+  return {
+    Init: true,
+    CapDrop: ["ALL"],
+    SecurityOpt: ["no-new-privileges"],
+    PidsLimit: spec.resources.pids,
+    Memory: spec.resources.memoryMB * 1024 * 1024,
+    // No swap beyond the limit: an agent over its memory is killed, not slowed to a crawl.
+    MemorySwap: spec.resources.memoryMB * 1024 * 1024,
+    NanoCpus: Math.round(spec.resources.cpus * 1e9),
   };
 }
 
@@ -263,13 +270,7 @@ export class DockerRuntime implements ContainerRuntime, BackupRuntime {
       Hostname: request.hostname,
       Labels: labels,
       HostConfig: {
-        Init: true,
-        CapDrop: ["ALL"],
-        SecurityOpt: ["no-new-privileges"],
-        PidsLimit: spec.resources.pids,
-        Memory: spec.resources.memoryMB * 1024 * 1024,
-        MemorySwap: spec.resources.memoryMB * 1024 * 1024,
-        NanoCpus: Math.round(spec.resources.cpus * 1e9),
+        ...hardening(spec),
         Mounts: [{ Type: "volume", Source: request.volume, Target: spec.volumePath }],
         // A drill must never reach a customer's channels: no network at all.
         NetworkMode: "none",
