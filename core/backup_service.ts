@@ -97,6 +97,11 @@ export class BackupService {
         `Pod ${ref} is ${pod.spec.desiredState}: start it to restore into it`,
       );
     }
+    if (pod.adoption?.active) {
+      throw new ConflictError(
+        `Pod ${ref} runs an adopted container, whose state is its owner's: move it to a container AgentPod makes first (pod upgrade), then restore`,
+      );
+    }
     return await this.#task({
       kind: "restore",
       tenant: pod.tenant,

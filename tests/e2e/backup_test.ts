@@ -437,3 +437,60 @@ Deno.test("a control plane killed while a pod is paused for its backup thaws it 
     await waitForRunningPods(plane, 1, { health: true });
   });
 });
+
+Deno.test("a control plane killed in the middle of a restore puts the pod back as it was", async () => {
+  await withPlane({}, async (plane) => {
+    assert.equal((await plane.cli("tenant", "create", "kr")).code, 0);
+    // Slow to serve (5 s), so the restore's gate is still waiting when the plane dies.
+    const command = [
+      "/bin/sh",
+      "-c",
+      "echo A > /data/marker-a; sleep 5; exec /bin/httpd -f -p 8080 -h /www",
+    ];
+    await createFixturePods(plane, "kr", ["g"], () => ({ command }));
+    await waitForRunningPods(plane, 1, { health: true });
+    const name = "agentpod-kr-g";
+    const pod = await plane.json<{ id: string }>("pod", "status", "kr/g");
+    const backup = await plane.json<Task>("pod", "backup", "kr/g");
+    assert.equal(backup.state, "succeeded", backup.message ?? "");
+    assert.equal((await sh(name, "echo B > /data/marker-b")).code, 0);
+    const oldId = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+    const queued = await plane.json<Task & { id: string }>(
+      "pod",
+      "restore",
+      "kr/g",
+      "--from",
+      backup.backupId,
+      "--no-wait",
+    );
+    await waitFor(
+      "the restored container started",
+      async () => {
+        const task = await plane.api<{ step: string | null }>("GET", `/backup-tasks/${queued.id}`);
+        return task.step === "started";
+      },
+      30_000,
+      50,
+    );
+    await plane.kill("SIGKILL");
+    await plane.restart();
+    await waitFor(
+      "the restore undone",
+      async () => {
+        const task = await plane.api<{ state: string }>("GET", `/backup-tasks/${queued.id}`);
+        return task.state === "failed";
+      },
+      30_000,
+      200,
+    );
+    await waitForRunningPods(plane, 1, { health: true });
+    const now = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+    assert.equal(now, oldId, "the old container, with its name back");
+    const b = await sh(name, "cat /data/marker-b");
+    assert.equal(b.stdout.trim(), "B", "the state as it was before the restore");
+    const volumes = (await dockerCli("volume", "ls", "--format", "{{.Name}}")).stdout;
+    assert.ok(!volumes.includes(`agentpod-pod-${pod.id}-e1`), "the half-made copy is gone");
+    const containers = (await dockerCli("ps", "-a", "--format", "{{.Names}}")).stdout;
+    assert.ok(!containers.includes("pre-restore"), containers);
+  });
+});
