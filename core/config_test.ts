@@ -19,6 +19,11 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
     reconcileMode: "auto",
     orphanGraceMs: 60_000,
     rollbackRetentionMs: 24 * 3_600_000,
+    backup: {
+      dir: "/home/op/.local/share/agentpod/backups",
+      maxBytes: 2 * 1024 ** 3,
+      maxEntries: 200_000,
+    },
     trustedProxies: [],
     traefik: {
       webEntryPoint: "web",
@@ -28,6 +33,23 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
       backend: "host",
     },
   });
+});
+
+Deno.test("parseServerConfig() reads the backup settings and refuses bad bounds", () => {
+  const config = parseServerConfig({
+    AGENTPOD_DATA_DIR: "/srv/ap",
+    AGENTPOD_BACKUP_DIR: "/backups",
+    AGENTPOD_BACKUP_MAX_BYTES: "1000",
+    AGENTPOD_BACKUP_MAX_ENTRIES: "10",
+  });
+  assert.deepEqual(config.backup, { dir: "/backups", maxBytes: 1000, maxEntries: 10 });
+  for (const bad of ["0", "-5", "1.5", "2GB"]) {
+    assert.throws(
+      () => parseServerConfig({ AGENTPOD_BACKUP_MAX_BYTES: bad }),
+      /AGENTPOD_BACKUP_MAX_BYTES/,
+      bad,
+    );
+  }
 });
 
 Deno.test("parseServerConfig() reads every variable", () => {

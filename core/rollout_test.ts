@@ -153,7 +153,8 @@ Deno.test("parseMaxUnavailable(), parseDuration() and compareVersions() read wha
   assert.equal(parseDuration("20s", "--min-ready"), 20_000);
   assert.equal(parseDuration("1m30s", "--min-ready"), 90_000);
   assert.equal(parseDuration("500ms", "--min-ready"), 500);
-  for (const bad of ["", "20", "s", "-1s", "0s", "1d"]) {
+  assert.equal(parseDuration("7d", "--every"), 7 * 86_400_000);
+  for (const bad of ["", "20", "s", "-1s", "0s", "1w"]) {
     assert.throws(() => parseDuration(bad, "--min-ready"), /--min-ready/, bad);
   }
   assert.ok(compareVersions("2026.9.5", "2026.9.6")! < 0);

@@ -529,6 +529,27 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
         await assertNoSecret(detail);
       });
 
+      await t.step("Back up now on a pod page: the archive shows in its Backups card", async () => {
+        await Promise.all([
+          detail.waitForURL(url(`/pods/${OPENCLAW_POD}`)),
+          detail.click("[data-testid=backup-now]"),
+        ]);
+        assert.match(await detail.locator("[data-testid=flash]").innerText(), /Backup queued/);
+        // The card is rendered with the page: it shows the archive once the task is done.
+        await waitFor(
+          "the archive in the Backups card",
+          async () => {
+            await detail.reload();
+            const last = await detail.locator("[data-testid=last-backup]").innerText();
+            return /Last good backup/.test(last) ? last : undefined;
+          },
+          90_000,
+          2_000,
+        );
+        await detail.locator("[data-testid=backup-list] tr[data-backup]").first().waitFor();
+        await detail.locator("[data-testid=backup-restore]").first().waitFor();
+      });
+
       await t.step("screenshots, the dark scheme and the phone layout", async () => {
         const shotPage = await context.newPage();
         await goto(shotPage, url("/"));
