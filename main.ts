@@ -378,6 +378,7 @@ export async function startControlPlane(
       background(runner.tick());
       every(ROLLOUT_INTERVAL_MS, () => runner.tick(), "rollouts");
       // Backups: half-done tasks undone at once after a takeover, schedules every second.
+      backupRunner.elected();
       background(backupRunner.tick());
       every(ROLLOUT_INTERVAL_MS, () => backupRunner.tick(), "backups");
       every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");

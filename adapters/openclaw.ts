@@ -289,8 +289,9 @@ export const openClawAdapter: AgentAdapter<OpenClawConfig> = {
   ownerLink: openClawOwnerLink,
   moveFilesCommand,
   backup: openClawBackup(OPENCLAW_STATE_DIR, OPENCLAW_UID),
-  // openclaw.json holds the pod's token; a restore renders it again.
-  backupExclude: ["openclaw.json"],
+  // openclaw.json (and the .bak copies the gateway keeps of it) hold the pod's token; a
+  // restore renders it again.
+  backupExclude: ["openclaw.json*"],
   // Node is in the image; the gateway answers /readyz on loopback without a token.
   readyCommand: () => [
     "node",

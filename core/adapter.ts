@@ -181,7 +181,8 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
   backup?: AgentBackup;
   /**
    * Files of the state directory AgentPod renders with its own secrets in them (the
-   * gateway token): left out of backups, and rendered again by a restore.
+   * gateway token): left out of backups, and rendered again by a restore. A path ending
+   * in `*` stands for every path that starts with it (the agent's copies of the file).
    */
   backupExclude?: string[];
   /**

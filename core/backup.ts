@@ -351,7 +351,8 @@ export function scheduleJitter(podId: string, everyMs: number): number {
 
 /**
  * Whether a pod's scheduled backup is due at `now`: an interval counts from the pod's
- * last scheduled backup (the first one is due at once, plus its jitter); a cron
+ * last scheduled backup (the first one is due once the policy is set, plus the pod's
+ * jitter, which later runs keep); a cron
  * expression is due once its next time after the last run (or the policy's change) passed.
  */
 export function policyDue(
@@ -364,9 +365,11 @@ export function policyDue(
   },
 ): boolean {
   if (policy.everyMs !== null) {
-    const jitter = scheduleJitter(at.podId, policy.everyMs);
-    if (at.lastRun === null) return at.now >= Date.parse(policy.updatedAt) + jitter;
-    return at.now >= at.lastRun + policy.everyMs + jitter;
+    // The jitter offsets the first run; later ones keep that offset (no drift).
+    if (at.lastRun === null) {
+      return at.now >= Date.parse(policy.updatedAt) + scheduleJitter(at.podId, policy.everyMs);
+    }
+    return at.now >= at.lastRun + policy.everyMs;
   }
   if (policy.cron === null) return false;
   const from = Math.max(at.lastRun ?? 0, Date.parse(policy.updatedAt));

@@ -87,6 +87,14 @@ export class BackupRunner {
     return this.#ticking;
   }
 
+  /**
+   * This process was (again) elected leader: the next round first undoes what another
+   * leader may have left half done meanwhile.
+   */
+  elected(): void {
+    this.#recovered = false;
+  }
+
   /** Resolves when no task of this process is under way (tests, shutdown). */
   async idle(): Promise<void> {
     while (this.#running.size > 0 || this.#ticking) {
@@ -116,8 +124,8 @@ export class BackupRunner {
 
   async #run(task: BackupTask): Promise<void> {
     const ctx = { ...this.#d, options: this.#o, update: this.#update };
-    task = await this.#update(task.id, { state: "running", started: true, message: "Starting" });
     try {
+      task = await this.#update(task.id, { state: "running", started: true, message: "Starting" });
       if (task.kind === "backup") await takeBackup(ctx, task);
       else if (task.kind === "restore") await restore(ctx, task);
       else await drill(ctx, task);
@@ -147,7 +155,8 @@ export class BackupRunner {
     const unfinished = await store.backupTasks.list({ unfinished: true, limit: 1000 });
     const live = new Set<string>();
     for (const task of unfinished) {
-      if (task.state !== "running") {
+      // Pending tasks, and those this process is carrying out itself, are alive.
+      if (task.state !== "running" || this.#running.has(task.id)) {
         live.add(task.id);
         continue;
       }

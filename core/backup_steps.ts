@@ -79,13 +79,16 @@ function onDrained(
           controller.close();
         } else controller.enqueue(next.value);
       } catch (error) {
-        await end();
+        await end().catch(() => {});
         controller.error(error);
       }
     },
     async cancel(reason) {
-      await end();
-      await reader.cancel(reason);
+      try {
+        await end();
+      } finally {
+        await reader.cancel(reason);
+      }
     },
   });
 }
@@ -93,7 +96,11 @@ function onDrained(
 /** `fn` run at most once, however often it is called (the same promise after). */
 function thawOnce(fn: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
-  return () => (done ??= fn());
+  return () =>
+    done ??= fn().catch((error) => {
+      done = undefined; // a failed thaw is tried again by the next call
+      throw error;
+    });
 }
 
 /** Takes one backup (task kind `backup`). */
@@ -144,14 +151,15 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
     } else if (method === "pause") {
       await ctx.update(task.id, { step: "paused", message: "Archiving the paused agent's volume" });
       const pausedAt = ctx.now();
-      await runtime.pause(containerId);
       const thaw = async () => {
         await runtime.unpause(containerId);
         downtimeMs = ctx.now() - pausedAt;
         await ctx.update(task.id, { step: "archived", result: { downtimeMs } });
       };
       const once = thawOnce(thaw);
+      // Set before the pause: a pause that froze the agent and then failed is undone too.
       cleanup = once;
+      await runtime.pause(containerId);
       payload = onDrained(await runtime.archiveStream(containerId, `${volumePath}/.`), once);
     } else {
       const stoppedAt = ctx.now();
@@ -218,7 +226,19 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
     await event(ctx, task, "Normal", "BackedUp", `${message}: backup ${record.id}`);
     await afterBackup(ctx, task, pod);
   } catch (error) {
-    await cleanup().catch(() => {});
+    // Never leave the agent paused or stopped: try the undo a few times.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await cleanup();
+        break;
+      } catch (undo) {
+        ctx.log.warn("could not resume the agent after a failed backup", {
+          task: task.id,
+          error: errorMessage(undo),
+        });
+        await ctx.sleep(1_000);
+      }
+    }
     await ctx.archives.remove(task.backupId).catch(() => {});
     await event(ctx, task, "Warning", "BackupFailed", `Backup failed: ${errorMessage(error)}`);
     throw error;
@@ -241,7 +261,11 @@ async function afterBackup(ctx: StepContext, task: BackupTask, pod: PodRecord): 
   if (task.options.origin === "policy" && keep !== undefined) {
     const scheduled = (await ctx.store.backups.list({ podId: pod.id, limit: 10_000 }))
       .filter((b) => b.origin === "policy");
-    for (const old of scheduled.slice(keep)) {
+    // An archive a queued restore or drill will read stays until that is done.
+    const inUse = new Set(
+      (await ctx.store.backupTasks.list({ unfinished: true, limit: 1000 })).map((t) => t.backupId),
+    );
+    for (const old of scheduled.slice(keep).filter((b) => !inUse.has(b.id))) {
       await ctx.archives.remove(old.id);
       await ctx.store.backups.delete(old.id);
     }
@@ -297,13 +321,14 @@ export async function restore(ctx: StepContext, task: BackupTask): Promise<void>
   }
   const oldId = pod.status.containerId;
   const oldEpoch = pod.spec.volumeEpoch;
-  await ctx.update(task.id, {
-    step: "leased",
-    message: "Making the new copy of the state",
-    result: { oldContainerId: oldId, oldVolumeEpoch: oldEpoch },
-  });
-  task = await store.backupTasks.get(task.id);
+  let committed = false;
   try {
+    await ctx.update(task.id, {
+      step: "leased",
+      message: "Making the new copy of the state",
+      result: { oldContainerId: oldId, oldVolumeEpoch: oldEpoch },
+    });
+    task = await store.backupTasks.get(task.id);
     const name = containerName(pod.tenant, pod.name);
     if (oldId) {
       const leftover = await runtime.containerNamed(`${name}${PRE_RESTORE_SUFFIX}`);
@@ -339,7 +364,10 @@ export async function restore(ctx: StepContext, task: BackupTask): Promise<void>
       containerId: newId,
       ...(fresh ? { run: recordStart(fresh, 0) } : {}),
     });
-    if (oldId) await runtime.remove(oldId);
+    // From here on the restore stands: nothing below undoes it (nor does a takeover).
+    await ctx.update(task.id, { step: "committed" });
+    committed = true;
+    if (oldId) await runtime.remove(oldId).catch(() => {});
     const message = `Restored backup ${task.backupId} of ${manifest.createdAt} (${
       formatBytes(manifest.payload.bytes)
     }); down ${(downMs / 1000).toFixed(1)} s; previous state kept in volume ${
@@ -353,9 +381,14 @@ export async function restore(ctx: StepContext, task: BackupTask): Promise<void>
       result: { volumeEpoch: oldEpoch + 1, downMs, durationMs: ctx.now() - started },
     });
     await event(ctx, task, "Normal", "Restored", message);
-    await store.pods.release(pod.id, task.id);
-    ctx.enqueue(pod.id);
   } catch (error) {
+    if (committed) {
+      ctx.log.warn("restore done, but recording it failed", {
+        task: task.id,
+        error: errorMessage(error),
+      });
+      throw error;
+    }
     const reason = errorMessage(error);
     await rollBackRestore(ctx, await store.backupTasks.get(task.id)).catch((undo) =>
       ctx.log.warn("restore rollback failed", { task: task.id, error: errorMessage(undo) })
@@ -366,8 +399,12 @@ export async function restore(ctx: StepContext, task: BackupTask): Promise<void>
       "Warning",
       "RestoreFailed",
       `Restore failed, the agent runs as before: ${reason}`,
-    );
+    ).catch(() => {});
     throw error;
+  } finally {
+    // Whatever happened, the pod goes back to the reconciler.
+    await store.pods.release(pod.id, task.id).catch(() => {});
+    ctx.enqueue(pod.id);
   }
 }
 
@@ -377,15 +414,32 @@ export async function restore(ctx: StepContext, task: BackupTask): Promise<void>
  * starts. Safe to repeat; releases the pod.
  */
 export async function rollBackRestore(ctx: StepContext, task: BackupTask): Promise<void> {
-  const { runtime, store } = ctx;
+  const { store } = ctx;
   const pod = await store.pods.getById(task.podId);
   if (!pod) return;
   const oldId = (task.result.oldContainerId as string | null | undefined) ?? null;
   const oldEpoch = task.result.oldVolumeEpoch as number | undefined;
-  if (oldEpoch === undefined) {
+  // A restore that was committed stands; one that never touched the pod has nothing to undo.
+  if (oldEpoch === undefined || task.step === "committed" || task.step === "done") {
     await store.pods.release(pod.id, task.id);
+    ctx.enqueue(pod.id);
     return;
   }
+  try {
+    await undoRestore(ctx, pod, oldId, oldEpoch);
+  } finally {
+    await store.pods.release(pod.id, task.id);
+    ctx.enqueue(pod.id);
+  }
+}
+
+async function undoRestore(
+  ctx: StepContext,
+  pod: PodRecord,
+  oldId: string | null,
+  oldEpoch: number,
+): Promise<void> {
+  const { runtime, store } = ctx;
   for (const c of await runtime.listPodContainers(pod.id)) {
     if (c.id !== oldId) await runtime.remove(c.id);
   }
@@ -410,8 +464,6 @@ export async function rollBackRestore(ctx: StepContext, task: BackupTask): Promi
       });
     }
   }
-  await store.pods.release(pod.id, task.id);
-  ctx.enqueue(pod.id);
 }
 
 /** Waits until a restored container runs with no restart and its probe is good. */

@@ -17,6 +17,7 @@ import {
   type ArchiveStore,
   type BackupLimits,
   type BackupManifest,
+  checkPayloadEntry,
   parseManifest,
   PayloadBudget,
 } from "../../core/backup.ts";
@@ -26,6 +27,21 @@ const MANIFEST = "manifest.json";
 const PAYLOAD = "payload.tar";
 /** The manifest is small; anything larger is not ours. */
 const MAX_MANIFEST_BYTES = 64 * 1024;
+
+/** Whether the `size`-byte file at `path` ends with a tar's two zero blocks. */
+async function endsWithTarTrailer(path: string, size: number): Promise<boolean> {
+  if (size < 1024) return false;
+  using file = await Deno.open(path);
+  await file.seek(size - 1024, Deno.SeekMode.Start);
+  const tail = new Uint8Array(1024);
+  let read = 0;
+  while (read < tail.length) {
+    const n = await file.read(tail.subarray(read));
+    if (n === null) return false;
+    read += n;
+  }
+  return tail.every((b) => b === 0);
+}
 
 /** The archive file of backup `id` in `dir`. */
 export function archivePath(dir: string, id: string): string {
@@ -126,6 +142,13 @@ export async function writeArchive(options: {
         },
       }),
     ).pipeTo(file.writable);
+    // A tar ends with two zero blocks: a stream cut short (the engine's connection lost
+    // between two entries) has none, and must not pass for a whole backup.
+    if (!(await endsWithTarTrailer(payloadTemp, bytes))) {
+      throw new ValidationError(
+        "The payload ended early (no tar end marker): the stream was cut; nothing kept",
+      );
+    }
     const readBack = async () => (await Deno.open(payloadTemp)).readable;
     // The first failure stops the other reader.
     const failed = new AbortController();
@@ -148,8 +171,11 @@ export async function writeArchive(options: {
       for await (const chunk of pack) await writer.write(chunk as Uint8Array);
       await writer.close();
     })();
+    // Awaited below; a failure meanwhile (a full disk) must not go unhandled.
+    writing.catch(() => {});
     pack.entry({ name: MANIFEST, mode: 0o600 }, JSON.stringify(manifest, null, 2));
     await new Promise<void>((resolve, reject) => {
+      writing.catch(reject);
       const entry = pack.entry(
         { name: PAYLOAD, size: bytes, mode: 0o600 },
         (error) => error ? reject(error) : resolve(),
@@ -270,7 +296,7 @@ export async function payloadStream(path: string): Promise<ReadableStream<Uint8A
       continue;
     }
     const chunks = entry[Symbol.asyncIterator]();
-    return new ReadableStream<Uint8Array>({
+    const raw = new ReadableStream<Uint8Array>({
       async pull(controller) {
         const chunk = await chunks.next();
         if (chunk.done) {
@@ -279,6 +305,21 @@ export async function payloadStream(path: string): Promise<ReadableStream<Uint8A
         } else controller.enqueue(new Uint8Array(chunk.value));
       },
       cancel: () => void extract.destroy(),
+    });
+    // What reaches the engine is a tar AgentPod writes from the headers it checked, not
+    // the stored bytes: two tar readers can disagree on a crafted one (pax headers).
+    return retar(raw, (header) => {
+      const type = header.type ?? "file";
+      const name = checkPayloadEntry({ name: header.name, type, size: header.size ?? 0 });
+      return {
+        name: name === "" ? "./" : name,
+        type,
+        mode: header.mode,
+        mtime: header.mtime,
+        uid: header.uid,
+        gid: header.gid,
+        size: type === "file" ? header.size : 0,
+      };
     });
   }
 }
@@ -327,11 +368,14 @@ export function retar(
     await feeding;
     pack.finalize();
   })().catch(fail);
+  // Pulled: the pack is read as fast as the consumer takes it (backpressure to the source).
+  const chunks = pack[Symbol.asyncIterator]();
   return new ReadableStream<Uint8Array>({
-    async start(controller) {
+    async pull(controller) {
       try {
-        for await (const chunk of pack) controller.enqueue(new Uint8Array(chunk as Buffer));
-        controller.close();
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(new Uint8Array(next.value as Buffer));
       } catch (error) {
         controller.error(error);
       }
@@ -345,14 +389,21 @@ function entryPath(name: string): string {
   return name.split("/").filter((p) => p !== "" && p !== ".").join("/");
 }
 
-/** A payload tar without the entries at `paths` (AgentPod's rendered files). */
+/**
+ * A payload tar without the entries at `paths` (AgentPod's rendered files); a path ending
+ * in `*` leaves out every entry that starts with it (`openclaw.json*`: its backup copies).
+ */
 export function withoutPaths(
   source: ReadableStream<Uint8Array>,
   paths: string[],
 ): ReadableStream<Uint8Array> {
   if (paths.length === 0) return source;
-  const left = new Set(paths.map(entryPath));
-  return retar(source, (header) => left.has(entryPath(header.name)) ? null : header);
+  const exact = new Set(paths.filter((p) => !p.endsWith("*")).map(entryPath));
+  const prefixes = paths.filter((p) => p.endsWith("*")).map((p) => entryPath(p.slice(0, -1)));
+  return retar(source, (header) => {
+    const path = entryPath(header.name);
+    return exact.has(path) || prefixes.some((p) => path.startsWith(p)) ? null : header;
+  });
 }
 
 /** The first regular file of a tar stream (the archive API's tar of one file). */

@@ -178,6 +178,15 @@ Deno.test("withoutPaths() leaves out AgentPod's rendered files and passes the re
   ]);
   const kept = await entriesOf(withoutPaths(streamOf(payload), ["openclaw.json"]));
   assert.deepEqual(kept.map((e) => e.name), ["./", "./state/", "./state/db"]);
+  // A pattern leaves out the backup copies the agent keeps of its config, too.
+  const copies = await tarOf([
+    { name: "openclaw.json", data: "secret" },
+    { name: "openclaw.json.bak", data: "secret" },
+    { name: "openclaw.json.bak.1", data: "secret" },
+    { name: "state/db", data: "rows" },
+  ]);
+  const left = await entriesOf(withoutPaths(streamOf(copies), ["openclaw.json*"]));
+  assert.deepEqual(left.map((e) => e.name), ["state/db"]);
   assert.equal(kept[2]!.data, "rows");
 });
 
@@ -227,4 +236,20 @@ Deno.test("repackAgentArchive() keeps the state tree of an agent's gzip archive"
     ),
     /symlink/,
   );
+});
+
+Deno.test("a payload cut short (no tar end marker) is refused and leaves no file", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const whole = await tarOf(STATE);
+    // Cut on an entry boundary: every header parses, only the two zero blocks are missing.
+    const cut = whole.slice(0, whole.length - 1024);
+    await assert.rejects(
+      writeArchive({ dir, manifest: manifest(), payload: streamOf(cut), limits: LIMITS }),
+      /ended early/,
+    );
+    assert.deepEqual(await files(dir), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -22,11 +22,11 @@ export interface RawResponse {
 export async function rawGet(socketPath: string, target: string): Promise<RawResponse> {
   const conn = await Deno.connect({ transport: "unix", path: socketPath });
   try {
-    await conn.write(
-      new TextEncoder().encode(
-        `GET ${target} HTTP/1.0\r\nHost: docker\r\nUser-Agent: agentpod\r\n\r\n`,
-      ),
+    // A socket write may take part of the bytes: write until all are sent.
+    const request = new TextEncoder().encode(
+      `GET ${target} HTTP/1.0\r\nHost: docker\r\nUser-Agent: agentpod\r\n\r\n`,
     );
+    for (let sent = 0; sent < request.length;) sent += await conn.write(request.subarray(sent));
     const buffer = new Uint8Array(READ_SIZE);
     let head = new Uint8Array(0);
     let end = -1;
