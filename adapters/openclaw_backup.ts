@@ -59,5 +59,8 @@ export function openClawBackup(stateDir: string, uid: number): AgentBackup {
       return { path: parsed.data.archivePath, prefix: state.archivePath };
     },
     owner: { uid, gid: uid },
+    // A second Node process (the CLI) beside the gateway; a configured gateway near its
+    // 1 GiB limit had the CLI OOM-killed (exit 137) without it.
+    extraMemoryMB: 768,
   };
 }

@@ -203,6 +203,8 @@ export interface AgentBackup {
   parse(stdout: string): { path: string; prefix: string };
   /** Who owns the state files (the agent's user). */
   owner: { uid: number; gid: number };
+  /** Memory (MiB) the backup process needs beside the agent: added to the limit meanwhile. */
+  extraMemoryMB?: number;
 }
 
 /** Runs a command in the agent's running container. */

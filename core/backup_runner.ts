@@ -166,6 +166,11 @@ export class BackupRunner {
           const containerId = task.result.containerId as string | undefined;
           if (containerId && task.step === "paused") await runtime.unpause(containerId);
           if (containerId && task.step === "stopped") await runtime.start(containerId);
+          // The limit raised for an agent's own backup goes back to the pod's.
+          const memoryMB = task.result.memoryMB as number | undefined;
+          if (containerId && task.step === "agent" && memoryMB !== undefined) {
+            await runtime.updateLive(containerId, { memoryMB });
+          }
           await archives.remove(task.backupId);
           await store.pods.release(task.podId, task.id);
           this.#d.enqueue(task.podId);

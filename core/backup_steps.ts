@@ -132,15 +132,25 @@ export async function takeBackup(ctx: StepContext, task: BackupTask): Promise<vo
       const signal = AbortSignal.timeout(ctx.options.agentBackupTimeoutMs);
       const made = await runtime.exec(containerId, ["mkdir", "-p", output], signal);
       if (made.exitCode !== 0) throw new Error(`mkdir ${output} failed: ${made.stderr.trim()}`);
+      // The backup is a second process in the agent's memory limit: without room the
+      // kernel kills it, or the agent. The limit is raised while it runs (not on a
+      // container adopted as its owner made it), and put back after (or by recovery).
+      const memoryMB = pod.adoption?.active ? undefined : pod.spec.resources.memoryMB;
+      const raise = memoryMB !== undefined && (backup.extraMemoryMB ?? 0) > 0;
       cleanup = async () => {
+        if (raise) await runtime.updateLive(containerId, { memoryMB });
         await runtime.exec(containerId, ["rm", "-rf", output]).catch(() => {});
       };
+      if (raise) {
+        await ctx.update(task.id, { result: { memoryMB } });
+        await runtime.updateLive(containerId, { memoryMB: memoryMB + backup.extraMemoryMB! });
+      }
       const ran = await runtime.exec(containerId, backup.command(output), signal);
       if (ran.exitCode !== 0) {
         throw new Error(
-          `The agent's backup failed (exit ${ran.exitCode}): ${
-            (ran.stderr || ran.stdout).trim().slice(-300)
-          }`,
+          `The agent's backup failed (exit ${ran.exitCode}${
+            ran.exitCode === 137 ? ": killed, out of memory?" : ""
+          }): ${(ran.stderr || ran.stdout).trim().slice(-300)}`,
         );
       }
       const { path, prefix } = backup.parse(ran.stdout);
@@ -502,6 +512,10 @@ export async function drill(ctx: StepContext, task: BackupTask): Promise<void> {
   const name = `agentpod-drill-${task.id.slice(0, 13)}`;
   const volume = `agentpod-drill-${task.id}`;
   let containerId: string | undefined;
+  const removeScratch = async () => {
+    if (containerId) await runtime.remove(containerId).catch(() => {});
+    await runtime.removeVolume(volume).catch(() => {});
+  };
   try {
     const pod = await podOf(ctx, task);
     await ctx.update(task.id, { step: "verifying", message: "Verifying the archive" });
@@ -530,6 +544,8 @@ export async function drill(ctx: StepContext, task: BackupTask): Promise<void> {
     const command = adapter.readyCommand?.(parsed.success ? parsed.data : pod.spec.config);
     const seenReady = await waitReadyInside(ctx, containerId, command);
     const drillMs = ctx.now() - started;
+    // Gone before the task says it is done: whoever reads "succeeded" finds no scratch.
+    await removeScratch();
     const message = `Drill passed in ${(drillMs / 1000).toFixed(1)} s: ${seenReady}`;
     await store.backups.recordDrill(task.backupId, { ok: true, message });
     await ctx.update(task.id, {
@@ -546,8 +562,7 @@ export async function drill(ctx: StepContext, task: BackupTask): Promise<void> {
     await event(ctx, task, "Warning", "DrillFailed", `Backup ${task.backupId}: ${message}`);
     throw error;
   } finally {
-    if (containerId) await runtime.remove(containerId).catch(() => {});
-    await runtime.removeVolume(volume).catch(() => {});
+    await removeScratch();
   }
 }
 

@@ -64,6 +64,8 @@ Deno.test("OpenClaw pod: online backup, restore back in time, drill", async (t) 
             Math.round(took)
           } ms (CLI round trip)`,
         );
+        const memory = await dockerCli("inspect", name, "--format", "{{.HostConfig.Memory}}");
+        assert.equal(Number(memory.stdout.trim()), 1024 * 1024 * 1024, "the limit is put back");
         const left = await exec("ls /tmp | grep agentpod-backup || true");
         assert.equal(left.stdout.trim(), "", "the agent's own archive is removed from the pod");
       },

@@ -535,16 +535,32 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
           detail.click("[data-testid=backup-now]"),
         ]);
         assert.match(await detail.locator("[data-testid=flash]").innerText(), /Backup queued/);
-        // The card is rendered with the page: it shows the archive once the task is done.
-        await waitFor(
-          "the archive in the Backups card",
+        // The task is followed through the API (a failure says why at once); the card is
+        // rendered with the page, so it shows the archive on the next load.
+        const [task] = await plane.api<{ id: string }[]>(
+          "GET",
+          `/backup-tasks?pod=${OPENCLAW_POD}`,
+        );
+        assert.ok(task, "a backup task was queued");
+        const done = await waitFor(
+          "the backup task to end",
           async () => {
-            await detail.reload();
-            const last = await detail.locator("[data-testid=last-backup]").innerText();
-            return /Last good backup/.test(last) ? last : undefined;
+            const t = await plane.api<
+              { state: string; message: string | null; step: string | null }
+            >(
+              "GET",
+              `/backup-tasks/${task.id}`,
+            );
+            return t.state === "succeeded" || t.state === "failed" ? t : undefined;
           },
-          90_000,
-          2_000,
+          120_000,
+          500,
+        );
+        assert.equal(done.state, "succeeded", `${done.step}: ${done.message}`);
+        await detail.reload();
+        assert.match(
+          await detail.locator("[data-testid=last-backup]").innerText(),
+          /Last good backup/,
         );
         await detail.locator("[data-testid=backup-list] tr[data-backup]").first().waitFor();
         await detail.locator("[data-testid=backup-restore]").first().waitFor();
