@@ -21,12 +21,6 @@ import {
   withPlane,
 } from "./_harness.ts";
 
-const COMMAND = [
-  "/bin/sh",
-  "-c",
-  "echo A > /data/marker-a && exec /bin/httpd -f -p 8080 -h /www",
-];
-
 interface Task {
   id: string;
   state: string;
@@ -34,6 +28,28 @@ interface Task {
   backupId: string;
   result: Record<string, unknown>;
   backup?: { id: string; method: string; downtimeMs: number; bytes: number; entries: number };
+}
+
+/**
+ * Tenant `tenant` with one fixture pod `g` running `script` (then httpd on 8080) and
+ * healthy; resolves its container name.
+ */
+async function fixturePod(
+  plane: Plane,
+  tenant: string,
+  script: string,
+  timeoutMs = 60_000,
+): Promise<string> {
+  assert.equal((await plane.cli("tenant", "create", tenant)).code, 0);
+  const command = ["/bin/sh", "-c", `${script}; exec /bin/httpd -f -p 8080 -h /www`];
+  await createFixturePods(plane, tenant, ["g"], () => ({ command }));
+  await waitForRunningPods(plane, 1, { health: true, timeoutMs });
+  return `agentpod-${tenant}-g`;
+}
+
+/** The id of container `name`. */
+async function containerId(name: string): Promise<string> {
+  return (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
 }
 
 async function pid(name: string): Promise<string> {
@@ -119,10 +135,7 @@ async function archiveFiles(plane: Plane): Promise<string[]> {
 
 Deno.test("generic pod: backup pauses, restore goes back in time, drills and hostile archives", async (t) => {
   await withPlane({}, async (plane) => {
-    assert.equal((await plane.cli("tenant", "create", "bk")).code, 0);
-    await createFixturePods(plane, "bk", ["g"], () => ({ command: COMMAND }));
-    await waitForRunningPods(plane, 1, { health: true });
-    const name = "agentpod-bk-g";
+    const name = await fixturePod(plane, "bk", "echo A > /data/marker-a");
     const pod = await plane.json<{ id: string }>("pod", "status", "bk/g");
 
     let backupId = "";
@@ -161,14 +174,14 @@ Deno.test("generic pod: backup pauses, restore goes back in time, drills and hos
     await t.step("restore: marker A back, B gone, previous volume kept", async () => {
       const wrote = await sh(name, "echo B > /data/marker-b && rm /data/marker-a");
       assert.equal(wrote.code, 0, wrote.stderr);
-      const oldId = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+      const oldId = await containerId(name);
       const task = await plane.json<Task>("pod", "restore", "bk/g", "--from", backupId);
       assert.equal(task.state, "succeeded", task.message ?? "");
       const a = await sh(name, "cat /data/marker-a");
       assert.equal(a.stdout.trim(), "A", a.stderr);
       const b = await sh(name, "test -e /data/marker-b && echo present || echo absent");
       assert.equal(b.stdout.trim(), "absent");
-      const newId = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+      const newId = await containerId(name);
       assert.notEqual(newId, oldId, "a new container on the new copy");
       const volumes = (await dockerCli("volume", "ls", "--format", "{{.Name}}")).stdout;
       assert.ok(volumes.includes(`agentpod-pod-${pod.id}\n`), "the previous volume is kept");
@@ -209,7 +222,7 @@ Deno.test("generic pod: backup pauses, restore goes back in time, drills and hos
     });
 
     await t.step("hostile archives are refused and change nothing", async () => {
-      const before = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+      const before = await containerId(name);
       const rowsBefore = (await plane.json<unknown[]>("backup", "list")).length;
       for (
         const entries of [
@@ -224,7 +237,7 @@ Deno.test("generic pod: backup pauses, restore goes back in time, drills and hos
         assert.equal(refused.code, 1, refused.stderr);
         assert.match(refused.stderr, /Refused/);
       }
-      assert.equal((await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim(), before);
+      assert.equal(await containerId(name), before);
       assert.equal((await plane.json<unknown[]>("backup", "list")).length, rowsBefore);
       assert.ok(!(await archiveFiles(plane)).some((f) => f.endsWith(".tmp")), "no upload left");
     });
@@ -359,14 +372,7 @@ Deno.test("generic pod: backup pauses, restore goes back in time, drills and hos
 
 Deno.test("a backup over the size limit is refused and leaves no file", async () => {
   await withPlane({ AGENTPOD_BACKUP_MAX_BYTES: "20000" }, async (plane) => {
-    assert.equal((await plane.cli("tenant", "create", "lim")).code, 0);
-    const command = [
-      "/bin/sh",
-      "-c",
-      "head -c 200000 /dev/zero > /data/big && exec /bin/httpd -f -p 8080 -h /www",
-    ];
-    await createFixturePods(plane, "lim", ["g"], () => ({ command }));
-    await waitForRunningPods(plane, 1, { health: true });
+    await fixturePod(plane, "lim", "head -c 200000 /dev/zero > /data/big");
     const before = await pid("agentpod-lim-g");
     const result = await plane.cli("pod", "backup", "lim/g");
     assert.equal(result.code, 1, result.stdout);
@@ -384,16 +390,13 @@ Deno.test("a backup over the size limit is refused and leaves no file", async ()
 
 Deno.test("a control plane killed while a pod is paused for its backup thaws it on restart", async () => {
   await withPlane({}, async (plane) => {
-    assert.equal((await plane.cli("tenant", "create", "kb")).code, 0);
     // Enough state that archiving it takes a few seconds.
-    const command = [
-      "/bin/sh",
-      "-c",
-      "head -c 1500000000 /dev/urandom > /data/big && exec /bin/httpd -f -p 8080 -h /www",
-    ];
-    await createFixturePods(plane, "kb", ["g"], () => ({ command }));
-    await waitForRunningPods(plane, 1, { health: true, timeoutMs: 120_000 });
-    const name = "agentpod-kb-g";
+    const name = await fixturePod(
+      plane,
+      "kb",
+      "head -c 1500000000 /dev/urandom > /data/big",
+      120_000,
+    );
     const before = await pid(name);
     const queued = await plane.json<Task & { id: string }>("pod", "backup", "kb/g", "--no-wait");
     // (While the engine streams a container's archive it holds the container: an inspect
@@ -440,21 +443,13 @@ Deno.test("a control plane killed while a pod is paused for its backup thaws it 
 
 Deno.test("a control plane killed in the middle of a restore puts the pod back as it was", async () => {
   await withPlane({}, async (plane) => {
-    assert.equal((await plane.cli("tenant", "create", "kr")).code, 0);
     // Slow to serve (5 s), so the restore's gate is still waiting when the plane dies.
-    const command = [
-      "/bin/sh",
-      "-c",
-      "echo A > /data/marker-a; sleep 5; exec /bin/httpd -f -p 8080 -h /www",
-    ];
-    await createFixturePods(plane, "kr", ["g"], () => ({ command }));
-    await waitForRunningPods(plane, 1, { health: true });
-    const name = "agentpod-kr-g";
+    const name = await fixturePod(plane, "kr", "echo A > /data/marker-a; sleep 5");
     const pod = await plane.json<{ id: string }>("pod", "status", "kr/g");
     const backup = await plane.json<Task>("pod", "backup", "kr/g");
     assert.equal(backup.state, "succeeded", backup.message ?? "");
     assert.equal((await sh(name, "echo B > /data/marker-b")).code, 0);
-    const oldId = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+    const oldId = await containerId(name);
     const queued = await plane.json<Task & { id: string }>(
       "pod",
       "restore",
@@ -484,7 +479,7 @@ Deno.test("a control plane killed in the middle of a restore puts the pod back a
       200,
     );
     await waitForRunningPods(plane, 1, { health: true });
-    const now = (await dockerCli("inspect", name, "--format", "{{.Id}}")).stdout.trim();
+    const now = await containerId(name);
     assert.equal(now, oldId, "the old container, with its name back");
     const b = await sh(name, "cat /data/marker-b");
     assert.equal(b.stdout.trim(), "B", "the state as it was before the restore");
