@@ -151,9 +151,14 @@ Deno.test("a crash loop: failed with RecoveryFailed, left stopped; a fix and a r
 Deno.test("an agent killed by the OOM killer is reported as OOMKilled", async () => {
   await withPlane({}, async (plane) => {
     assert.equal((await plane.cli("tenant", "create", "oom")).code, 0);
-    // 64 MiB limit; the shell doubles a string until the kernel kills it, then idles.
-    const hog =
-      `[ -f /tmp/done ] && exec httpd -f -p 8080 -h /www; touch /tmp/done; x=a; while true; do x=$x$x; done`;
+    // 64 MiB limit; dd (the container's process) reads 256 MiB of zeros into one buffer;
+    // restarted after the kill, the container serves HTTP.
+    // The buffer is filled inside read(2), so the kernel charges page after page with no
+    // user code in between: a shell doubling a string in user space sometimes kept the
+    // kernel reclaiming its own text pages for over a minute (cgroup v1, CI) instead of
+    // killing it.
+    const hog = `[ -f /tmp/done ] && exec httpd -f -p 8080 -h /www; touch /tmp/done; ` +
+      `exec dd if=/dev/zero of=/dev/null bs=256M count=1`;
     const created = await plane.api("POST", "/tenants/oom/pods", {
       name: "hog",
       adapter: "generic",
@@ -171,8 +176,16 @@ Deno.test("an agent killed by the OOM killer is reported as OOMKilled", async ()
       },
       60_000,
       500,
-    ).catch((error) => {
-      throw new Error(`${error.message}; events: ${JSON.stringify(events)}`);
+    ).catch(async (error) => {
+      const state = await dockerCli(
+        "inspect",
+        "-f",
+        "{{json .State}} restarts={{.RestartCount}}",
+        "agentpod-oom-hog",
+      );
+      throw new Error(
+        `${error.message}; events: ${JSON.stringify(events)}; container: ${state.stdout}`,
+      );
     });
     // The event is written as the crash is seen; the status with it a moment later.
     await waitFor(
