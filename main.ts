@@ -25,6 +25,10 @@ import { BackupRunner } from "./core/backup_runner.ts";
 import { BackupService } from "./core/backup_service.ts";
 import { createArchiveStore } from "./providers/backup/archive.ts";
 import { nextCron } from "./providers/cron.ts";
+import { AlertSender } from "./core/alert_sender.ts";
+import { AlertService } from "./core/alert_service.ts";
+import { alertOf } from "./core/alerts.ts";
+import { newWebhookSecret, postWebhook } from "./providers/webhook.ts";
 import { MigrationService } from "./core/migration_service.ts";
 import { AdoptedContainers } from "./core/adopted.ts";
 import { trustProxy } from "./adapters/openclaw_adopt.ts";
@@ -52,6 +56,8 @@ const ROLLOUT_INTERVAL_MS = 1_000;
 const FULL_PASS_EVERY = 4;
 const HEALTH_INTERVAL_MS = 10_000;
 const USAGE_INTERVAL_MS = 10_000;
+/** How often the leader looks for alerts to send (an event on this process wakes it at once). */
+const ALERT_INTERVAL_MS = 1_000;
 
 /** A running control plane. */
 export interface ControlPlane {
@@ -90,6 +96,8 @@ export async function startControlPlane(
   const cleanups: (() => unknown)[] = [() => db.close()];
   try {
     const feed = new LiveFeed();
+    // Wakes the alert sender when an event raised an alert (set once the sender exists).
+    const late: { alerts?: () => void } = {};
     const baseStore = createStore(db);
     const store = {
       ...baseStore,
@@ -98,6 +106,7 @@ export async function startControlPlane(
         append: async (event: Parameters<typeof baseStore.events.append>[0]) => {
           const saved = await baseStore.events.append(event);
           feed.publishEvent(saved);
+          if (alertOf(event)) late.alerts?.();
           return saved;
         },
       },
@@ -118,7 +127,7 @@ export async function startControlPlane(
       );
 
     // The reconciler and the health monitor point at each other; the monitor comes second.
-    const late: {
+    const loops: {
       health?: HealthMonitor;
       leader?: () => boolean;
       upgrades?: UpgradeService;
@@ -136,20 +145,20 @@ export async function startControlPlane(
       now: Date.now,
       schedule,
       log,
-      isLeader: () => late.leader?.() ?? false,
+      isLeader: () => loops.leader?.() ?? false,
       onFollowerEnqueue: (key) => background(db.notify(POD_CHANNEL, key)),
-      onRespec: (podId) => late.upgrades?.respec(podId) ?? Promise.resolve(false),
+      onRespec: (podId) => loops.upgrades?.respec(podId) ?? Promise.resolve(false),
       adopted,
       onPodChanged: (podId, change) => {
-        if (change === "started") late.health?.podStarted(podId);
+        if (change === "started") loops.health?.podStarted(podId);
         if (change === "deleted") {
-          late.health?.forget(podId);
+          loops.health?.forget(podId);
           usage.delete(podId);
         }
         background(publishPod(podId));
       },
     }, { orphanGraceMs: options.orphanGraceMs ?? config.orphanGraceMs });
-    const health = late.health = new HealthMonitor({
+    const health = loops.health = new HealthMonitor({
       store,
       reconciler,
       secrets,
@@ -182,7 +191,7 @@ export async function startControlPlane(
       render: (pod, mode) => reconciler.renderPod(pod, mode),
       probe: (pod) => health.check(pod),
       enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
-      isLeader: () => late.leader?.() ?? false,
+      isLeader: () => loops.leader?.() ?? false,
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
       log,
@@ -191,7 +200,7 @@ export async function startControlPlane(
         background(store.rollouts.get(rolloutId).then((r) => feed.publishRollout(r))),
       adopted,
     }, { rollbackRetentionMs: config.rollbackRetentionMs });
-    const upgrades = late.upgrades = new UpgradeService({
+    const upgrades = loops.upgrades = new UpgradeService({
       store,
       runtime,
       wake: () => background(runner.tick()),
@@ -210,7 +219,7 @@ export async function startControlPlane(
       render: (pod) => reconciler.renderPod(pod),
       probe: (pod) => health.check(pod),
       enqueue: (podId) => void reconciler.enqueue(podId, { urgent: true }),
-      isLeader: () => late.leader?.() ?? false,
+      isLeader: () => loops.leader?.() ?? false,
       now: Date.now,
       sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
       log,
@@ -223,6 +232,25 @@ export async function startControlPlane(
       archives,
       wake: () => background(backupRunner.tick()),
       nextCron,
+      actor: currentActor,
+    });
+
+    const alertSender = new AlertSender({
+      store,
+      secrets,
+      post: postWebhook,
+      isLeader: () => loops.leader?.() ?? false,
+      now: Date.now,
+      random: Math.random,
+      log,
+    }, config.alerts);
+    late.alerts = () => background(alertSender.tick());
+    const alerts = new AlertService({
+      store,
+      secrets,
+      newSecret: newWebhookSecret,
+      wake: () => background(alertSender.tick()),
+      sleep: (ms) => new Promise((resolve) => schedule(resolve, ms)),
       actor: currentActor,
     });
 
@@ -255,7 +283,7 @@ export async function startControlPlane(
     const traefikToken = await sealedSetting(store, secrets, "traefik_token", newToken);
     const traefikSettings = { ...config.traefik, domain: config.domain };
     const polls: TraefikPolls = { count: 0 };
-    const leader = () => late.leader?.() ?? false;
+    const leader = () => loops.leader?.() ?? false;
     const doctor = () =>
       runDoctor({
         docker,
@@ -319,6 +347,7 @@ export async function startControlPlane(
         access,
         pairing,
         backups,
+        alerts,
         scoped,
         feed,
         adapters: listAdapters(),
@@ -381,10 +410,13 @@ export async function startControlPlane(
       backupRunner.elected();
       background(backupRunner.tick());
       every(ROLLOUT_INTERVAL_MS, () => backupRunner.tick(), "backups");
+      // Alerts: what a previous leader left undelivered goes at once, then every second.
+      background(alertSender.tick());
+      every(ALERT_INTERVAL_MS, () => alertSender.tick(), "alert delivery");
       every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");
     };
     const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });
-    late.leader = election.isLeader;
+    loops.leader = election.isLeader;
     cleanups.push(() => election.stop(), () => reconciler.stop());
 
     const url = `http://${formatHost(config.listen.hostname)}:${server.addr.port}`;

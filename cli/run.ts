@@ -11,6 +11,7 @@ import { registerMigrateCommands } from "./commands_migrate.ts";
 import { registerOpsCommands } from "./commands_ops.ts";
 import { registerPodCommands } from "./commands_pod.ts";
 import { registerTenantCommands } from "./commands_tenant.ts";
+import { registerAlertCommands } from "./commands_alert.ts";
 import { registerTokenCommands } from "./commands_token.ts";
 import { CliContext, type CliIo } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
@@ -41,6 +42,7 @@ export function buildCli(ctx: CliContext): Command {
   registerOpsCommands(program, ctx);
   registerMigrateCommands(program, ctx);
   registerTokenCommands(program, ctx);
+  registerAlertCommands(program, ctx);
   return program;
 }
 

@@ -13,7 +13,7 @@ import {
   type Role,
 } from "./access.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
-import { parseTenantId } from "./ids.ts";
+import { isUuid, parseTenantId } from "./ids.ts";
 import type { Store } from "./store.ts";
 
 /** What the token use cases need. */
@@ -35,7 +35,6 @@ export interface CreatedToken extends ApiToken {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Prefix of every API token AgentPod issues (greppable in a leaked file). */
 export const TOKEN_PREFIX = "ap_";
@@ -120,7 +119,7 @@ export class AccessService {
   /** Revokes a token by name (among those not revoked) or id. */
   async revoke(ref: string): Promise<ApiToken> {
     const tokens = await this.#d.store.tokens.list();
-    const found = UUID.test(ref)
+    const found = isUuid(ref)
       ? tokens.find((t) => t.id === ref.toLowerCase())
       : tokens.find((t) => t.name === ref && t.revokedAt === null);
     if (!found) throw new NotFoundError(`No API token "${ref}" (name of one not revoked, or id)`);

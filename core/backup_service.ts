@@ -14,7 +14,7 @@ import {
   policyScope,
 } from "./backup.ts";
 import { ConflictError, NotFoundError, ValidationError } from "./errors.ts";
-import { parsePodRef, parseTenantId } from "./ids.ts";
+import { isUuid, parsePodRef, parseTenantId } from "./ids.ts";
 import { parseDuration } from "./rollout.ts";
 import type { Store } from "./store.ts";
 
@@ -182,7 +182,7 @@ export class BackupService {
 
   /** One archive; NotFoundError when there is none. */
   async get(backupId: string): Promise<BackupRecord> {
-    if (!/^[0-9a-f-]{36}$/i.test(backupId)) {
+    if (!isUuid(backupId)) {
       throw new ValidationError(`"${backupId}" is not a backup id (a uuid)`);
     }
     return await this.#d.store.backups.get(backupId.toLowerCase());

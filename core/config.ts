@@ -5,6 +5,7 @@
  * @module
  */
 import { DEFAULT_BACKUP_LIMITS } from "./backup.ts";
+import { DELIVERY_DEFAULTS, type DeliveryOptions } from "./alerts.ts";
 import { ValidationError } from "./errors.ts";
 import { DEFAULT_PORT_RANGE, parsePortRange, type PortRange } from "./ports.ts";
 import { parseDuration } from "./rollout.ts";
@@ -32,6 +33,8 @@ export interface ServerConfig {
   rollbackRetentionMs: number;
   /** Backups: where archives are written, and the bounds on one archive. */
   backup: { dir: string; maxBytes: number; maxEntries: number };
+  /** Alert deliveries: timeout and retries. */
+  alerts: DeliveryOptions;
   /** How Traefik routes are built (the domain is `domain`). */
   traefik: Omit<TraefikSettings, "domain">;
   /**
@@ -91,7 +94,35 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
         "AGENTPOD_BACKUP_MAX_ENTRIES",
       ),
     },
+    alerts: {
+      timeoutMs: optionalDuration(
+        env.AGENTPOD_ALERT_TIMEOUT,
+        DELIVERY_DEFAULTS.timeoutMs,
+        "AGENTPOD_ALERT_TIMEOUT",
+      ),
+      retryBaseMs: optionalDuration(
+        env.AGENTPOD_ALERT_RETRY_BASE,
+        DELIVERY_DEFAULTS.retryBaseMs,
+        "AGENTPOD_ALERT_RETRY_BASE",
+      ),
+      retryMaxMs: optionalDuration(
+        env.AGENTPOD_ALERT_RETRY_MAX,
+        DELIVERY_DEFAULTS.retryMaxMs,
+        "AGENTPOD_ALERT_RETRY_MAX",
+      ),
+      maxAttempts: parseCount(
+        env.AGENTPOD_ALERT_MAX_ATTEMPTS,
+        DELIVERY_DEFAULTS.maxAttempts,
+        "AGENTPOD_ALERT_MAX_ATTEMPTS",
+      ),
+    },
   };
+}
+
+/** A duration from the environment (`5s`, `500ms`), or `fallback` when unset. */
+function optionalDuration(value: string | undefined, fallback: number, name: string): number {
+  const text = nonEmpty(value);
+  return text === undefined ? fallback : parseDuration(text, name);
 }
 
 /** A positive whole number from the environment, or `fallback` when unset. */

@@ -52,3 +52,10 @@ export function parsePodRef(value: string): PodRef {
 export function formatPodRef(ref: PodRef): string {
   return `${ref.tenant}/${ref.pod}`;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `value` is a uuid (any case). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}

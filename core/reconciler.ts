@@ -11,6 +11,7 @@
  */
 import type { AgentAdapter, ConfigChangeEffect } from "./adapter.ts";
 import { assessCrashes, type CrashAssessment } from "./crash_loop.ts";
+import { RESTART_LOOP_CRASHES, RESTART_LOOP_WINDOW_MS } from "./alerts.ts";
 import { errorMessage, UnavailableError } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { isRollbackHandle, tenantNetworkName } from "./naming.ts";
@@ -130,6 +131,8 @@ export class Reconciler {
   /** Latest health verdict by pod, and whether it asks for a restart. */
   readonly #health = new Map<string, HealthVerdict & { restart?: string }>();
   /** The latest exit an engine event reported by pod (its code is gone after a restart). */
+  /** Recent crash times per pod, and when a restart loop was last reported. */
+  readonly #crashTimes = new Map<string, { times: number[]; reportedAt: number }>();
   readonly #lastExit = new Map<
     string,
     {
@@ -641,6 +644,10 @@ export class Reconciler {
         crashMessage(crashes, current),
       );
     }
+    if (crashes.crashes > 0 && !failsNow) {
+      const loop = this.#restartLoop(pod.id, crashes.crashes);
+      if (loop) await event("Warning", "RestartLoop", loop);
+    }
     if (failsNow) await event("Warning", "RecoveryFailed", failureMessage(crashes));
     if (clearedByUser) {
       await event("Normal", "FailureCleared", "The pod's spec changed: trying again");
@@ -834,7 +841,27 @@ export class Reconciler {
     };
   }
 
+  /**
+   * Counts `crashes` of a pod: a restart loop (runs long enough not to count as failed
+   * recoveries, yet ending again and again) is reported once per window.
+   */
+  #restartLoop(podId: string, crashes: number): string | undefined {
+    const now = this.#deps.now();
+    const seen = this.#crashTimes.get(podId) ?? { times: [], reportedAt: -Infinity };
+    seen.times = [...seen.times, ...Array(crashes).fill(now)].filter((t) =>
+      now - t < RESTART_LOOP_WINDOW_MS
+    );
+    this.#crashTimes.set(podId, seen);
+    if (seen.times.length < RESTART_LOOP_CRASHES) return undefined;
+    if (now - seen.reportedAt < RESTART_LOOP_WINDOW_MS) return undefined;
+    seen.reportedAt = now;
+    return `Crashed ${seen.times.length} times in ${
+      Math.round(RESTART_LOOP_WINDOW_MS / 60_000)
+    } minutes; it is restarted each time`;
+  }
+
   #forget(podId: string): void {
+    this.#crashTimes.delete(podId);
     this.#see(podId, []);
     this.#rendered.delete(podId);
     this.#health.delete(podId);

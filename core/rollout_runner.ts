@@ -315,6 +315,12 @@ export class RolloutRunner {
     }
     if (step.decision === "pause") {
       await store.rollouts.update(rollout.id, { state: "paused", message: step.message });
+      await store.events.append({
+        tenant: null,
+        type: "Warning",
+        reason: "RolloutPaused",
+        message: `Rollout ${rollout.id} to ${rollout.image} paused: ${step.message}`,
+      });
     } else if (step.decision === "done") {
       await store.rollouts.update(rollout.id, {
         state: step.outcome!,

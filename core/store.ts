@@ -10,6 +10,7 @@ import type { RunRecord } from "./crash_loop.ts";
 import type { Adoption, Condition, DesiredState, Pod, PodPhase } from "./pod.ts";
 import type { Rollout, RolloutItem, RolloutOptions, RolloutState } from "./rollout.ts";
 import type { BackupStore } from "./backup.ts";
+import type { AlertStore } from "./alerts.ts";
 
 /** A tenant with its pod count. */
 export interface Tenant {
@@ -160,7 +161,7 @@ export interface DashboardSession {
 }
 
 /** The persistent state of the control plane. */
-export interface Store extends BackupStore {
+export interface Store extends BackupStore, AlertStore {
   /** Tenant rows. */
   tenants: {
     create(id: string, name: string): Promise<Tenant>;

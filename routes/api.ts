@@ -24,6 +24,8 @@ import { API_SCHEMAS, openApiDocument } from "./openapi.ts";
 import { runAs } from "./actor.ts";
 import { backupRoutes } from "./backup_api.ts";
 import type { BackupService } from "../core/backup_service.ts";
+import { alertRoutes } from "./alert_api.ts";
+import type { AlertService } from "../core/alert_service.ts";
 
 /** How often an open stream checks that its token is still valid. */
 const TOKEN_RECHECK_MS = 10_000;
@@ -45,6 +47,7 @@ export interface ApiDeps {
   access: AccessService;
   pairing: PairingService;
   backups: BackupService;
+  alerts: AlertService;
   /**
    * Runs `fn` in one database transaction as tenant `tenant` under row-level security
    * (the non-superuser role with `agentpod.tenant_id` set): the rows it reads are that
@@ -467,6 +470,8 @@ export function apiRoutes(deps: ApiDeps): Hono {
       global("admin", async (c) => c.json(await deps.upgrades[action](c.req.param("id")!))),
     );
   }
+
+  alertRoutes(api, deps.alerts, { global, parse, jsonBody });
 
   backupRoutes(api, deps.backups, {
     read,

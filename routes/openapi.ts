@@ -4,6 +4,7 @@
  * @module
  */
 import { BACKUP_SCHEMAS } from "./backup_api.ts";
+import { ALERT_SCHEMAS } from "./alert_api.ts";
 import { z } from "zod";
 
 const id = z.string().min(1).max(40).regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, {
@@ -394,6 +395,35 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Remove a schedule",
           parameters: params({ tenant: "query", pod: "query" }),
           responses: { 200: ok("{scope}"), 404: ok("None") },
+        },
+      },
+      "/alerts/endpoints": {
+        get: { summary: "Webhook endpoints (no secrets)", responses: { 200: ok("Endpoints") } },
+        post: {
+          summary: "Add a webhook endpoint; the answer holds its signing secret, shown once",
+          requestBody: json(ALERT_SCHEMAS.endpoint),
+          responses: { 201: ok("Endpoint with secret"), 400: ok("Invalid URL or type") },
+        },
+      },
+      "/alerts/endpoints/{id}": {
+        parameters: params({ id: "path" }),
+        delete: {
+          summary: "Remove an endpoint and its deliveries",
+          responses: { 204: ok("Removed"), 404: ok("None") },
+        },
+      },
+      "/alerts/endpoints/{id}/test": {
+        parameters: params({ id: "path" }),
+        post: {
+          summary: "Send a signed test message; answers after its first attempt (or 12 s)",
+          responses: { 200: ok("The test alert with its delivery"), 404: ok("None") },
+        },
+      },
+      "/alerts": {
+        get: {
+          summary: "Alerts raised, with their deliveries (attempts, state), oldest first",
+          parameters: params({ tail: "query", tenant: "query" }),
+          responses: { 200: ok("Alerts") },
         },
       },
       "/reconcile": {

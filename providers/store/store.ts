@@ -23,6 +23,8 @@ import type {
 import type { Rollout, RolloutItem } from "../../core/rollout.ts";
 import type { SqlDatabase, SqlSession, SqlValue } from "./database.ts";
 import { createBackupStore } from "./backup_store.ts";
+import { createAlertStore, raiseAlert } from "./alert_store.ts";
+import { alertOf } from "../../core/alerts.ts";
 
 /** What the store runs on: the database, or one transaction (see {@linkcode inTransaction}). */
 export type StoreDatabase = SqlSession & Pick<SqlDatabase, "transaction">;
@@ -287,6 +289,7 @@ export function createStore(db: StoreDatabase): Store {
 
   return {
     ...createBackupStore(db),
+    ...createAlertStore(db),
     tenants: {
       async create(id, name) {
         try {
@@ -684,20 +687,39 @@ export function createStore(db: StoreDatabase): Store {
     },
     events: {
       async append(e: NewPodEvent) {
-        const [row] = await db.query<EventRow>(
-          `INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message, actor)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-          [
-            e.tenant,
-            e.podId ?? null,
-            e.podName ?? null,
-            e.type,
-            e.reason,
-            e.message,
-            e.actor ?? null,
-          ],
+        const insert = async (session: SqlSession) => {
+          const [row] = await session.query<EventRow>(
+            `INSERT INTO pod_events (tenant_id, pod_id, pod_name, type, reason, message, actor)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
+            [
+              e.tenant,
+              e.podId ?? null,
+              e.podName ?? null,
+              e.type,
+              e.reason,
+              e.message,
+              e.actor ?? null,
+            ],
+          );
+          return row!;
+        };
+        const alert = alertOf(e);
+        if (!alert) return toEvent(await insert(db));
+        // The outbox: the alert commits with its event or not at all.
+        return toEvent(
+          await db.transaction(async (tx) => {
+            const row = await insert(tx);
+            await raiseAlert(tx, {
+              ...alert,
+              tenant: e.tenant,
+              podId: e.podId ?? null,
+              podName: e.podName ?? null,
+              message: e.message,
+              eventId: Number(row.id),
+            });
+            return row;
+          }),
         );
-        return toEvent(row!);
       },
       async get(id) {
         const [row] = await db.query<EventRow>("SELECT * FROM pod_events WHERE id = $1", [id]);

@@ -51,6 +51,9 @@ export function storeSuite(fixture: StoreFixture): void {
     );
     // Sorted here: a server's collation may order "backup_tasks" and "backups" otherwise.
     assert.deepEqual(tables.map((t) => t.table_name).sort(), [
+      "alert_deliveries",
+      "alert_endpoints",
+      "alerts",
       "api_tokens",
       "backup_policies",
       "backup_tasks",
@@ -703,6 +706,105 @@ export function storeSuite(fixture: StoreFixture): void {
     assert.equal(await store.backupPolicies.unset("tenant:b"), false);
     await store.backups.delete(first.id);
     assert.equal((await store.backups.list()).length, 2);
+  });
+
+  test("alerts: raised with their event, coalesced, fanned out to the endpoints that want them", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    const store = createStore(db);
+    const [podA, podB] = ["a", "b"].map((t) =>
+      store.pods.list().then((l) => l.find((p) => p.tenant === t)!)
+    );
+    const a = (await podA)!;
+    const b = (await podB)!;
+    const all = await store.alerts.addEndpoint(
+      { url: "http://127.0.0.1:1/all", events: [], tenant: null, actor: "admin" },
+      new Uint8Array([1, 2, 3]),
+    );
+    const onlyB = await store.alerts.addEndpoint(
+      { url: "http://127.0.0.1:1/b", events: ["pod.failed"], tenant: "b", actor: null },
+      new Uint8Array([4]),
+    );
+    const event = (pod: typeof a, reason: string, type: "Normal" | "Warning" = "Warning") =>
+      store.events.append({
+        tenant: pod.tenant,
+        podId: pod.id,
+        podName: pod.name,
+        type,
+        reason,
+        message: reason,
+      });
+    // 20 flaps of pod a: one unhealthy and one recovered alert, the rest counted on them.
+    for (let i = 0; i < 20; i++) {
+      await event(a, "Unhealthy");
+      await event(a, "Healthy", "Normal");
+    }
+    await event(b, "RecoveryFailed");
+    await event(b, "Restarted", "Normal"); // no alert
+    // A tenant-scoped statement (a tenant admin's request) raises its own tenant's alerts.
+    await db.withTenant("a", (tx) =>
+      createStore(inTransaction(tx)).events.append({
+        tenant: "a",
+        podId: a.id,
+        podName: a.name,
+        type: "Warning",
+        reason: "OOMKilled",
+        message: "killed",
+      }));
+    let alerts = await store.alerts.list({ tail: 50 });
+    assert.deepEqual(alerts.map((x) => [x.type, x.pod, x.coalesced]), [
+      ["pod.unhealthy", "a/web", 19],
+      ["pod.recovered", "a/web", 19],
+      ["pod.failed", "b/web", 0],
+      ["pod.oom_killed", "a/web", 0],
+    ]);
+    assert.ok(alerts.every((x) => x.deliveries.length === 0), "not fanned out yet");
+    assert.equal(await store.alerts.fanOut(), 5, "4 to the catch-all endpoint, 1 to b's");
+    assert.equal(await store.alerts.fanOut(), 0, "once");
+    alerts = await store.alerts.list({ tail: 50 });
+    assert.deepEqual(
+      alerts.map((x) => x.deliveries.map((d) => d.url).sort()),
+      [[all.url], [all.url], [all.url, onlyB.url].sort(), [all.url]],
+    );
+    const due = await store.alerts.due(new Date(Date.now() + 1000), 10);
+    assert.equal(due.length, 5);
+    assert.deepEqual([...due[0]!.secret], [1, 2, 3]);
+    const first = due.find((d) => d.endpointId === onlyB.id)!;
+    const retryAt = new Date(Date.now() + 60_000);
+    await store.alerts.recordAttempt(first.alert.id, onlyB.id, {
+      status: 500,
+      error: "HTTP 500",
+      delivered: false,
+      next: retryAt,
+    });
+    assert.equal((await store.alerts.due(new Date(Date.now() + 1000), 10)).length, 4);
+    await store.alerts.recordAttempt(first.alert.id, onlyB.id, {
+      status: 204,
+      delivered: true,
+      next: null,
+    });
+    const b1 = (await store.alerts.get(first.alert.id))!.deliveries.find((d) =>
+      d.endpointId === onlyB.id
+    )!;
+    assert.deepEqual([b1.state, b1.attempts, b1.lastStatus], ["delivered", 2, 204]);
+    assert.ok(b1.deliveredAt);
+    assert.deepEqual(await store.alerts.deliveryCounts(), { pending: 4, delivered: 1, failed: 0 });
+    // A test message goes to its endpoint only.
+    const test = await store.alerts.raiseTest(onlyB.id, "hello");
+    assert.equal(await store.alerts.fanOut(), 1);
+    assert.deepEqual((await store.alerts.get(test.id))!.deliveries.map((d) => d.endpointId), [
+      onlyB.id,
+    ]);
+    // A tenant's scope sees its own alerts only.
+    const seen = await db.withTenant(
+      "b",
+      (tx) => tx.query<{ type: string }>("SELECT type FROM alerts"),
+    );
+    assert.deepEqual(seen.map((r) => r.type), ["pod.failed"]);
+    assert.equal(await store.alerts.removeEndpoint(all.id), true);
+    assert.equal(await store.alerts.removeEndpoint(all.id), false);
+    assert.deepEqual(await store.alerts.deliveryCounts(), { pending: 1, delivered: 1, failed: 0 });
   });
 
   test("RLS: a tenant id used again does not see the events of the tenant that had it", async () => {
