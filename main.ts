@@ -316,6 +316,7 @@ export async function startControlPlane(
       upgrades,
       migration,
       backups,
+      alerts,
       store,
       runtime,
       feed,

@@ -34,6 +34,7 @@ const NAV: [string, string][] = [
   ["/migrate", "Migrate"],
   ["/pods/new", "New pod"],
   ["/adapters", "Adapters"],
+  ["/alerts", "Alerts"],
   ["/tokens", "Tokens"],
   ["/settings", "Settings"],
 ];

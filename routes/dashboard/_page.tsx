@@ -5,6 +5,7 @@
  * of errors to friendly text (never a stack trace).
  * @module
  */
+import type { AlertService } from "../../core/alert_service.ts";
 import type { BackupService } from "../../core/backup_service.ts";
 import type { AccessService } from "../../core/access_service.ts";
 import type { PairingService } from "../../core/pairing.ts";
@@ -53,6 +54,8 @@ export interface DashboardDeps {
   upgrades: UpgradeService;
   migration: MigrationService;
   backups: BackupService;
+  /** Alert webhooks (the alerts page). */
+  alerts: AlertService;
   store: Store;
   runtime: ContainerRuntime;
   feed: LiveFeed;

@@ -11,6 +11,7 @@ import { ensureAdminPassword } from "./password.ts";
 import { StaticAssets } from "./static_assets.ts";
 import type { DashboardContext, DashboardDeps } from "./_page.tsx";
 import { adapterRoutes } from "./adapters.tsx";
+import { alertRoutes } from "./alerts.tsx";
 import { liveRoutes } from "./live_routes.ts";
 import { loginRoutes } from "./login.tsx";
 import { migrateRoutes } from "./migrate.tsx";
@@ -56,6 +57,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   rolloutRoutes(app, ctx);
   migrateRoutes(app, ctx);
   adapterRoutes(app, ctx);
+  alertRoutes(app, ctx);
   tokenRoutes(app, ctx);
   settingsRoutes(app, ctx);
   return app;

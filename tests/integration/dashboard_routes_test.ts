@@ -6,6 +6,10 @@
  * @module
  */
 import { BackupService } from "../../core/backup_service.ts";
+import { AlertSender } from "../../core/alert_sender.ts";
+import { AlertService } from "../../core/alert_service.ts";
+import { DELIVERY_DEFAULTS } from "../../core/alerts.ts";
+import { newWebhookSecret, postWebhook, verifyWebhook } from "../../providers/webhook.ts";
 import { DEFAULT_BACKUP_LIMITS } from "../../core/backup.ts";
 import { createArchiveStore } from "../../providers/backup/archive.ts";
 import { nextCron } from "../../providers/cron.ts";
@@ -130,7 +134,24 @@ async function setup() {
     nextCron,
     actor: currentActor,
   });
+  const sender = new AlertSender({
+    store,
+    secrets,
+    post: postWebhook,
+    isLeader: () => true,
+    now: Date.now,
+    random: Math.random,
+    log: quiet,
+  }, DELIVERY_DEFAULTS);
+  const alerts = new AlertService({
+    store,
+    secrets,
+    newSecret: newWebhookSecret,
+    wake: () => void sender.tick(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  });
   const deps = {
+    alerts,
     service,
     access,
     pairing,
@@ -991,6 +1012,59 @@ Deno.test("dashboard routes", async (t) => {
         await post("/pods/openclaw-third/gateway/release", { _csrf: csrf }, jar);
         await env.settle();
         assert.deepEqual(await adopted(), []);
+      },
+    );
+
+    await t.step(
+      "alerts: add an endpoint (secret once), Test it signed, see it, remove it",
+      async () => {
+        const got: { body: string; headers: Record<string, string> }[] = [];
+        await using receiver = Deno.serve(
+          { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+          async (req) => {
+            got.push({ body: await req.text(), headers: Object.fromEntries(req.headers) });
+            return new Response(null, { status: 202 });
+          },
+        );
+        const url = `http://127.0.0.1:${(receiver.addr as Deno.NetAddr).port}/hook`;
+        const form = (fields: [string, string][]) =>
+          request("/alerts/endpoints", { method: "POST", body: new URLSearchParams(fields) }, jar);
+        const bad = await form([["_csrf", csrf], ["url", "ftp://x"]]);
+        assert.equal(bad.status, 422);
+        assert.match(await bad.text(), /only http and https/);
+        const added = await form([
+          ["_csrf", csrf],
+          ["url", url],
+          ["events", "pod.failed"],
+          ["events", "backup.failed"],
+        ]);
+        assert.equal(added.status, 201);
+        const html = await added.text();
+        const secret = /data-testid="endpoint-secret">(whsec_[^<]+)</.exec(html)![1]!;
+        assert.match(html, /pod\.failed, backup\.failed/);
+        const [endpoint] = await env.store.alerts.listEndpoints();
+        const tested = await post(`/alerts/endpoints/${endpoint!.id}/test`, { _csrf: csrf }, jar);
+        assert.equal(tested.status, 303);
+        jar.take(tested);
+        assert.equal(got.length, 1);
+        assert.equal(
+          (verifyWebhook(secret, got[0]!.body, got[0]!.headers) as { type: string }).type,
+          "alert.test",
+        );
+        const page = await request("/alerts", {}, jar);
+        jar.take(page);
+        const text = await page.text();
+        assert.match(text, /data-kind="ok">Test delivered: HTTP 202/);
+        assert.match(text, /data-testid="alert-row" data-type="alert.test"/);
+        assert.doesNotMatch(text, /whsec_/, "the secret is not shown again");
+        const removed = await post(
+          `/alerts/endpoints/${endpoint!.id}/remove`,
+          { _csrf: csrf },
+          jar,
+        );
+        assert.equal(removed.status, 303);
+        jar.take(removed);
+        assert.deepEqual(await env.store.alerts.listEndpoints(), []);
       },
     );
 
