@@ -26,6 +26,8 @@ import { BackupService } from "./core/backup_service.ts";
 import { createArchiveStore } from "./providers/backup/archive.ts";
 import { nextCron } from "./providers/cron.ts";
 import { AlertSender } from "./core/alert_sender.ts";
+import { dockerOperation, Telemetry } from "./core/metrics.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { AlertService } from "./core/alert_service.ts";
 import { alertOf } from "./core/alerts.ts";
 import { newWebhookSecret, postWebhook } from "./providers/webhook.ts";
@@ -114,7 +116,15 @@ export async function startControlPlane(
     const secrets = await createSecretBox(
       await loadSecretKey(config.dataDir, Deno.env.get("AGENTPOD_SECRET_KEY")),
     );
-    const docker = createDockerClient({ host: config.dockerHost });
+    const telemetry = new Telemetry();
+    const docker = createDockerClient({
+      host: config.dockerHost,
+      observe: (method, path, seconds, failed) => {
+        const operation = dockerOperation(method, path);
+        telemetry.dockerSeconds.observe({ operation }, seconds);
+        if (failed) telemetry.dockerErrors.inc({ operation });
+      },
+    });
     cleanups.push(() => docker.close());
     const instance = await instanceId(store);
     const adopted = new AdoptedContainers();
@@ -157,6 +167,7 @@ export async function startControlPlane(
         }
         background(publishPod(podId));
       },
+      observeReconcile: (seconds) => telemetry.reconcileSeconds.observe({}, seconds),
     }, { orphanGraceMs: options.orphanGraceMs ?? config.orphanGraceMs });
     const health = loops.health = new HealthMonitor({
       store,
@@ -166,6 +177,7 @@ export async function startControlPlane(
       now: Date.now,
       schedule,
       log,
+      observeProbe: (adapter, seconds) => telemetry.probeSeconds.observe({ adapter }, seconds),
     });
     const serviceDeps: ServiceDeps = {
       store,
@@ -243,6 +255,8 @@ export async function startControlPlane(
       now: Date.now,
       random: Math.random,
       log,
+      onAttempt: (_delivery, outcome) =>
+        telemetry.alertAttempts.inc({ outcome: outcome.delivered ? "delivered" : "failed" }),
     }, config.alerts);
     late.alerts = () => background(alertSender.tick());
     const alerts = new AlertService({
@@ -330,6 +344,16 @@ export async function startControlPlane(
       log,
       dashboard,
       readiness: { database: () => db.query("select 1"), docker: () => docker.ping() },
+      metrics: metricsRoutes({
+        store,
+        telemetry,
+        authenticate: (token) => access.authenticate(token),
+        ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+        queueDepth: () => reconciler.queueDepth,
+        isLeader: leader,
+        polls,
+        now: Date.now,
+      }),
       traefik: traefikRoutes({
         store,
         settings: traefikSettings,

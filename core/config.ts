@@ -35,6 +35,8 @@ export interface ServerConfig {
   backup: { dir: string; maxBytes: number; maxEntries: number };
   /** Alert deliveries: timeout and retries. */
   alerts: DeliveryOptions;
+  /** A bearer token that reads `/metrics` only (API tokens with the viewer role also do). */
+  metricsToken?: string;
   /** How Traefik routes are built (the domain is `domain`). */
   traefik: Omit<TraefikSettings, "domain">;
   /**
@@ -94,6 +96,7 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
         "AGENTPOD_BACKUP_MAX_ENTRIES",
       ),
     },
+    ...(nonEmpty(env.AGENTPOD_METRICS_TOKEN) ? { metricsToken: env.AGENTPOD_METRICS_TOKEN! } : {}),
     alerts: {
       timeoutMs: optionalDuration(
         env.AGENTPOD_ALERT_TIMEOUT,

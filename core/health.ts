@@ -44,6 +44,8 @@ export interface HealthDeps {
   now(): number;
   schedule(fn: () => void, ms: number): () => void;
   log: Logger;
+  /** Told how long each probe took (seconds; metrics). */
+  observeProbe?(adapter: string, seconds: number): void;
 }
 
 /** The outcome of probing one pod. */
@@ -90,6 +92,7 @@ export class HealthMonitor {
     const adapter = this.#d.adapterById(pod.spec.adapter);
     const controller = new AbortController();
     const cancel = this.#d.schedule(() => controller.abort(), this.#o.timeoutMs);
+    const started = performance.now();
     try {
       return await adapter.probe({
         baseUrl: `http://127.0.0.1:${pod.hostPort}`,
@@ -104,6 +107,7 @@ export class HealthMonitor {
       return { healthy: false, message: `Probe failed: ${errorMessage(error)}` };
     } finally {
       cancel();
+      this.#d.observeProbe?.(adapter.id, (performance.now() - started) / 1000);
     }
   }
 

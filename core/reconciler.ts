@@ -102,6 +102,8 @@ export interface ReconcilerDeps {
   onRespec?(podId: string): Promise<boolean>;
   /** Called after a pod's status or events changed (live views, health kicks). */
   onPodChanged?(podId: string, change: "status" | "started" | "deleted"): void;
+  /** Told how long each pod's reconcile took (seconds; metrics). */
+  observeReconcile?(seconds: number): void;
   /** Containers adopted by pods (shared with the runtime); kept in step with the rows. */
   adopted?: AdoptedContainers;
 }
@@ -167,7 +169,7 @@ export class Reconciler {
       run: (key) =>
         key.startsWith(TENANT_KEY)
           ? this.#reconcileTenant(key.slice(TENANT_KEY.length))
-          : this.#reconcile(key),
+          : this.#timed(key),
       schedule: deps.schedule,
       random: deps.random ?? Math.random,
       onError: (podId, error, failures) =>
@@ -858,6 +860,20 @@ export class Reconciler {
     return `Crashed ${seen.times.length} times in ${
       Math.round(RESTART_LOOP_WINDOW_MS / 60_000)
     } minutes; it is restarted each time`;
+  }
+
+  async #timed(podId: string): Promise<void> {
+    const started = performance.now();
+    try {
+      await this.#reconcile(podId);
+    } finally {
+      this.#deps.observeReconcile?.((performance.now() - started) / 1000);
+    }
+  }
+
+  /** Pods waiting in the queue. */
+  get queueDepth(): number {
+    return this.#queue.size;
   }
 
   #forget(podId: string): void {

@@ -19,6 +19,8 @@ export interface AppDeps {
   api?: Hono;
   /** Traefik's HTTP provider endpoint. */
   traefik?: Hono;
+  /** `/metrics` (Prometheus). */
+  metrics?: Hono;
   /** The dashboard pages, forms and streams at `/` (each needs a session). */
   dashboard?: Hono;
 }
@@ -51,6 +53,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/", healthRoutes(deps.readiness));
   if (deps.api) app.route("/api/v1", deps.api);
   if (deps.traefik) app.route("/", deps.traefik);
+  if (deps.metrics) app.route("/", deps.metrics);
   if (deps.dashboard) app.route("/", deps.dashboard);
   app.notFound((c) =>
     c.json({ error: { code: "not_found", message: `No route for "${c.req.path}"` } }, 404)

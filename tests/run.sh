@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 bash tests/env/up.sh
 AGENTPOD_TRAEFIK_BIN=$(bash tests/env/traefik.sh | tail -n 1)
 export AGENTPOD_TRAEFIK_BIN
+AGENTPOD_PROMCHECK_BIN=$(bash tests/env/promcheck.sh | tail -n 1)
+export AGENTPOD_PROMCHECK_BIN
 exec deno test --allow-all "$@"

@@ -10,7 +10,7 @@ import { EventApi } from "./events.ts";
 import { ExecApi } from "./exec.ts";
 import { ImageApi } from "./images.ts";
 import { NetworkApi } from "./networks.ts";
-import { DockerTransport } from "./transport.ts";
+import { type DockerObserver, DockerTransport } from "./transport.ts";
 import { VolumeApi } from "./volumes.ts";
 
 /** The answer of `GET /version` (fields we use). */
@@ -57,6 +57,8 @@ export interface DockerClientOptions {
   host?: string;
   /** Pin the API version and skip negotiation. */
   apiVersion?: string;
+  /** Told of each request's latency (metrics). */
+  observe?: DockerObserver;
 }
 
 /** A Docker Engine API client. */
@@ -127,5 +129,7 @@ export class DockerClient implements Disposable {
 /** Creates a client for `options.host`, `DOCKER_HOST`, or the default socket. */
 export function createDockerClient(options: DockerClientOptions = {}): DockerClient {
   const endpoint = parseDockerHost(options.host ?? dockerHostFromEnv());
-  return new DockerClient(new DockerTransport(endpoint, { apiVersion: options.apiVersion }));
+  return new DockerClient(
+    new DockerTransport(endpoint, { apiVersion: options.apiVersion, observe: options.observe }),
+  );
 }

@@ -40,6 +40,14 @@ export function compareApiVersions(a: string, b: string): number {
   return aMajor - bMajor || aMinor - bMinor;
 }
 
+/** Told of every request's time to its answer (seconds) and whether it failed. */
+export type DockerObserver = (
+  method: string,
+  path: string,
+  seconds: number,
+  failed: boolean,
+) => void;
+
 /** Sends requests to one engine; create one per process and reuse it. */
 export class DockerTransport {
   /** The engine address, as used in error messages. */
@@ -49,9 +57,14 @@ export class DockerTransport {
   readonly #socketPath: string | undefined;
   #prefix: string | undefined;
   #negotiating: Promise<string> | undefined;
+  readonly #observe: DockerObserver | undefined;
 
   /** Pass `apiVersion` to skip negotiation (the engine must support it). */
-  constructor(endpoint: DockerEndpoint, options: { apiVersion?: string } = {}) {
+  constructor(
+    endpoint: DockerEndpoint,
+    options: { apiVersion?: string; observe?: DockerObserver } = {},
+  ) {
+    this.#observe = options.observe;
     this.host = endpoint.host;
     this.#origin = endpoint.origin;
     this.#socketPath = endpoint.socketPath;
@@ -173,12 +186,17 @@ export class DockerTransport {
     if (options.signal !== undefined) init.signal = options.signal;
     const url = this.#origin + path + encodeQuery(options.query);
     let response: Response;
+    const started = performance.now();
+    const observe = (failed: boolean) =>
+      this.#observe?.(method, path, (performance.now() - started) / 1000, failed);
     try {
       response = await fetch(url, init);
     } catch (error) {
       if (options.signal?.aborted) throw error;
+      observe(true);
       throw unreachableError(this.host, error);
     }
+    observe(response.status >= 500);
     if (response.status >= 400) {
       const text = await response.text().catch(() => "");
       throw engineError(response.status, text, options.errorContext);

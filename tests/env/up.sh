@@ -10,4 +10,5 @@ bash "$here/docker.sh"
 bash "$here/postgres.sh"
 bash "$here/images.sh"
 bash "$here/traefik.sh" >/dev/null
+bash "$here/promcheck.sh" >/dev/null
 bash "$here/chromium.sh"
