@@ -28,6 +28,7 @@ import { nextCron } from "./providers/cron.ts";
 import { AlertSender } from "./core/alert_sender.ts";
 import { dockerOperation, Telemetry } from "./core/metrics.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
+import { UsageSampler } from "./core/usage_sampler.ts";
 import { AlertService } from "./core/alert_service.ts";
 import { alertOf } from "./core/alerts.ts";
 import { newWebhookSecret, postWebhook } from "./providers/webhook.ts";
@@ -178,6 +179,16 @@ export async function startControlPlane(
       schedule,
       log,
       observeProbe: (adapter, seconds) => telemetry.probeSeconds.observe({ adapter }, seconds),
+    });
+    const sampler = new UsageSampler({
+      store,
+      runtime,
+      adapterById: adapters,
+      probeContext: (pod, signal) => health.probeContext(pod, signal),
+      isLeader: () => loops.leader?.() ?? false,
+      now: Date.now,
+      log,
+      current: usage,
     });
     const serviceDeps: ServiceDeps = {
       store,
@@ -402,6 +413,7 @@ export async function startControlPlane(
           const onConnected = () => background(reconciler.resync());
           for await (const event of runtime.watchEvents(signal, onConnected)) {
             reconciler.handleEvent(event);
+            background(sampler.onEvent(event));
           }
         } catch (error) {
           if (!signal.aborted) log.error("event watch ended", { error: errorMessage(error) });
@@ -438,7 +450,7 @@ export async function startControlPlane(
       // Alerts: what a previous leader left undelivered goes at once, then every second.
       background(alertSender.tick());
       every(ALERT_INTERVAL_MS, () => alertSender.tick(), "alert delivery");
-      every(USAGE_INTERVAL_MS, () => sampleUsage(store, runtime, usage), "usage sampling");
+      every(USAGE_INTERVAL_MS, () => sampler.tick(), "usage sampling");
     };
     const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });
     loops.leader = election.isLeader;
@@ -528,27 +540,6 @@ async function ensureAdminToken(
   await Deno.writeTextFile(path, token + "\n", { mode: 0o600 });
   await Deno.chmod(path, 0o600);
   log.info("admin token created", { file: path });
-}
-
-async function sampleUsage(
-  store: ReturnType<typeof createStore>,
-  runtime: DockerRuntime,
-  usage: Map<string, ContainerUsage>,
-): Promise<void> {
-  const pods = (await store.pods.list()).filter((p) =>
-    p.status.phase === "running" && p.status.containerId
-  );
-  const queue = [...pods];
-  const worker = async () => {
-    for (let pod = queue.shift(); pod; pod = queue.shift()) {
-      try {
-        usage.set(pod.id, await runtime.usage(pod.status.containerId!));
-      } catch {
-        usage.delete(pod.id);
-      }
-    }
-  };
-  await Promise.all([worker(), worker(), worker(), worker()]);
 }
 
 function newToken(): string {

@@ -12,6 +12,7 @@ import { registerOpsCommands } from "./commands_ops.ts";
 import { registerPodCommands } from "./commands_pod.ts";
 import { registerTenantCommands } from "./commands_tenant.ts";
 import { registerAlertCommands } from "./commands_alert.ts";
+import { registerUsageCommands } from "./commands_usage.ts";
 import { registerTokenCommands } from "./commands_token.ts";
 import { CliContext, type CliIo } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
@@ -43,6 +44,7 @@ export function buildCli(ctx: CliContext): Command {
   registerMigrateCommands(program, ctx);
   registerTokenCommands(program, ctx);
   registerAlertCommands(program, ctx);
+  registerUsageCommands(program, ctx);
   return program;
 }
 

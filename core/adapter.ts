@@ -104,6 +104,14 @@ export interface ProbeContext {
   direct?: boolean;
 }
 
+/** An agent's own counters for one UTC day. */
+export interface AgentUsageDay {
+  /** `YYYY-MM-DD`. */
+  day: string;
+  tokens: { input: number; output: number; total: number };
+  costUsd: number;
+}
+
 /** Outcome of a probe. */
 export interface ProbeResult {
   /** The agent is serving. */
@@ -164,6 +172,11 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
   moveFilesCommand?(volumePath: string, staging: string, paths: string[]): string[];
   /** Probes the agent at the protocol level. Never sends a wrong token. */
   probe(context: ProbeContext): Promise<ProbeResult>;
+  /**
+   * The agent's own usage counters per UTC day (tokens and cost), read through its
+   * published port like the probe; absent when the agent keeps none.
+   */
+  agentUsage?(context: ProbeContext): Promise<AgentUsageDay[]>;
   /**
    * The agent's own client pairing (OpenClaw: browsers of its Control UI), through a
    * command run in its container; `stateDir` is where its state (config) lives.

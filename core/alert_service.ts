@@ -54,9 +54,7 @@ export class AlertService {
     let tenant: string | null = null;
     if (input.tenant !== undefined) {
       tenant = parseTenantId(input.tenant);
-      if (!(await this.#d.store.tenants.get(tenant))) {
-        throw new NotFoundError(`Tenant "${tenant}" does not exist`);
-      }
+      await this.#d.store.tenants.get(tenant); // NotFoundError when absent
     }
     const secret = this.#d.newSecret();
     const endpoint = await this.#d.store.alerts.addEndpoint(

@@ -8,7 +8,7 @@
  * healthy, so recovery shows fast.
  * @module
  */
-import type { AgentAdapter, ProbeResult } from "./adapter.ts";
+import type { AgentAdapter, ProbeContext, ProbeResult } from "./adapter.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import type { Reconciler } from "./reconciler.ts";
@@ -94,21 +94,26 @@ export class HealthMonitor {
     const cancel = this.#d.schedule(() => controller.abort(), this.#o.timeoutMs);
     const started = performance.now();
     try {
-      return await adapter.probe({
-        baseUrl: `http://127.0.0.1:${pod.hostPort}`,
-        token: await this.#token(pod),
-        config: pod.spec.config,
-        signal: controller.signal,
-        // An adopted gateway runs the config it was made with: it trusts no proxy
-        // unless adopt routed it.
-        direct: pod.adoption?.active === true && pod.adoption.routed !== true,
-      });
+      return await adapter.probe(await this.probeContext(pod, controller.signal));
     } catch (error) {
       return { healthy: false, message: `Probe failed: ${errorMessage(error)}` };
     } finally {
       cancel();
       this.#d.observeProbe?.(adapter.id, (performance.now() - started) / 1000);
     }
+  }
+
+  /** How the agent of `pod` is reached from here: its published port and token. */
+  async probeContext(pod: PodRecord, signal: AbortSignal): Promise<ProbeContext> {
+    return {
+      baseUrl: `http://127.0.0.1:${pod.hostPort}`,
+      token: await this.#token(pod),
+      config: pod.spec.config,
+      signal,
+      // An adopted gateway runs the config it was made with: it trusts no proxy
+      // unless adopt routed it.
+      direct: pod.adoption?.active === true && pod.adoption.routed !== true,
+    };
   }
 
   /** Probes one pod and reports the verdict; shares a probe already under way. */

@@ -56,6 +56,8 @@ export interface ContainerUsage {
   cpu: number;
   /** Memory in MiB. */
   memoryMB: number;
+  /** CPU-seconds of the current run (the engine's cumulative counter, 0 at each start). */
+  cpuSeconds: number;
 }
 
 /** A log line of a container. */
@@ -163,6 +165,8 @@ export interface ContainerRuntime {
   watchEvents(signal: AbortSignal, onConnected?: () => void): AsyncIterable<RuntimeEvent>;
   /** One usage sample of a running container (about 1 s). */
   usage(containerId: string): Promise<ContainerUsage>;
+  /** Bytes in each volume by name (slow: the engine walks them). */
+  volumeSizes(): Promise<Map<string, number>>;
   /** Log lines of a container. */
   logs(
     containerId: string,

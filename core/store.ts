@@ -11,6 +11,7 @@ import type { Adoption, Condition, DesiredState, Pod, PodPhase } from "./pod.ts"
 import type { Rollout, RolloutItem, RolloutOptions, RolloutState } from "./rollout.ts";
 import type { BackupStore } from "./backup.ts";
 import type { AlertStore } from "./alerts.ts";
+import type { UsageStore } from "./usage.ts";
 
 /** A tenant with its pod count. */
 export interface Tenant {
@@ -161,7 +162,7 @@ export interface DashboardSession {
 }
 
 /** The persistent state of the control plane. */
-export interface Store extends BackupStore, AlertStore {
+export interface Store extends BackupStore, AlertStore, UsageStore {
   /** Tenant rows. */
   tenants: {
     create(id: string, name: string): Promise<Tenant>;

@@ -25,6 +25,7 @@ import { runAs } from "./actor.ts";
 import { backupRoutes } from "./backup_api.ts";
 import type { BackupService } from "../core/backup_service.ts";
 import { alertRoutes } from "./alert_api.ts";
+import { readUsage } from "../core/usage_service.ts";
 import type { AlertService } from "../core/alert_service.ts";
 
 /** How often an open stream checks that its token is still valid. */
@@ -366,6 +367,22 @@ export function apiRoutes(deps: ApiDeps): Hono {
     read(async (c, r) => {
       const query = parse(API_SCHEMAS.eventsQuery, c.req.query(), "query");
       return c.json(await r.service.listEvents(query));
+    }),
+  );
+  api.get(
+    "/usage",
+    read(async (c, r) => {
+      const query = parse(API_SCHEMAS.usageQuery, c.req.query(), "query");
+      return c.json(await readUsage(r.store, query, Date.now()));
+    }),
+  );
+  api.get(
+    "/tenants/:tenant/usage",
+    read(async (c, r) => {
+      const query = parse(API_SCHEMAS.usageQuery, c.req.query(), "query");
+      return c.json(
+        await readUsage(r.store, { ...query, tenant: c.req.param("tenant")! }, Date.now()),
+      );
     }),
   );
   api.get(

@@ -103,6 +103,11 @@ export const API_SCHEMAS = {
     tenant: z.string().optional(),
     pod: z.string().optional(),
   }),
+  usageQuery: z.strictObject({
+    from: z.string().optional().describe("First UTC day, YYYY-MM-DD (default: 6 days before to)"),
+    to: z.string().optional().describe("Last UTC day, YYYY-MM-DD (default: today)"),
+    tenant: z.string().optional(),
+  }),
 };
 
 const json = (schema: z.ZodType) => ({
@@ -256,6 +261,22 @@ export function openApiDocument(): Record<string, unknown> {
           summary: "Recent events",
           parameters: params({ tail: "query", tenant: "query", pod: "query" }),
           responses: { 200: ok("Events") },
+        },
+      },
+      "/usage": {
+        get: {
+          summary: "Usage of every tenant's pods per UTC day (a tenant token: its own)",
+          parameters: params({ from: "query", to: "query", tenant: "query" }),
+          responses: { 200: ok("Report: pods × days, days, total"), 400: ok("Bad range") },
+        },
+      },
+      "/tenants/{tenant}/usage": {
+        parameters: params({ tenant: "path" }),
+        get: {
+          summary: "A tenant's usage per pod and UTC day: CPU-seconds, memory avg/peak, " +
+            "uptime, restarts, volume size, the agent's tokens and cost",
+          parameters: params({ from: "query", to: "query" }),
+          responses: { 200: ok("Report"), 400: ok("Bad range"), 404: ok("No tenant") },
         },
       },
       "/events/stream": {

@@ -393,7 +393,13 @@ export class DockerRuntime implements ContainerRuntime, BackupRuntime {
     return {
       cpu: Math.round(summary.cpuPercent * 10) / 10,
       memoryMB: Math.round(summary.memoryBytes / 1024 / 1024),
+      cpuSeconds: summary.cpuSeconds,
     };
+  }
+
+  /** @inheritdoc */
+  volumeSizes(): Promise<Map<string, number>> {
+    return this.#docker.volumes.sizes();
   }
 
   /** @inheritdoc */

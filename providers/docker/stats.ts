@@ -43,6 +43,8 @@ export interface StatsSummary {
   memoryLimitBytes: number;
   /** Processes running, when reported. */
   pids?: number;
+  /** CPU-seconds the container used since it started (cumulative). */
+  cpuSeconds: number;
 }
 
 /**
@@ -70,6 +72,7 @@ export function summarizeStats(stats: ContainerStats): StatsSummary {
     cpuPercent: cpuPercent(stats),
     memoryBytes: memoryBytes(stats),
     memoryLimitBytes: stats.memory_stats.limit ?? 0,
+    cpuSeconds: stats.cpu_stats.cpu_usage.total_usage / 1e9,
   };
   if (stats.pids_stats?.current !== undefined) summary.pids = stats.pids_stats.current;
   return summary;

@@ -65,6 +65,19 @@ export class VolumeApi {
     return answer.Volumes ?? [];
   }
 
+  /**
+   * Bytes each volume holds (the engine walks them: seconds on a big host, so call it
+   * rarely); -1 where the engine could not tell.
+   */
+  async sizes(): Promise<Map<string, number>> {
+    const answer = await this.#t.json<{ Volumes?: (Volume & { UsageData?: { Size: number } })[] }>(
+      "GET",
+      "/system/df",
+      { query: { type: "volume" } },
+    );
+    return new Map((answer.Volumes ?? []).map((v) => [v.Name, v.UsageData?.Size ?? -1]));
+  }
+
   /** Removes a volume; one still used by a container throws `ConflictError`. */
   async remove(name: string, options: { force?: boolean } = {}): Promise<void> {
     await this.#t.send("DELETE", `/volumes/${encodeURIComponent(name)}`, {

@@ -24,6 +24,7 @@ import type { Rollout, RolloutItem } from "../../core/rollout.ts";
 import type { SqlDatabase, SqlSession, SqlValue } from "./database.ts";
 import { createBackupStore } from "./backup_store.ts";
 import { createAlertStore, raiseAlert } from "./alert_store.ts";
+import { createUsageStore } from "./usage_store.ts";
 import { alertOf } from "../../core/alerts.ts";
 
 /** What the store runs on: the database, or one transaction (see {@linkcode inTransaction}). */
@@ -290,6 +291,7 @@ export function createStore(db: StoreDatabase): Store {
   return {
     ...createBackupStore(db),
     ...createAlertStore(db),
+    ...createUsageStore(db),
     tenants: {
       async create(id, name) {
         try {

@@ -172,7 +172,7 @@ class MemoryEngine {
 
   constructor(options: MemoryRuntimeOptions) {
     this.images = new Set(options.images ?? ["agentpod-fixture:1"]);
-    this.usage = options.usage ?? { cpu: 1.5, memoryMB: 42 };
+    this.usage = options.usage ?? { cpu: 1.5, memoryMB: 42, cpuSeconds: 3 };
     this.now = options.now ?? Date.now;
     this.schedule = options.schedule ?? ((fn, ms) => {
       const id = setTimeout(fn, ms);
@@ -514,8 +514,15 @@ export class MemoryRuntime implements ContainerRuntime {
     return settle(() => {
       const c = this.#engine.container(containerId);
       // The engine answers for a stopped container too, with zero use.
-      return c.state === "running" ? { ...this.#engine.usage } : { cpu: 0, memoryMB: 0 };
+      return c.state === "running"
+        ? { ...this.#engine.usage }
+        : { cpu: 0, memoryMB: 0, cpuSeconds: 0 };
     });
+  }
+
+  /** @inheritdoc */
+  volumeSizes(): Promise<Map<string, number>> {
+    return settle(() => new Map([...this.#engine.volumes.keys()].map((name) => [name, 0])));
   }
 
   /** @inheritdoc */

@@ -60,12 +60,15 @@ export function storeSuite(fixture: StoreFixture): void {
       "backups",
       "dashboard_sessions",
       "pod_events",
+      "pod_runs",
       "pods",
       "rollout_pods",
       "rollouts",
       "schema_migrations",
       "settings",
       "tenants",
+      "usage_cursors",
+      "usage_daily",
     ]);
   });
 
@@ -805,6 +808,100 @@ export function storeSuite(fixture: StoreFixture): void {
     assert.equal(await store.alerts.removeEndpoint(all.id), true);
     assert.equal(await store.alerts.removeEndpoint(all.id), false);
     assert.deepEqual(await store.alerts.deliveryCounts(), { pending: 1, delivered: 1, failed: 0 });
+  });
+
+  test("usage: runs from events and from what runs, samples per day, a tenant sees its own", async () => {
+    await using fresh = await fixture.fresh();
+    const db = await fresh.open();
+    await seedTwoTenants(db);
+    const store = createStore(db);
+    const pods = await store.pods.list();
+    const a = pods.find((p) => p.tenant === "a")!;
+    const b = pods.find((p) => p.tenant === "b")!;
+    const t0 = Date.parse("2026-12-02T10:00:00Z");
+    await store.usage.runStarted({ podId: a.id, containerId: "c1", at: t0 });
+    await store.usage.runStarted({ podId: a.id, containerId: "c1", at: t0 + 5 });
+    await store.usage.runEnded({ containerId: "c1", at: t0 + 60_000, exitCode: 137 });
+    await store.usage.runEnded({ containerId: "c1", at: t0 + 70_000, exitCode: 0 });
+    await store.usage.runStarted({ podId: a.id, containerId: "c1", at: t0 + 61_000 });
+    // The sampler sees c1 run since t0+61 s (no new run) and b's c2 that no event told of.
+    await store.usage.seenRunning({
+      podId: a.id,
+      containerId: "c1",
+      startedAt: t0 + 60_999,
+      lastExitAt: t0 + 60_000,
+    });
+    await store.usage.seenRunning({
+      podId: b.id,
+      containerId: "c2",
+      startedAt: t0,
+      lastExitAt: null,
+    });
+    // c2 was replaced by c3 while nobody looked: its run ends at the last sample.
+    const cursor = { containerId: "c2", startedAt: t0, cpuSeconds: 5, sampledAt: t0 + 30_000 };
+    await store.usage.addSample({
+      podId: b.id,
+      day: "2026-12-02",
+      cpuSeconds: 5,
+      memoryMb: 100,
+      cursor,
+    });
+    await store.usage.addSample({
+      podId: b.id,
+      day: "2026-12-02",
+      cpuSeconds: 2.5,
+      memoryMb: 300,
+      cursor: { ...cursor, cpuSeconds: 7.5 },
+    });
+    await store.usage.seenRunning({
+      podId: b.id,
+      containerId: "c3",
+      startedAt: t0 + 90_000,
+      lastExitAt: null,
+    });
+    const runs = await store.usage.runs({ from: "2026-12-02", to: "2026-12-02" });
+    assert.deepEqual(
+      runs.map((
+        r,
+      ) => [r.pod, r.containerId, r.startedAt - t0, r.endedAt === null ? null : r.endedAt - t0]),
+      [
+        ["web", "c1", 0, 60_000],
+        ["web", "c2", 0, 30_000],
+        ["web", "c1", 61_000, null],
+        ["web", "c3", 90_000, null],
+      ],
+    );
+    assert.deepEqual((await store.usage.cursor(b.id))?.cpuSeconds, 7.5);
+    await store.usage.setDay(b.id, "2026-12-02", {
+      volumeBytes: 4096,
+      tokens: { input: 1, output: 2, total: 3 },
+      costUsd: 0.5,
+    });
+    const [day] = await store.usage.sampled({ tenant: "b", from: "2026-12-01", to: "2026-12-03" });
+    assert.deepEqual(
+      [
+        day!.day,
+        day!.cpuSeconds,
+        day!.memoryMbSum,
+        day!.memorySamples,
+        day!.memoryPeakMb,
+        day!.volumeBytes,
+        day!.tokens,
+        day!.costUsd,
+      ],
+      ["2026-12-02", 7.5, 400, 2, 300, 4096, { input: 1, output: 2, total: 3 }, 0.5],
+    );
+    assert.deepEqual((await store.usage.firstStarts([a.id, b.id])).get(a.id), t0);
+    const seen = await db.withTenant("a", async (tx) => {
+      const scoped = createStore(inTransaction(tx));
+      return {
+        runs: (await scoped.usage.runs({ from: "2026-12-02", to: "2026-12-02" })).map((r) =>
+          r.tenant
+        ),
+        days: await scoped.usage.sampled({ from: "2026-12-02", to: "2026-12-02" }),
+      };
+    });
+    assert.deepEqual(seen, { runs: ["a", "a"], days: [] });
   });
 
   test("RLS: a tenant id used again does not see the events of the tenant that had it", async () => {
