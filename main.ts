@@ -58,7 +58,6 @@ const ROLLOUT_INTERVAL_MS = 1_000;
 /** Every how many timer passes the engine lists every container (the others: cached). */
 const FULL_PASS_EVERY = 4;
 const HEALTH_INTERVAL_MS = 10_000;
-const USAGE_INTERVAL_MS = 10_000;
 /** How often the leader looks for alerts to send (an event on this process wakes it at once). */
 const ALERT_INTERVAL_MS = 1_000;
 
@@ -450,7 +449,7 @@ export async function startControlPlane(
       // Alerts: what a previous leader left undelivered goes at once, then every second.
       background(alertSender.tick());
       every(ALERT_INTERVAL_MS, () => alertSender.tick(), "alert delivery");
-      every(USAGE_INTERVAL_MS, () => sampler.tick(), "usage sampling");
+      every(config.usageIntervalMs, () => sampler.tick(), "usage sampling");
     };
     const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });
     loops.leader = election.isLeader;

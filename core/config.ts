@@ -35,6 +35,8 @@ export interface ServerConfig {
   backup: { dir: string; maxBytes: number; maxEntries: number };
   /** Alert deliveries: timeout and retries. */
   alerts: DeliveryOptions;
+  /** How often the leader samples each running pod's CPU and memory (ms). */
+  usageIntervalMs: number;
   /** A bearer token that reads `/metrics` only (API tokens with the viewer role also do). */
   metricsToken?: string;
   /** How Traefik routes are built (the domain is `domain`). */
@@ -97,6 +99,11 @@ export function parseServerConfig(env: Record<string, string | undefined>): Serv
       ),
     },
     ...(nonEmpty(env.AGENTPOD_METRICS_TOKEN) ? { metricsToken: env.AGENTPOD_METRICS_TOKEN! } : {}),
+    usageIntervalMs: optionalDuration(
+      env.AGENTPOD_USAGE_INTERVAL,
+      10_000,
+      "AGENTPOD_USAGE_INTERVAL",
+    ),
     alerts: {
       timeoutMs: optionalDuration(
         env.AGENTPOD_ALERT_TIMEOUT,

@@ -24,6 +24,8 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
       maxBytes: 2 * 1024 ** 3,
       maxEntries: 200_000,
     },
+    usageIntervalMs: 10_000,
+    alerts: { timeoutMs: 5_000, retryBaseMs: 5_000, retryMaxMs: 1_800_000, maxAttempts: 12 },
     trustedProxies: [],
     traefik: {
       webEntryPoint: "web",
@@ -33,6 +35,31 @@ Deno.test("parseServerConfig() applies the documented defaults", () => {
       backend: "host",
     },
   });
+});
+
+Deno.test("parseServerConfig() reads the alert and metrics settings and refuses bad ones", () => {
+  const config = parseServerConfig({
+    AGENTPOD_ALERT_TIMEOUT: "2s",
+    AGENTPOD_ALERT_RETRY_BASE: "500ms",
+    AGENTPOD_ALERT_RETRY_MAX: "1m",
+    AGENTPOD_ALERT_MAX_ATTEMPTS: "3",
+    AGENTPOD_METRICS_TOKEN: "scrape-me",
+  });
+  assert.deepEqual(config.alerts, {
+    timeoutMs: 2_000,
+    retryBaseMs: 500,
+    retryMaxMs: 60_000,
+    maxAttempts: 3,
+  });
+  assert.equal(config.metricsToken, "scrape-me");
+  assert.throws(
+    () => parseServerConfig({ AGENTPOD_ALERT_TIMEOUT: "soon" }),
+    /AGENTPOD_ALERT_TIMEOUT/,
+  );
+  assert.throws(
+    () => parseServerConfig({ AGENTPOD_ALERT_MAX_ATTEMPTS: "0" }),
+    /AGENTPOD_ALERT_MAX_ATTEMPTS/,
+  );
 });
 
 Deno.test("parseServerConfig() reads the backup settings and refuses bad bounds", () => {

@@ -67,5 +67,6 @@ Deno.test("summarizeStats() gathers cpu, memory, limit and pids", () => {
     memoryBytes: 70_000_000,
     memoryLimitBytes: 800_000_000,
     pids: 7,
+    cpuSeconds: 1.5,
   });
 });
