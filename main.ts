@@ -29,6 +29,7 @@ import { AlertSender } from "./core/alert_sender.ts";
 import { dockerOperation, Telemetry } from "./core/metrics.ts";
 import { metricsRoutes } from "./routes/metrics.ts";
 import { UsageSampler } from "./core/usage_sampler.ts";
+import { deviceIdentity, newDeviceKey } from "./providers/device_identity.ts";
 import { AlertService } from "./core/alert_service.ts";
 import { alertOf } from "./core/alerts.ts";
 import { newWebhookSecret, postWebhook } from "./providers/webhook.ts";
@@ -184,6 +185,12 @@ export async function startControlPlane(
       runtime,
       adapterById: adapters,
       probeContext: (pod, signal) => health.probeContext(pod, signal),
+      identity: await deviceIdentity(
+        await sealedSetting(store, secrets, "device_key", newDeviceKey),
+      ),
+      approve: async (pod, requestId) => {
+        await pairing.decide(pod.tenant, pod.name, requestId, true);
+      },
       isLeader: () => loops.leader?.() ?? false,
       now: Date.now,
       log,
@@ -485,13 +492,13 @@ async function sealedSetting(
   store: ReturnType<typeof createStore>,
   secrets: SecretBox,
   key: string,
-  make: () => string,
+  make: () => string | Promise<string>,
 ): Promise<string> {
   const stored = await store.settings.get<string>(key);
   if (stored) {
     return await secrets.open<string>(Uint8Array.from(atob(stored), (c) => c.charCodeAt(0)));
   }
-  const value = make();
+  const value = await make();
   await store.settings.set(key, encodeBase64(await secrets.seal(value)));
   return value;
 }

@@ -16,6 +16,7 @@ import {
   listOpenClawDevices,
   openClawOwnerLink,
 } from "./openclaw_devices.ts";
+import { openClawUsage } from "./openclaw_usage.ts";
 import { z } from "zod";
 import type {
   AgentAdapter,
@@ -286,6 +287,7 @@ export const openClawAdapter: AgentAdapter<OpenClawConfig> = {
   smokeCommand: ["node", "openclaw.mjs", "--version"],
   drain: (exec, options) => drainOpenClaw(OPENCLAW_PORT, exec, options),
   pairing: { list: listOpenClawDevices, decide: decideOpenClawDevice },
+  agentUsage: (context) => openClawUsage(context),
   ownerLink: openClawOwnerLink,
   moveFilesCommand,
   backup: openClawBackup(OPENCLAW_STATE_DIR, OPENCLAW_UID),

@@ -175,7 +175,7 @@ export function openClawHandshake(options: HandshakeOptions): Promise<ProbeResul
  * Deno's WebSocket accepts request headers as a second argument; the DOM typing of
  * the constructor (in scope with the dashboard's JSX types) does not know it.
  */
-const DenoWebSocket = WebSocket as unknown as new (
+export const DenoWebSocket = WebSocket as unknown as new (
   url: URL,
   options: { headers: HeadersInit },
 ) => WebSocket;
@@ -202,7 +202,8 @@ export function connectRequest(id: string, token: string): Record<string, unknow
   };
 }
 
-interface Frame {
+/** A gateway protocol frame (the fields read). */
+export interface Frame {
   type?: unknown;
   id?: unknown;
   event?: unknown;
@@ -211,7 +212,8 @@ interface Frame {
   error?: { code?: unknown; message?: unknown; retryAfterMs?: unknown };
 }
 
-function parseFrame(data: unknown): Frame | undefined {
+/** A frame of the gateway's protocol, or undefined when `data` is not one. */
+export function parseFrame(data: unknown): Frame | undefined {
   if (typeof data !== "string") return undefined;
   try {
     const frame = JSON.parse(data);

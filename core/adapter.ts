@@ -104,6 +104,21 @@ export interface ProbeContext {
   direct?: boolean;
 }
 
+/** The control plane's own key pair, which an agent can pair as a device. */
+export interface DeviceIdentity {
+  /** The raw public key (Ed25519, 32 bytes). */
+  publicKey: Uint8Array;
+  /** An Ed25519 signature of `data`. */
+  sign(data: Uint8Array): Promise<Uint8Array>;
+}
+
+/** What reading an agent's own counters needs beside the probe's reach. */
+export interface AgentUsageContext extends ProbeContext {
+  identity: DeviceIdentity;
+  /** Approves this control plane's own pending pairing request (once per agent). */
+  approve(requestId: string): Promise<void>;
+}
+
 /** An agent's own counters for one UTC day. */
 export interface AgentUsageDay {
   /** `YYYY-MM-DD`. */
@@ -176,7 +191,7 @@ export interface AgentAdapter<Config = Record<string, unknown>> {
    * The agent's own usage counters per UTC day (tokens and cost), read through its
    * published port like the probe; absent when the agent keeps none.
    */
-  agentUsage?(context: ProbeContext): Promise<AgentUsageDay[]>;
+  agentUsage?(context: AgentUsageContext): Promise<AgentUsageDay[]>;
   /**
    * The agent's own client pairing (OpenClaw: browsers of its Control UI), through a
    * command run in its container; `stateDir` is where its state (config) lives.

@@ -8,7 +8,7 @@
  * second per container on this engine).
  * @module
  */
-import type { AgentAdapter, ProbeContext } from "./adapter.ts";
+import type { AgentAdapter, DeviceIdentity, ProbeContext } from "./adapter.ts";
 import { errorMessage } from "./errors.ts";
 import type { Logger } from "./logger.ts";
 import { volumeName } from "./naming.ts";
@@ -23,6 +23,10 @@ export interface UsageSamplerDeps {
   adapterById(id: string): AgentAdapter;
   /** The probe context of a pod (base URL, token), for agents' own counters. */
   probeContext(pod: PodRecord, signal: AbortSignal): Promise<ProbeContext>;
+  /** The control plane's device key, which agents that pair devices approve once. */
+  identity: DeviceIdentity;
+  /** Approves the control plane's own pairing request on a pod's agent. */
+  approve(pod: PodRecord, requestId: string): Promise<void>;
   isLeader(): boolean;
   now(): number;
   log: Logger;
@@ -138,7 +142,11 @@ export class UsageSampler {
       if (!adapter.agentUsage || pod.status.phase !== "running") continue;
       try {
         const signal = AbortSignal.timeout(this.#o.agentTimeoutMs);
-        const days = await adapter.agentUsage(await this.#d.probeContext(pod, signal));
+        const days = await adapter.agentUsage({
+          ...(await this.#d.probeContext(pod, signal)),
+          identity: this.#d.identity,
+          approve: (requestId) => this.#d.approve(pod, requestId),
+        });
         for (const d of days) {
           await this.#d.store.usage.setDay(pod.id, d.day, { tokens: d.tokens, costUsd: d.costUsd });
         }

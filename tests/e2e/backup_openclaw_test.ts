@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { PROBE_FORWARDED_FOR, probeOpenClaw } from "../../adapters/openclaw_probe.ts";
-import { dockerCli, readyzSampler, waitPodHealthy, withPlane } from "./_harness.ts";
+import { dockerCli, readyzSampler, waitFor, waitPodHealthy, withPlane } from "./_harness.ts";
 
 const WORKSPACE = "/home/node/.openclaw/workspace";
 
@@ -19,8 +19,9 @@ interface Task {
   backup?: { method: string; bytes: number; entries: number; downtimeMs: number };
 }
 
-Deno.test("OpenClaw pod: online backup, restore back in time, drill", async (t) => {
-  await withPlane({}, async (plane) => {
+Deno.test("OpenClaw pod: online backup, restore back in time, drill; its usage.cost", async (t) => {
+  // Usage sampled every second: the gateway's own counters are read every 30 s.
+  await withPlane({ AGENTPOD_USAGE_INTERVAL: "1s" }, async (plane) => {
     assert.equal((await plane.cli("tenant", "create", "oc")).code, 0);
     const created = await plane.cli("pod", "create", "oc/aria", "--type", "openclaw");
     assert.equal(created.code, 0, created.stderr);
@@ -97,5 +98,45 @@ Deno.test("OpenClaw pod: online backup, restore back in time, drill", async (t) 
       assert.equal(drill.state, "succeeded", drill.message ?? "");
       assert.match(drill.message ?? "", /answered its readiness check/);
     });
+
+    await t.step(
+      "the gateway's usage.cost over its WebSocket: totals parse, zeros without traffic",
+      async () => {
+        interface Usage {
+          pods: {
+            pod: string;
+            day: string;
+            tokens: { total: number } | null;
+            costUsd: number | null;
+          }[];
+          total: {
+            tokens: { input: number; output: number; total: number } | null;
+            costUsd: number | null;
+          };
+        }
+        let usage: Usage | undefined;
+        await waitFor(
+          "the gateway's counters",
+          async () => {
+            usage = await plane.json<Usage>("usage", "--tenant", "oc");
+            return usage.total.tokens !== null;
+          },
+          120_000,
+          1_000,
+        );
+        assert.deepEqual(usage!.total.tokens, { input: 0, output: 0, total: 0 });
+        assert.equal(usage!.total.costUsd, 0);
+        const events = await plane.json<{ reason: string; message: string }[]>(
+          "events",
+          "--pod",
+          "oc/aria",
+        );
+        assert.equal(
+          events.filter((e) => e.reason === "DeviceApproved").length,
+          1,
+          "AgentPod paired itself once",
+        );
+      },
+    );
   });
 });
