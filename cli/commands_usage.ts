@@ -6,52 +6,10 @@
  */
 import { type Command, Option } from "commander";
 import { formatBytes } from "../core/backup.ts";
-import type { UsageDay, UsageReport } from "../core/usage.ts";
+import { usageCsv, type UsageDay, type UsageReport } from "../core/usage.ts";
 import type { CliContext } from "./context.ts";
 import { renderJson, renderTable } from "./format.ts";
 import { tenantId } from "./options.ts";
-
-const CSV_COLUMNS = [
-  "day",
-  "tenant",
-  "pod",
-  "cpu_seconds",
-  "memory_avg_mb",
-  "memory_peak_mb",
-  "uptime_seconds",
-  "restarts",
-  "volume_bytes",
-  "tokens_input",
-  "tokens_output",
-  "tokens_total",
-  "cost_usd",
-];
-
-/** One CSV field: quoted when it holds a comma, a quote or a line break. */
-function csvField(value: unknown): string {
-  const text = value === null || value === undefined ? "" : String(value);
-  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-}
-
-/** The report's pod rows as CSV (RFC 4180, header first). */
-export function usageCsv(report: UsageReport): string {
-  const rows = report.pods.map((p) => [
-    p.day,
-    p.tenant,
-    p.pod,
-    p.cpuSeconds,
-    p.memoryAvgMb,
-    p.memoryPeakMb,
-    p.uptimeSeconds,
-    p.restarts,
-    p.volumeBytes,
-    p.tokens?.input,
-    p.tokens?.output,
-    p.tokens?.total,
-    p.costUsd,
-  ]);
-  return [CSV_COLUMNS, ...rows].map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
-}
 
 function hours(seconds: number): string {
   return seconds >= 3600 ? `${(seconds / 3600).toFixed(1)} h` : `${Math.round(seconds)} s`;

@@ -232,6 +232,48 @@ function round(n: number, digits: number): number {
   return Math.round(n * f) / f;
 }
 
+const CSV_COLUMNS = [
+  "day",
+  "tenant",
+  "pod",
+  "cpu_seconds",
+  "memory_avg_mb",
+  "memory_peak_mb",
+  "uptime_seconds",
+  "restarts",
+  "volume_bytes",
+  "tokens_input",
+  "tokens_output",
+  "tokens_total",
+  "cost_usd",
+];
+
+/** One CSV field: quoted when it holds a comma, a quote or a line break. */
+function csvField(value: unknown): string {
+  const text = value === null || value === undefined ? "" : String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** The report's pod rows as CSV (RFC 4180, header first): for billing scripts. */
+export function usageCsv(report: UsageReport): string {
+  const rows = report.pods.map((p) => [
+    p.day,
+    p.tenant,
+    p.pod,
+    p.cpuSeconds,
+    p.memoryAvgMb,
+    p.memoryPeakMb,
+    p.uptimeSeconds,
+    p.restarts,
+    p.volumeBytes,
+    p.tokens?.input,
+    p.tokens?.output,
+    p.tokens?.total,
+    p.costUsd,
+  ]);
+  return [CSV_COLUMNS, ...rows].map((r) => r.map(csvField).join(",")).join("\r\n") + "\r\n";
+}
+
 /** A pod's sample to add to its day. */
 export interface UsageSample {
   podId: string;

@@ -24,6 +24,7 @@ import { podListRoutes } from "./pods.tsx";
 import { rolloutRoutes } from "./rollouts.tsx";
 import { settingsRoutes } from "./settings.tsx";
 import { tenantRoutes } from "./tenants.tsx";
+import { tenantUsageRoutes } from "./tenant_usage.tsx";
 import { tokenRoutes } from "./tokens.tsx";
 
 export type { DashboardDeps } from "./_page.tsx";
@@ -49,6 +50,7 @@ export async function createDashboard(deps: DashboardDeps): Promise<Hono> {
   liveRoutes(app, ctx);
   overviewRoutes(app, ctx);
   tenantRoutes(app, ctx);
+  tenantUsageRoutes(app, ctx);
   podCreateRoutes(app, ctx);
   podListRoutes(app, ctx);
   podDetailRoutes(app, ctx);

@@ -76,6 +76,7 @@ async function tenantsPage(
                           <td class="hide-narrow">{formatTime(t.createdAt)}</td>
                           <td class="row-actions">
                             <a href={`/pods/new?tenant=${t.id}`}>New pod</a>
+                            <a href={`/tenants/${t.id}/usage`} data-testid="tenant-usage">Usage</a>
                             <a
                               href={`/tenants/${t.id}/delete`}
                               class="danger-link"

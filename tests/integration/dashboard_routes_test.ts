@@ -655,6 +655,46 @@ Deno.test("dashboard routes", async (t) => {
       },
     );
 
+    await t.step(
+      "a tenant's usage page: chart, table, CSV; a bad range or tenant is said",
+      async () => {
+        const pod = (await env.store.pods.list()).find((p) => p.tenant === "acme")!;
+        const today = new Date().toISOString().slice(0, 10);
+        await env.store.usage.addSample({
+          podId: pod.id,
+          day: today,
+          cpuSeconds: 42.5,
+          memoryMb: 64,
+          cursor: {
+            containerId: "c",
+            startedAt: Date.now(),
+            cpuSeconds: 42.5,
+            sampledAt: Date.now(),
+          },
+        });
+        const res = await request("/tenants/acme/usage", {}, jar);
+        assert.equal(res.status, 200);
+        const html = await res.text();
+        assert.match(
+          html,
+          new RegExp(`data-testid="usage-bar" data-day="${today}" data-cpu="42.5"`),
+        );
+        assert.match(html, new RegExp(`data-testid="usage-row" data-pod="${pod.name}"`));
+        assert.match(html, /data-testid="usage-csv"/);
+        const csv = await request(`/tenants/acme/usage.csv?from=${today}&to=${today}`, {}, jar);
+        assert.equal(csv.headers.get("content-type"), "text/csv; charset=utf-8");
+        const lines = (await csv.text()).trim().split("\r\n");
+        assert.equal(lines.length, 2);
+        assert.match(lines[1]!, new RegExp(`^${today},acme,${pod.name},42.5,64,64,`));
+        const bad = await request("/tenants/acme/usage?from=2026-12-09&to=2026-12-01", {}, jar);
+        assert.equal(bad.status, 422);
+        assert.match(await bad.text(), /from 2026-12-09 is after to 2026-12-01/);
+        const none = await request("/tenants/nobody/usage", {}, jar);
+        assert.equal(none.status, 404);
+        await none.body?.cancel();
+      },
+    );
+
     await t.step("stop and delete go through CSRF-checked forms", async () => {
       const stop = await post("/pods/acme/web/stop", { _csrf: csrf }, jar);
       assert.equal(stop.status, 303);
