@@ -163,8 +163,12 @@ export interface ContainerRuntime {
    * can resync everything it may have missed while it was down.
    */
   watchEvents(signal: AbortSignal, onConnected?: () => void): AsyncIterable<RuntimeEvent>;
-  /** One usage sample of a running container (about 1 s). */
-  usage(containerId: string): Promise<ContainerUsage>;
+  /**
+   * One usage sample of a running container: about 1 s (the engine's CPU-percent window;
+   * 2 s measured here), or at once with `instant` (CPU percent then 0: the caller computes
+   * it from two samples' `cpuSeconds`).
+   */
+  usage(containerId: string, options?: { instant?: boolean }): Promise<ContainerUsage>;
   /** Bytes in each volume by name (slow: the engine walks them). */
   volumeSizes(): Promise<Map<string, number>>;
   /** Log lines of a container. */

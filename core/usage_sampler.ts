@@ -110,13 +110,22 @@ export class UsageSampler {
       startedAt: state.startedAt,
       lastExitAt: state.finishedAt,
     });
-    const usage = await runtime.usage(id);
-    this.#d.current.set(pod.id, usage);
+    // Instant: the engine's own CPU percent costs a 1–2 s window per container; the
+    // percent here comes from this sample and the last one instead.
+    const usage = await runtime.usage(id, { instant: true });
     const cursor = { containerId: id, startedAt: state.startedAt, cpuSeconds: usage.cpuSeconds };
+    const last = await store.usage.cursor(pod.id);
+    const used = cpuSince(last, cursor);
+    const seconds = last ? (now - last.sampledAt) / 1000 : 0;
+    const sameRun = last?.containerId === id && Math.abs(last.startedAt - state.startedAt) < 1;
+    this.#d.current.set(pod.id, {
+      ...usage,
+      cpu: sameRun && seconds > 0 ? Math.round((used / seconds) * 1000) / 10 : 0,
+    });
     await store.usage.addSample({
       podId: pod.id,
       day: dayOf(now),
-      cpuSeconds: cpuSince(await store.usage.cursor(pod.id), cursor),
+      cpuSeconds: used,
       memoryMb: usage.memoryMB,
       cursor: { ...cursor, sampledAt: now },
     });

@@ -388,8 +388,10 @@ export class DockerRuntime implements ContainerRuntime, BackupRuntime {
   }
 
   /** @inheritdoc */
-  async usage(containerId: string): Promise<ContainerUsage> {
-    const summary = summarizeStats(await this.#docker.containers.stats(containerId));
+  async usage(containerId: string, options: { instant?: boolean } = {}): Promise<ContainerUsage> {
+    const summary = summarizeStats(
+      await this.#docker.containers.stats(containerId, { oneShot: options.instant === true }),
+    );
     return {
       cpu: Math.round(summary.cpuPercent * 10) / 10,
       memoryMB: Math.round(summary.memoryBytes / 1024 / 1024),

@@ -245,7 +245,9 @@ export function createAlertStore(db: SqlSession): AlertStore {
            FROM alert_deliveries d
            JOIN alerts a ON a.id = d.alert_id
            JOIN alert_endpoints e ON e.id = d.endpoint_id
-           WHERE d.state = 'pending' AND d.next_attempt_at <= $1
+           -- The database's clock too: a delivery made this millisecond (now() has
+           -- microseconds, $1 milliseconds) is due at once.
+           WHERE d.state = 'pending' AND d.next_attempt_at <= greatest($1::timestamptz, now())
            ORDER BY d.next_attempt_at, a.created_at LIMIT $2`,
           [now, limit],
         );

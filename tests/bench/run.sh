@@ -17,6 +17,7 @@ run "Idle reconcile pass with the real engine's list call" tests/bench/reconcile
 run "Self-healing: docker kill to running and healthy" tests/bench/heal.ts
 run "Controller: healing overhead, mass kill, crash loop" tests/bench/controller.ts
 run "Idle memory with 50 pods" tests/bench/idle_rss.ts
+run "Alerts, usage sampling and /metrics" tests/bench/alerts_usage.ts
 run "pod create vs openclaw fleet create" tests/bench/create_vs_fleet.ts
 run "Traefik endpoint with 1,000 pods" tests/bench/traefik_endpoint.ts
 run "pod create to first request through Traefik" tests/bench/traefik_first_request.ts

@@ -509,7 +509,7 @@ export class MemoryRuntime implements ContainerRuntime {
   }
 
   /** @inheritdoc */
-  usage(containerId: string): Promise<ContainerUsage> {
+  usage(containerId: string, _options?: { instant?: boolean }): Promise<ContainerUsage> {
     this.calls.usage++;
     return settle(() => {
       const c = this.#engine.container(containerId);

@@ -626,8 +626,11 @@ for (const [name, make] of SUBJECTS) {
     const running = await s.runtime.usage(id);
     assert.ok(running.cpu >= 0 && Number.isFinite(running.cpu), `cpu ${running.cpu}`);
     assert.ok(running.memoryMB >= 0 && running.memoryMB <= 64, `memory ${running.memoryMB}`);
+    assert.ok(running.cpuSeconds >= 0 && Number.isFinite(running.cpuSeconds));
+    const instant = await s.runtime.usage(id, { instant: true });
+    assert.ok(instant.cpuSeconds >= running.cpuSeconds, "the counter only grows within a run");
     await s.runtime.stop(id, 5);
-    assert.deepEqual(await s.runtime.usage(id), { cpu: 0, memoryMB: 0 });
+    assert.deepEqual(await s.runtime.usage(id), { cpu: 0, memoryMB: 0, cpuSeconds: 0 });
     await assert.rejects(s.runtime.usage("0".repeat(64)), NotFoundError);
   });
 
