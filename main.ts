@@ -409,6 +409,23 @@ export async function startControlPlane(
     const lead = (term: AbortSignal) => {
       const signal = AbortSignal.any([term, stop.signal]);
       log.info("reconciler loops", { database: db.dialect, mode: config.reconcileMode });
+      const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
+        const tick = async () => {
+          try {
+            await fn();
+          } catch (error) {
+            log.warn(`${what} failed`, { error: errorMessage(error) });
+          }
+          if (!signal.aborted) cancel = schedule(tick, ms);
+        };
+        let cancel = schedule(tick, ms);
+        signal.addEventListener("abort", () => cancel());
+      };
+      // Alerts and usage run in either mode (manual only holds back healing).
+      // Alerts: what a previous leader left undelivered goes at once, then every second.
+      background(alertSender.tick());
+      every(ALERT_INTERVAL_MS, () => alertSender.tick(), "alert delivery");
+      every(config.usageIntervalMs, () => sampler.tick(), "usage sampling");
       if (config.reconcileMode === "manual") return;
       void db.listen(POD_CHANNEL, (podId) => void reconciler.enqueue(podId, { urgent: true }))
         .then((unlisten) => signal.addEventListener("abort", () => void unlisten()))
@@ -425,18 +442,6 @@ export async function startControlPlane(
           if (!signal.aborted) log.error("event watch ended", { error: errorMessage(error) });
         }
       })();
-      const every = (ms: number, fn: () => Promise<unknown>, what: string) => {
-        const tick = async () => {
-          try {
-            await fn();
-          } catch (error) {
-            log.warn(`${what} failed`, { error: errorMessage(error) });
-          }
-          if (!signal.aborted) cancel = schedule(tick, ms);
-        };
-        let cancel = schedule(tick, ms);
-        signal.addEventListener("abort", () => cancel());
-      };
       // Every 30 s a pass from the view events keep current (no engine call); every 4th
       // lists the engine's containers, finding what no event said (a lost event, an orphan).
       let pass = 0;
@@ -453,10 +458,6 @@ export async function startControlPlane(
       backupRunner.elected();
       background(backupRunner.tick());
       every(ROLLOUT_INTERVAL_MS, () => backupRunner.tick(), "backups");
-      // Alerts: what a previous leader left undelivered goes at once, then every second.
-      background(alertSender.tick());
-      every(ALERT_INTERVAL_MS, () => alertSender.tick(), "alert delivery");
-      every(config.usageIntervalMs, () => sampler.tick(), "usage sampling");
     };
     const election = await electLeader(db, { key: LEADER_LOCK, onElected: lead, log });
     loops.leader = election.isLeader;

@@ -140,7 +140,8 @@ export async function openClawUsage(
   const first = await session(context, days);
   if (first.kind === "days") return first.days;
   await context.approve(first.requestId);
-  const again = await session(context, days);
+  // The approval (an RPC inside the container) may have used the caller's time up.
+  const again = await session({ ...context, signal: AbortSignal.timeout(10_000) }, days);
   if (again.kind === "days") return again.days;
   throw new UnavailableError("The gateway still asks to pair AgentPod after its approval");
 }
@@ -155,6 +156,9 @@ function session(context: AgentUsageContext, days: number): Promise<Outcome> {
   const today = new Date();
   const start = new Date(today.getTime() - (days - 1) * 86_400_000);
   const day = (d: Date) => d.toISOString().slice(0, 10);
+  if (context.signal.aborted) {
+    return Promise.reject(new UnavailableError("The gateway's usage.cost did not answer in time"));
+  }
   return new Promise((resolve, reject) => {
     const ws = new DenoWebSocket(url, { headers });
     let settled = false;

@@ -7,8 +7,16 @@ import type { Command } from "commander";
 import { ALERT_TYPES, type AlertEndpoint, type AlertView } from "../core/alerts.ts";
 import type { CliContext, FormatOptions } from "./context.ts";
 import { CliError, ExitCode } from "./errors.ts";
+import { isUuid } from "../core/ids.ts";
 import { formatTime, orDash, renderJson, renderKeyValues, renderTable } from "./format.ts";
 import { tenantId, wholeNumber, withFormat } from "./options.ts";
+
+/** Checks an endpoint id before any request (exit 2). */
+function endpointId(id: string): void {
+  if (!isUuid(id)) {
+    throw new CliError(ExitCode.usage, `"${id}" is not an endpoint id (endpoint list shows them)`);
+  }
+}
 
 /** Adds the `alert` group. */
 export function registerAlertCommands(program: Command, ctx: CliContext): void {
@@ -75,6 +83,7 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
   withFormat(endpoint.command("remove <id>"))
     .description("Remove an endpoint (its pending deliveries go with it)")
     .action(async (id: string, options: FormatOptions) => {
+      endpointId(id);
       await (await ctx.client()).request("DELETE", `/alerts/endpoints/${encodeURIComponent(id)}`);
       await ctx.out(
         options.format === "json" ? renderJson({ removed: id }) : `Removed endpoint ${id}\n`,
@@ -84,6 +93,7 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
   withFormat(endpoint.command("test <id>"))
     .description("Send a signed test message and report how it went")
     .action(async (id: string, options: FormatOptions) => {
+      endpointId(id);
       const sent = await (await ctx.client()).request<AlertView>(
         "POST",
         `/alerts/endpoints/${encodeURIComponent(id)}/test`,
@@ -106,7 +116,7 @@ export function registerAlertCommands(program: Command, ctx: CliContext): void {
 
   withFormat(alert.command("list"))
     .description("Alerts raised and their deliveries, oldest first")
-    .option("--tail <n>", "the last n alerts", wholeNumber(1), 50)
+    .option("--tail <n>", "the last n alerts (at most 1000)", wholeNumber(1, 1000), 50)
     .option("--tenant <id>", "only this tenant's")
     .action(async (options: FormatOptions & { tail: number; tenant?: string }) => {
       if (options.tenant !== undefined) tenantId(options.tenant);

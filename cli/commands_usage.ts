@@ -6,7 +6,8 @@
  */
 import { type Command, Option } from "commander";
 import { formatBytes } from "../core/backup.ts";
-import { usageCsv, type UsageDay, type UsageReport } from "../core/usage.ts";
+import { dayStart, usageCsv, type UsageDay, type UsageReport } from "../core/usage.ts";
+import { CliError, ExitCode } from "./errors.ts";
 import type { CliContext } from "./context.ts";
 import { renderJson, renderTable } from "./format.ts";
 import { tenantId } from "./options.ts";
@@ -41,6 +42,11 @@ export function registerUsageCommands(program: Command, ctx: CliContext): void {
     )
     .action(async (options: { tenant?: string; from?: string; to?: string; format: string }) => {
       if (options.tenant !== undefined) tenantId(options.tenant);
+      for (const [flag, value] of [["--from", options.from], ["--to", options.to]] as const) {
+        if (value !== undefined && Number.isNaN(dayStart(value))) {
+          throw new CliError(ExitCode.usage, `Invalid ${flag} "${value}": expected YYYY-MM-DD`);
+        }
+      }
       const path = options.tenant
         ? `/tenants/${encodeURIComponent(options.tenant)}/usage`
         : "/usage";

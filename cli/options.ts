@@ -16,12 +16,16 @@ export function withFormat(command: Command): Command {
   );
 }
 
-/** Commander parser for a whole number ≥ `min`. */
-export function wholeNumber(min: number) {
+/** Commander parser for a whole number ≥ `min` (and ≤ `max` when given). */
+export function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min) {
-      throw new InvalidArgumentError(`Expected a whole number of at least ${min}`);
+    if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `Expected a whole number of at least ${min}`
+          : `Expected a whole number from ${min} to ${max}`,
+      );
     }
     return n;
   };

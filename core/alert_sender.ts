@@ -44,6 +44,14 @@ export interface AlertSenderDeps {
   onAttempt?(delivery: DueDelivery, outcome: DeliveryOutcome & { delivered: boolean }): void;
 }
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "?";
+  }
+}
+
 /** Deliveries sent at once. */
 const CONCURRENCY = 4;
 
@@ -81,15 +89,23 @@ export class AlertSender {
   async #round(): Promise<void> {
     if (!this.#d.isLeader()) return;
     const { store } = this.#d;
+    await store.alerts.flushHeld();
     await store.alerts.fanOut();
+    // A claim lasts longer than the attempts it covers: a sender that dies (or loses the
+    // lease) mid-batch leaves them to be sent again after it, never twice at once.
+    const leaseMs = this.#o.timeoutMs * 2 + 5_000;
     for (;;) {
-      const due = await store.alerts.due(new Date(this.#d.now()), CONCURRENCY * 4);
+      const due = await store.alerts.due(new Date(this.#d.now()), CONCURRENCY, leaseMs);
       if (due.length === 0) return;
-      const queue = [...due];
-      const worker = async () => {
-        for (let next = queue.shift(); next; next = queue.shift()) await this.#deliver(next);
-      };
-      await Promise.all(Array.from({ length: Math.min(CONCURRENCY, due.length) }, worker));
+      // Each attempt ends (recorded or logged) before the round goes on.
+      await Promise.all(due.map((d) =>
+        this.#deliver(d).catch((error) => {
+          this.#d.log.warn("alert delivery not recorded", {
+            alert: d.alert.type,
+            error: errorMessage(error),
+          });
+        })
+      ));
       if (!this.#d.isLeader()) return;
     }
   }
@@ -119,7 +135,7 @@ export class AlertSender {
     const error = delivered
       ? undefined
       : outcome.error ?? `The receiver answered HTTP ${outcome.status}`;
-    await this.#d.store.alerts.recordAttempt(alert.id, delivery.endpointId, {
+    await this.#d.store.alerts.recordAttempt(alert.id, delivery.endpointId, delivery.attempts, {
       status: outcome.status,
       ...(error === undefined ? {} : { error }),
       delivered,
@@ -128,7 +144,8 @@ export class AlertSender {
     if (!delivered) {
       this.#d.log.warn("alert delivery failed", {
         alert: alert.type,
-        url: delivery.url,
+        // The host only: a webhook URL's path is often its credential.
+        host: hostOf(delivery.url),
         attempt: attempts,
         error,
         retry: next?.toISOString() ?? "given up",

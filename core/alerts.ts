@@ -43,13 +43,52 @@ export const RESTART_LOOP_CRASHES = 5;
 /** The window `RESTART_LOOP_CRASHES` are counted in. */
 export const RESTART_LOOP_WINDOW_MS = 10 * 60_000;
 
-/** The alert an event raises: its type and what coalesces it, or null. */
+/** Alert types that tell one state of the same subject (they coalesce together). */
+const SUBJECT: Partial<Record<AlertType, string>> = {
+  "pod.unhealthy": "pod.health",
+  "pod.recovered": "pod.health",
+};
+
+/**
+ * The alert an event raises: its type and its subject (`key`: alerts about one subject
+ * coalesce), or null.
+ */
 export function alertOf(event: NewPodEvent): { type: AlertType; key: string } | null {
   const type = RAISED_BY[event.reason];
   if (!type) return null;
   // A rollout a user paused is no news to them: only the failure budget's pause alerts.
   if (type === "rollout.paused" && event.type !== "Warning") return null;
-  return { type, key: `${type}:${event.podId ?? event.tenant ?? "-"}` };
+  // A pod's alerts by pod; others (a rollout's) by what they say.
+  return { type, key: `${SUBJECT[type] ?? type}:${event.podId ?? event.message}` };
+}
+
+/** How long alerts about one subject coalesce. */
+export const ALERT_COALESCE_MS = 10 * 60_000;
+/** Alerts about one subject sent at once inside a window before changes are held back. */
+export const ALERT_BURST = 2;
+
+/** What becomes of a new alert, given its subject's alerts sent in the window. */
+export type CoalesceDecision =
+  | { kind: "send" }
+  /** Counted on `onto`; `hold`: a changed state, sent when the window ends. */
+  | { kind: "coalesce"; onto: string; hold: boolean };
+
+/**
+ * Coalescing: the same state as the last alert sent is counted on it; a change is sent
+ * while fewer than `ALERT_BURST` were sent in the window, else held (the last held state
+ * is sent when the window ends, unless the subject came back to the state last sent). A
+ * flapping pod sends at most `ALERT_BURST` + 1 alerts per window, and the last one tells
+ * its state.
+ */
+export function coalesce(
+  sent: readonly { id: string; type: string }[],
+  type: string,
+): CoalesceDecision {
+  const last = sent.at(-1);
+  if (!last) return { kind: "send" };
+  if (last.type === type) return { kind: "coalesce", onto: last.id, hold: false };
+  if (sent.length < ALERT_BURST) return { kind: "send" };
+  return { kind: "coalesce", onto: last.id, hold: true };
 }
 
 /** Whether an endpoint (its tenant, its types; empty: all) wants an alert. */
@@ -216,16 +255,26 @@ export interface AlertStore {
     /** The last `tail` alerts with their deliveries, oldest first. */
     list(filter: { tail: number; tenant?: string }): Promise<AlertView[]>;
     get(id: string): Promise<AlertView | undefined>;
+    /** Raises the states coalescing held back whose window has ended; returns how many. */
+    flushHeld(): Promise<number>;
     /** Makes the deliveries of alerts not yet fanned out; returns how many were made. */
     fanOut(): Promise<number>;
-    /** Pending deliveries due at `now`, oldest first. */
-    due(now: Date, limit: number): Promise<DueDelivery[]>;
-    /** Records an attempt: delivered, retried at `next`, or given up (`next` null). */
+    /**
+     * Claims up to `limit` pending deliveries due at `now`, oldest first: each is not due
+     * again for `leaseMs` (another sender skips it meanwhile).
+     */
+    due(now: Date, limit: number, leaseMs: number): Promise<DueDelivery[]>;
+    /**
+     * Records an attempt: delivered, retried at `next`, or given up (`next` null). Only
+     * on the delivery as it was claimed (`attempts` then): false when someone else
+     * recorded it meanwhile.
+     */
     recordAttempt(
       alertId: string,
       endpointId: string,
+      attempts: number,
       outcome: DeliveryOutcome & { delivered: boolean; next: Date | null },
-    ): Promise<void>;
+    ): Promise<boolean>;
     /** Deliveries by state, and the oldest pending one's age base (for metrics). */
     deliveryCounts(): Promise<Record<DeliveryState, number>>;
   };

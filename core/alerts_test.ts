@@ -8,6 +8,7 @@ import {
   ALERT_TYPES,
   alertOf,
   alertPayload,
+  coalesce,
   DELIVERY_DEFAULTS,
   endpointWants,
   parseAlertTypes,
@@ -35,9 +36,32 @@ Deno.test("alertOf maps the transitions worth telling, keyed by pod", () => {
   assert.equal(alertOf(event("DrillFailed"))?.type, "backup.drill_failed");
   assert.equal(alertOf(event("Crashed")), null, "a single crash is an event, not an alert");
   assert.equal(alertOf(event("Restarted", "Normal")), null);
-  const paused = { tenant: null, type: "Warning" as const, reason: "RolloutPaused", message: "" };
-  assert.deepEqual(alertOf(paused), { type: "rollout.paused", key: "rollout.paused:-" });
+  const paused = {
+    tenant: null,
+    type: "Warning" as const,
+    reason: "RolloutPaused",
+    message: "Rollout r1 to img paused: 2 failures",
+  };
+  assert.deepEqual(alertOf(paused), {
+    type: "rollout.paused",
+    key: "rollout.paused:Rollout r1 to img paused: 2 failures",
+  });
+  assert.equal(
+    alertOf(event("Unhealthy"))?.key,
+    alertOf(event("Healthy", "Normal"))?.key,
+    "one subject",
+  );
   assert.equal(alertOf({ ...paused, type: "Normal" }), null, "a user's own pause");
+});
+
+Deno.test("coalesce: same state counted; changes sent up to the burst, then held", () => {
+  assert.deepEqual(coalesce([], "pod.unhealthy"), { kind: "send" });
+  const one = [{ id: "a", type: "pod.unhealthy" }];
+  assert.deepEqual(coalesce(one, "pod.unhealthy"), { kind: "coalesce", onto: "a", hold: false });
+  assert.deepEqual(coalesce(one, "pod.recovered"), { kind: "send" });
+  const two = [...one, { id: "b", type: "pod.recovered" }];
+  assert.deepEqual(coalesce(two, "pod.unhealthy"), { kind: "coalesce", onto: "b", hold: true });
+  assert.deepEqual(coalesce(two, "pod.recovered"), { kind: "coalesce", onto: "b", hold: false });
 });
 
 Deno.test("endpointWants: tenant filter, type filter, empty means all", () => {

@@ -132,9 +132,9 @@ export class Reconciler {
   readonly #gateways = new Map<string, string>();
   /** Latest health verdict by pod, and whether it asks for a restart. */
   readonly #health = new Map<string, HealthVerdict & { restart?: string }>();
-  /** The latest exit an engine event reported by pod (its code is gone after a restart). */
   /** Recent crash times per pod, and when a restart loop was last reported. */
   readonly #crashTimes = new Map<string, { times: number[]; reportedAt: number }>();
+  /** The latest exit an engine event reported by pod (its code is gone after a restart). */
   readonly #lastExit = new Map<
     string,
     {

@@ -105,7 +105,7 @@ export function dayOf(ms: number): string {
 export function dayStart(day: string): number {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(day)) return NaN;
   const ms = Date.parse(`${day}T00:00:00Z`);
-  return dayOf(ms) === day ? ms : NaN;
+  return !Number.isNaN(ms) && dayOf(ms) === day ? ms : NaN;
 }
 
 /** The days from `from` to `to`, both included. */
@@ -281,6 +281,8 @@ export interface UsageSample {
   cpuSeconds: number;
   memoryMb: number | null;
   cursor: CpuCursor;
+  /** The cursor's `sampledAt` this sample follows (null: none): another sampler that moved it meanwhile wins. */
+  after: number | null;
 }
 
 /** Usage storage (implemented in `providers/store/usage_store.ts`). */
@@ -297,11 +299,14 @@ export interface UsageStore {
     seenRunning(
       seen: { podId: string; containerId: string; startedAt: number; lastExitAt: number | null },
     ): Promise<void>;
-    /** Closes the open runs of a pod that no longer runs. */
+    /** Closes the open runs of a pod that no longer runs, started before `at` (when it looked). */
     seenStopped(podId: string, at: number): Promise<void>;
     cursor(podId: string): Promise<CpuCursor | undefined>;
-    /** Adds a sample to its day and moves the cursor, in one transaction. */
-    addSample(sample: UsageSample): Promise<void>;
+    /**
+     * Adds a sample to its day and moves the cursor, in one transaction, only if the
+     * cursor is still where `after` says (false otherwise: nothing is counted twice).
+     */
+    addSample(sample: UsageSample): Promise<boolean>;
     /** Sets a day's volume size and the agent's own counts (when given). */
     setDay(
       podId: string,

@@ -51,14 +51,23 @@ export class UsageSampler {
   readonly #d: UsageSamplerDeps;
   readonly #o: UsageSamplerOptions;
   #round = 0;
+  /** Run events are recorded in the order the engine sent them (a die before its restart). */
+  #events: Promise<void> = Promise.resolve();
+  #slowRunning = false;
 
   constructor(deps: UsageSamplerDeps, options: Partial<UsageSamplerOptions> = {}) {
     this.#d = deps;
     this.#o = { ...DEFAULTS, ...options };
   }
 
-  /** A run starts or ends, at the engine's time. */
-  async onEvent(event: RuntimeEvent): Promise<void> {
+  /** A run starts or ends, at the engine's time; recorded after the events before it. */
+  onEvent(event: RuntimeEvent): Promise<void> {
+    const next = this.#events.then(() => this.#record(event));
+    this.#events = next.catch(() => {});
+    return next;
+  }
+
+  async #record(event: RuntimeEvent): Promise<void> {
     if (event.action === "start") {
       await this.#d.store.usage.runStarted({
         podId: event.podId,
@@ -74,34 +83,49 @@ export class UsageSampler {
     }
   }
 
-  /** One round over the pods. */
+  /**
+   * One round over the pods. Volumes and agents' counters (every `slowEvery` rounds) are
+   * read beside the rounds, not in them: a slow agent delays no pod's sample.
+   */
   async tick(): Promise<void> {
     if (!this.#d.isLeader()) return;
     const slow = this.#round++ % this.#o.slowEvery === 0;
-    const pods = (await this.#d.store.pods.list()).filter((p) => p.spec.desiredState !== "deleted");
-    const queue = [...pods];
-    const worker = async () => {
-      for (let pod = queue.shift(); pod; pod = queue.shift()) {
-        try {
-          await this.#sample(pod);
-        } catch {
-          // Gone between the list and the read, or the engine is away: next round.
-          this.#d.current.delete(pod.id);
-        }
+    const ids = (await this.#d.store.pods.listStates())
+      .filter((p) => p.desiredState !== "deleted").map((p) => p.id);
+    await this.#pool(ids, async (podId) => {
+      try {
+        await this.#sample(podId);
+      } catch {
+        // Gone meanwhile, or the engine is away: next round.
+        this.#d.current.delete(podId);
       }
-    };
-    await Promise.all(Array.from({ length: this.#o.concurrency }, worker));
-    if (slow) await this.#slow(pods);
+    });
+    if (slow && !this.#slowRunning) {
+      this.#slowRunning = true;
+      void this.#slow(ids).finally(() => this.#slowRunning = false);
+    }
   }
 
-  async #sample(pod: PodRecord): Promise<void> {
+  async #pool<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+    const queue = [...items];
+    const worker = async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    };
+    await Promise.all(Array.from({ length: this.#o.concurrency }, worker));
+  }
+
+  async #sample(podId: string): Promise<void> {
     const { store, runtime } = this.#d;
+    // Read now, not from the round's list: a pod recreated meanwhile has a new container.
+    const lookedAt = this.#d.now();
+    const pod = await store.pods.getById(podId);
+    if (!pod || pod.spec.desiredState === "deleted") return;
     const id = pod.status.containerId;
     const state = id ? await runtime.inspectPodContainer(id) : undefined;
     const now = this.#d.now();
     if (!id || !state || state.state !== "running" || state.startedAt === null) {
       this.#d.current.delete(pod.id);
-      await store.usage.seenStopped(pod.id, now);
+      await store.usage.seenStopped(pod.id, lookedAt);
       return;
     }
     await store.usage.seenRunning({
@@ -128,12 +152,15 @@ export class UsageSampler {
       cpuSeconds: used,
       memoryMb: usage.memoryMB,
       cursor: { ...cursor, sampledAt: now },
+      after: last?.sampledAt ?? null,
     });
   }
 
   /** Volume sizes and agents' own counters. */
-  async #slow(pods: PodRecord[]): Promise<void> {
+  async #slow(ids: string[]): Promise<void> {
     const day = dayOf(this.#d.now());
+    const pods = (await Promise.all(ids.map((id) => this.#d.store.pods.getById(id))))
+      .filter((p): p is PodRecord => p !== undefined);
     try {
       const sizes = await this.#d.runtime.volumeSizes();
       for (const pod of pods) {
@@ -146,9 +173,9 @@ export class UsageSampler {
     } catch (error) {
       this.#d.log.warn("volume sizes unavailable", { error: errorMessage(error) });
     }
-    for (const pod of pods) {
+    await this.#pool(pods, async (pod) => {
       const adapter = this.#d.adapterById(pod.spec.adapter);
-      if (!adapter.agentUsage || pod.status.phase !== "running") continue;
+      if (!adapter.agentUsage || pod.status.phase !== "running") return;
       try {
         const signal = AbortSignal.timeout(this.#o.agentTimeoutMs);
         const days = await adapter.agentUsage({
@@ -165,6 +192,6 @@ export class UsageSampler {
           error: errorMessage(error),
         });
       }
-    }
+    });
   }
 }

@@ -25,13 +25,13 @@ export async function readUsage(
   query: UsageQuery,
   now: number,
 ): Promise<UsageReport> {
-  const to = query.to ?? dayOf(now);
-  const from = query.from ?? dayOf(dayStart(to) - 6 * 86_400_000);
-  for (const [name, value] of [["from", from], ["to", to]] as const) {
-    if (Number.isNaN(dayStart(value))) {
+  for (const [name, value] of [["from", query.from], ["to", query.to]] as const) {
+    if (value !== undefined && Number.isNaN(dayStart(value))) {
       throw new ValidationError(`Invalid ${name} "${value}": expected a day as YYYY-MM-DD`);
     }
   }
+  const to = query.to ?? dayOf(now);
+  const from = query.from ?? dayOf(dayStart(to) - 6 * 86_400_000);
   const span = (dayStart(to) - dayStart(from)) / 86_400_000 + 1;
   if (span < 1) throw new ValidationError(`Invalid range: from ${from} is after to ${to}`);
   if (span > MAX_USAGE_DAYS) {

@@ -98,6 +98,7 @@ Deno.test("usageReport: per pod and day, per day, total; null where nothing was 
 Deno.test("dayStart accepts real days only", () => {
   assert.equal(dayStart("2026-12-02"), Date.parse("2026-12-02T00:00:00Z"));
   assert.ok(Number.isNaN(dayStart("2026-02-30")));
+  assert.ok(Number.isNaN(dayStart("2026-13-01")));
   assert.ok(Number.isNaN(dayStart("yesterday")));
   assert.deepEqual(daysBetween("2026-12-30", "2027-01-01"), [
     "2026-12-30",

@@ -5,18 +5,18 @@
  */
 import {
   type Alert,
+  ALERT_COALESCE_MS,
   type AlertDelivery,
   type AlertEndpoint,
   type AlertStore,
   type AlertView,
+  coalesce,
   type DeliveryState,
   type DueDelivery,
   TEST_ALERT_TYPE,
 } from "../../core/alerts.ts";
 import type { SqlSession, SqlValue } from "./database.ts";
-
-/** An alert with the same key inside this window is counted on the first, not sent again. */
-export const ALERT_COALESCE_MS = 10 * 60_000;
+import type { StoreDatabase } from "./store.ts";
 
 interface AlertRow {
   id: string;
@@ -109,15 +109,25 @@ export async function raiseAlert(
     eventId: number;
   },
 ): Promise<boolean> {
-  const [seen] = await tx.query<{ id: string }>(
-    `UPDATE alerts SET coalesced = coalesced + 1, last_seen = now()
-     WHERE id = (SELECT id FROM alerts WHERE key = $1
-                   AND created_at > now() - make_interval(secs => $2::double precision)
-                 ORDER BY created_at DESC LIMIT 1)
-     RETURNING id`,
+  // One subject's alerts are decided one at a time (two events at once must not both send).
+  await tx.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`alert:${alert.key}`]);
+  const sent = await tx.query<{ id: string; type: string }>(
+    `SELECT id, type FROM alerts WHERE key = $1
+       AND created_at > now() - make_interval(secs => $2::double precision)
+     ORDER BY created_at, id`,
     [alert.key, ALERT_COALESCE_MS / 1000],
   );
-  if (seen) return false;
+  const decision = coalesce(sent, alert.type);
+  if (decision.kind === "coalesce") {
+    await tx.query(
+      `UPDATE alerts SET coalesced = coalesced + 1, last_seen = now(),
+         trailing_type = CASE WHEN $2 THEN $3 END,
+         trailing_message = CASE WHEN $2 THEN $4 END
+       WHERE id = $1`,
+      [decision.onto, decision.hold, alert.type, alert.message],
+    );
+    return false;
+  }
   await tx.query(
     `INSERT INTO alerts (type, key, tenant_id, pod_id, pod_name, message, event_id)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -135,7 +145,7 @@ export async function raiseAlert(
 }
 
 /** The alert tables over `db`. */
-export function createAlertStore(db: SqlSession): AlertStore {
+export function createAlertStore(db: StoreDatabase): AlertStore {
   const deliveriesOf = async (alertIds: string[]): Promise<Map<string, AlertDelivery[]>> => {
     const byAlert = new Map<string, AlertDelivery[]>();
     if (alertIds.length === 0) return byAlert;
@@ -237,19 +247,68 @@ export function createAlertStore(db: SqlSession): AlertStore {
         );
         return rows[0]?.n ?? 0;
       },
-      async due(now, limit) {
+      async flushHeld() {
+        return await db.transaction(async (tx) => {
+          const held = await tx.query<
+            AlertRow & {
+              key: string;
+              pod_id: string | null;
+              trailing_type: string;
+              trailing_message: string;
+            }
+          >(
+            `SELECT ${ALERT_COLUMNS}, a.key, a.pod_id, a.trailing_type, a.trailing_message
+             FROM alerts a WHERE a.trailing_type IS NOT NULL
+               AND a.created_at <= now() - make_interval(secs => $1::double precision)
+             FOR UPDATE SKIP LOCKED`,
+            [ALERT_COALESCE_MS / 1000],
+          );
+          for (const row of held) {
+            await tx.query(
+              `INSERT INTO alerts (type, key, tenant_id, pod_id, pod_name, message)
+               VALUES ($1, $2, $3, $4, $5, $6)`,
+              [
+                row.trailing_type,
+                row.key,
+                row.tenant_id,
+                row.pod_id,
+                row.pod_name,
+                `${row.trailing_message} (the state after ${row.coalesced} more alerts ` +
+                `in ${ALERT_COALESCE_MS / 60_000} minutes, coalesced)`,
+              ],
+            );
+            await tx.query(
+              "UPDATE alerts SET trailing_type = NULL, trailing_message = NULL WHERE id = $1",
+              [row.id],
+            );
+          }
+          return held.length;
+        });
+      },
+      async due(now, limit, leaseMs) {
+        // Claimed: the rows are locked while their next attempt moves past the lease, so
+        // two senders (a leader and the one taking over) never send one at once.
         const rows = await db.query<
           AlertRow & { endpoint_id: string; url: string; secret: Uint8Array; attempts: number }
         >(
-          `SELECT ${ALERT_COLUMNS}, d.endpoint_id, d.attempts, e.url, e.secret
-           FROM alert_deliveries d
-           JOIN alerts a ON a.id = d.alert_id
-           JOIN alert_endpoints e ON e.id = d.endpoint_id
-           -- The database's clock too: a delivery made this millisecond (now() has
-           -- microseconds, $1 milliseconds) is due at once.
-           WHERE d.state = 'pending' AND d.next_attempt_at <= greatest($1::timestamptz, now())
-           ORDER BY d.next_attempt_at, a.created_at LIMIT $2`,
-          [now, limit],
+          `WITH claimed AS (
+             UPDATE alert_deliveries d
+             SET next_attempt_at = now() + make_interval(secs => $3::double precision)
+             WHERE (d.alert_id, d.endpoint_id) IN (
+               SELECT alert_id, endpoint_id FROM alert_deliveries
+               -- The database's clock too: a delivery made this millisecond (now() has
+               -- microseconds, $1 milliseconds) is due at once.
+               WHERE state = 'pending' AND next_attempt_at <= greatest($1::timestamptz, now())
+               ORDER BY next_attempt_at LIMIT $2
+               FOR UPDATE SKIP LOCKED)
+             RETURNING d.alert_id, d.endpoint_id, d.attempts
+           )
+           SELECT ${ALERT_COLUMNS}, c.endpoint_id, c.attempts, e.url, e.secret
+           FROM claimed c
+           JOIN alerts a ON a.id = c.alert_id
+           JOIN alert_endpoints e ON e.id = c.endpoint_id
+           ORDER BY a.created_at`,
+          [now, limit, leaseMs / 1000],
         );
         return rows.map((row): DueDelivery => ({
           alert: toAlert(row),
@@ -259,18 +318,19 @@ export function createAlertStore(db: SqlSession): AlertStore {
           attempts: row.attempts,
         }));
       },
-      async recordAttempt(alertId, endpointId, outcome) {
+      async recordAttempt(alertId, endpointId, attempts, outcome) {
         const state: DeliveryState = outcome.delivered
           ? "delivered"
           : outcome.next === null
           ? "failed"
           : "pending";
-        await db.query(
+        const rows = await db.query<{ attempts: number }>(
           `UPDATE alert_deliveries SET attempts = attempts + 1, state = $3,
              last_status = $4, last_error = $5, next_attempt_at = coalesce($6, next_attempt_at),
              delivered_at = CASE WHEN $3 = 'delivered' THEN now() ELSE delivered_at END,
              updated_at = now()
-           WHERE alert_id = $1 AND endpoint_id = $2`,
+           WHERE alert_id = $1 AND endpoint_id = $2 AND state = 'pending' AND attempts = $7
+           RETURNING attempts`,
           [
             alertId,
             endpointId,
@@ -278,8 +338,10 @@ export function createAlertStore(db: SqlSession): AlertStore {
             outcome.status,
             outcome.error ?? null,
             outcome.next,
+            attempts,
           ],
         );
+        return rows.length > 0;
       },
       async deliveryCounts() {
         const rows = await db.query<{ state: DeliveryState; n: number }>(

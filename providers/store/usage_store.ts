@@ -90,7 +90,7 @@ export function createUsageStore(db: StoreDatabase): UsageStore {
         await db.query(
           `UPDATE pod_runs r SET ended_at = greatest(r.started_at, coalesce(
              (SELECT sampled_at FROM usage_cursors c WHERE c.pod_id = r.pod_id), $2))
-           WHERE r.pod_id = $1 AND r.ended_at IS NULL`,
+           WHERE r.pod_id = $1 AND r.ended_at IS NULL AND r.started_at < $2`,
           [podId, new Date(at)],
         );
       },
@@ -108,32 +108,41 @@ export function createUsageStore(db: StoreDatabase): UsageStore {
           : undefined;
       },
       async addSample(sample) {
-        await db.transaction(async (tx) => {
+        return await db.transaction(async (tx) => {
+          const c = sample.cursor;
+          const cursor = [
+            sample.podId,
+            c.containerId,
+            new Date(c.startedAt),
+            c.cpuSeconds,
+            new Date(c.sampledAt),
+          ];
+          // The cursor moves first, and only from where this sample began: two samplers
+          // (a leader and the next one) never both count the same CPU-seconds.
+          const moved = sample.after === null
+            ? await tx.query(
+              `INSERT INTO usage_cursors (pod_id, container_id, started_at, cpu_seconds, sampled_at)
+               VALUES ($1, $2, $3, $4, $5) ON CONFLICT (pod_id) DO NOTHING RETURNING pod_id`,
+              cursor,
+            )
+            : await tx.query(
+              `UPDATE usage_cursors SET container_id = $2, started_at = $3, cpu_seconds = $4,
+                 sampled_at = $5
+               WHERE pod_id = $1 AND sampled_at = $6 RETURNING pod_id`,
+              [...cursor, new Date(sample.after)],
+            );
+          if (moved.length === 0) return false;
           await tx.query(ENSURE_DAY, [sample.podId, sample.day]);
-          const memory = sample.memoryMb;
           await tx.query(
-            `UPDATE usage_daily SET cpu_seconds = cpu_seconds + $3,
-               memory_mb_sum = memory_mb_sum + coalesce($4, 0),
+            `UPDATE usage_daily SET cpu_seconds = cpu_seconds + $3::float8,
+               memory_mb_sum = memory_mb_sum + coalesce($4::float8, 0),
                memory_samples = memory_samples + CASE WHEN $4::float8 IS NULL THEN 0 ELSE 1 END,
-               memory_peak_mb = greatest(memory_peak_mb, coalesce($4, 0)),
+               memory_peak_mb = greatest(memory_peak_mb, coalesce($4::float8, 0)),
                updated_at = now()
              WHERE pod_id = $1 AND day = $2::date`,
-            [sample.podId, sample.day, sample.cpuSeconds, memory],
+            [sample.podId, sample.day, sample.cpuSeconds, sample.memoryMb],
           );
-          const c = sample.cursor;
-          await tx.query(
-            `INSERT INTO usage_cursors (pod_id, container_id, started_at, cpu_seconds, sampled_at)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (pod_id) DO UPDATE SET container_id = $2, started_at = $3,
-               cpu_seconds = $4, sampled_at = $5`,
-            [
-              sample.podId,
-              c.containerId,
-              new Date(c.startedAt),
-              c.cpuSeconds,
-              new Date(c.sampledAt),
-            ],
-          );
+          return true;
         });
       },
       async setDay(podId, day, values) {

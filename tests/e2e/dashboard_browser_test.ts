@@ -566,6 +566,66 @@ Deno.test("dashboard in a real browser: loops 3 and 4, sign-in, validation, live
         await detail.locator("[data-testid=backup-restore]").first().waitFor();
       });
 
+      await t.step(
+        "Alerts: add an endpoint (secret once), Test it; a tenant's usage page",
+        async () => {
+          const received: string[] = [];
+          await using receiver = Deno.serve(
+            { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+            async (req) => {
+              received.push(JSON.parse(await req.text()).type);
+              return new Response(null, { status: 204 });
+            },
+          );
+          const alerts = await context.newPage();
+          await goto(alerts, url("/"));
+          await Promise.all([
+            alerts.waitForURL(url("/alerts")),
+            alerts.click("[data-testid=nav-alerts]"),
+          ]);
+          await alerts.fill(
+            "#endpoint-url",
+            `http://127.0.0.1:${(receiver.addr as Deno.NetAddr).port}/hook`,
+          );
+          await alerts.check("input[name=events][value='pod.failed']");
+          await alerts.click("[data-testid=add-endpoint]");
+          assert.match(
+            await alerts.locator("[data-testid=endpoint-secret]").innerText(),
+            /^whsec_/,
+          );
+          await Promise.all([
+            alerts.waitForURL(url("/alerts")),
+            alerts.click("[data-testid=endpoint-test]"),
+          ]);
+          assert.match(
+            await alerts.locator("[data-testid=flash]").innerText(),
+            /Test delivered: HTTP 204/,
+          );
+          assert.deepEqual(received, ["alert.test"]);
+          assert.equal(await alerts.locator("[data-testid=endpoint-secret]").count(), 0);
+
+          const tenant = OPENCLAW_POD.split("/")[0]!;
+          await waitFor(
+            "a sampled day",
+            async () => {
+              const report = await plane.json<{ days: unknown[] }>("usage", "--tenant", tenant);
+              return report.days.length > 0;
+            },
+            60_000,
+            1_000,
+          );
+          await goto(alerts, url("/tenants"));
+          await Promise.all([
+            alerts.waitForURL(url(`/tenants/${tenant}/usage`)),
+            alerts.click(`[data-tenant=${tenant}] [data-testid=tenant-usage]`),
+          ]);
+          await alerts.locator("[data-testid=usage-chart] [data-testid=usage-bar]").first()
+            .waitFor();
+          await alerts.locator("[data-testid=usage-row]").first().waitFor();
+          await alerts.close();
+        },
+      );
+
       await t.step("screenshots, the dark scheme and the phone layout", async () => {
         const shotPage = await context.newPage();
         await goto(shotPage, url("/"));

@@ -738,11 +738,13 @@ export function storeSuite(fixture: StoreFixture): void {
         reason,
         message: reason,
       });
-    // 20 flaps of pod a: one unhealthy and one recovered alert, the rest counted on them.
+    // 20 flaps of pod a: one unhealthy and one recovered alert, the rest counted on the
+    // last one sent; a pod that ends unhealthy has that state held for the window's end.
     for (let i = 0; i < 20; i++) {
       await event(a, "Unhealthy");
       await event(a, "Healthy", "Normal");
     }
+    await event(a, "Unhealthy");
     await event(b, "RecoveryFailed");
     await event(b, "Restarted", "Normal"); // no alert
     // A tenant-scoped statement (a tenant admin's request) raises its own tenant's alerts.
@@ -757,11 +759,12 @@ export function storeSuite(fixture: StoreFixture): void {
       }));
     let alerts = await store.alerts.list({ tail: 50 });
     assert.deepEqual(alerts.map((x) => [x.type, x.pod, x.coalesced]), [
-      ["pod.unhealthy", "a/web", 19],
-      ["pod.recovered", "a/web", 19],
+      ["pod.unhealthy", "a/web", 0],
+      ["pod.recovered", "a/web", 39],
       ["pod.failed", "b/web", 0],
       ["pod.oom_killed", "a/web", 0],
     ]);
+    assert.equal(await store.alerts.flushHeld(), 0, "held until the window ends");
     assert.ok(alerts.every((x) => x.deliveries.length === 0), "not fanned out yet");
     assert.equal(await store.alerts.fanOut(), 5, "4 to the catch-all endpoint, 1 to b's");
     assert.equal(await store.alerts.fanOut(), 0, "once");
@@ -770,23 +773,42 @@ export function storeSuite(fixture: StoreFixture): void {
       alerts.map((x) => x.deliveries.map((d) => d.url).sort()),
       [[all.url], [all.url], [all.url, onlyB.url].sort(), [all.url]],
     );
-    const due = await store.alerts.due(new Date(Date.now() + 1000), 10);
+    const due = await store.alerts.due(new Date(Date.now() + 1000), 10, 60_000);
     assert.equal(due.length, 5);
+    assert.deepEqual(
+      await store.alerts.due(new Date(Date.now() + 1000), 10, 60_000),
+      [],
+      "claimed: not due again while the claim lasts",
+    );
     assert.deepEqual([...due[0]!.secret], [1, 2, 3]);
     const first = due.find((d) => d.endpointId === onlyB.id)!;
     const retryAt = new Date(Date.now() + 60_000);
-    await store.alerts.recordAttempt(first.alert.id, onlyB.id, {
-      status: 500,
-      error: "HTTP 500",
-      delivered: false,
-      next: retryAt,
-    });
-    assert.equal((await store.alerts.due(new Date(Date.now() + 1000), 10)).length, 4);
-    await store.alerts.recordAttempt(first.alert.id, onlyB.id, {
-      status: 204,
-      delivered: true,
-      next: null,
-    });
+    assert.equal(
+      await store.alerts.recordAttempt(first.alert.id, onlyB.id, 0, {
+        status: 500,
+        error: "HTTP 500",
+        delivered: false,
+        next: retryAt,
+      }),
+      true,
+    );
+    assert.equal(
+      await store.alerts.recordAttempt(first.alert.id, onlyB.id, 0, {
+        status: 204,
+        delivered: true,
+        next: null,
+      }),
+      false,
+      "a second record of the same claimed attempt changes nothing",
+    );
+    assert.equal(
+      await store.alerts.recordAttempt(first.alert.id, onlyB.id, 1, {
+        status: 204,
+        delivered: true,
+        next: null,
+      }),
+      true,
+    );
     const b1 = (await store.alerts.get(first.alert.id))!.deliveries.find((d) =>
       d.endpointId === onlyB.id
     )!;
@@ -805,6 +827,21 @@ export function storeSuite(fixture: StoreFixture): void {
       (tx) => tx.query<{ type: string }>("SELECT type FROM alerts"),
     );
     assert.deepEqual(seen.map((r) => r.type), ["pod.failed"]);
+    // The window ends: the held state (pod a ended unhealthy) is raised, once.
+    await db.query("UPDATE alerts SET created_at = created_at - interval '11 minutes'");
+    assert.equal(await store.alerts.flushHeld(), 1);
+    assert.equal(await store.alerts.flushHeld(), 0);
+    const last = (await store.alerts.list({ tail: 1 }))[0]!;
+    assert.deepEqual([last.type, last.pod], ["pod.unhealthy", "a/web"]);
+    assert.match(last.message, /the state after 39 more alerts in 10 minutes/);
+    assert.equal(
+      (await store.alerts.list({ tail: 50 })).filter((x) =>
+        x.pod === "a/web" && x.type !== "pod.oom_killed"
+      )
+        .length,
+      3,
+      "21 flaps: 3 notifications",
+    );
     assert.equal(await store.alerts.removeEndpoint(all.id), true);
     assert.equal(await store.alerts.removeEndpoint(all.id), false);
     assert.deepEqual(await store.alerts.deliveryCounts(), { pending: 1, delivered: 1, failed: 0 });
@@ -838,21 +875,22 @@ export function storeSuite(fixture: StoreFixture): void {
       lastExitAt: null,
     });
     // c2 was replaced by c3 while nobody looked: its run ends at the last sample.
-    const cursor = { containerId: "c2", startedAt: t0, cpuSeconds: 5, sampledAt: t0 + 30_000 };
-    await store.usage.addSample({
-      podId: b.id,
-      day: "2026-12-02",
-      cpuSeconds: 5,
-      memoryMb: 100,
-      cursor,
-    });
-    await store.usage.addSample({
-      podId: b.id,
-      day: "2026-12-02",
+    const cursor = { containerId: "c2", startedAt: t0, cpuSeconds: 5, sampledAt: t0 + 20_000 };
+    const sample = { podId: b.id, day: "2026-12-02", cpuSeconds: 5, memoryMb: 100, cursor };
+    assert.equal(await store.usage.addSample({ ...sample, after: null }), true);
+    const next = {
+      ...sample,
       cpuSeconds: 2.5,
-      memoryMb: 300,
-      cursor: { ...cursor, cpuSeconds: 7.5 },
-    });
+      memoryMb: 300.5,
+      cursor: { ...cursor, cpuSeconds: 7.5, sampledAt: t0 + 30_000 },
+      after: t0 + 20_000,
+    };
+    assert.equal(await store.usage.addSample(next), true);
+    assert.equal(
+      await store.usage.addSample(next),
+      false,
+      "a second sampler's copy of the same step counts nothing",
+    );
     await store.usage.seenRunning({
       podId: b.id,
       containerId: "c3",
@@ -889,7 +927,7 @@ export function storeSuite(fixture: StoreFixture): void {
         day!.tokens,
         day!.costUsd,
       ],
-      ["2026-12-02", 7.5, 400, 2, 300, 4096, { input: 1, output: 2, total: 3 }, 0.5],
+      ["2026-12-02", 7.5, 400.5, 2, 300.5, 4096, { input: 1, output: 2, total: 3 }, 0.5],
     );
     assert.deepEqual((await store.usage.firstStarts([a.id, b.id])).get(a.id), t0);
     const seen = await db.withTenant("a", async (tx) => {

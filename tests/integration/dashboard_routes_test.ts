@@ -671,6 +671,7 @@ Deno.test("dashboard routes", async (t) => {
             cpuSeconds: 42.5,
             sampledAt: Date.now(),
           },
+          after: null,
         });
         const res = await request("/tenants/acme/usage", {}, jar);
         assert.equal(res.status, 200);

@@ -2,9 +2,10 @@
 -- transaction) as the event that raises it, so an alert outlives a control plane killed
 -- right after the change. The leader fans each alert out into one delivery per endpoint
 -- that wants it (`fanned_out`), then sends and retries the deliveries; `webhook_id` is the
--- alert's, so every retry of a delivery carries the same `webhook-id`. A second alert of
--- the same kind about the same pod inside the coalescing window is not written: the first
--- counts it (`coalesced`).
+-- alert's, so every retry of a delivery carries the same `webhook-id`. Alerts about one
+-- subject (a pod's health, a pod's failure…: `key`) coalesce inside a window: the same
+-- state again is counted on the last one sent (`coalesced`); after two sent, a change is
+-- held as `trailing_type` and sent once the window ends, if it still differs.
 CREATE TABLE alert_endpoints (
   id          uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   url         text NOT NULL,
@@ -32,6 +33,9 @@ CREATE TABLE alerts (
   created_at  timestamptz NOT NULL DEFAULT now(),
   coalesced   integer NOT NULL DEFAULT 0,
   last_seen   timestamptz NOT NULL DEFAULT now(),
+  -- A state held back by coalescing, sent when the window ends.
+  trailing_type    text,
+  trailing_message text,
   -- A test alert goes to one endpoint only.
   endpoint_id uuid,
   fanned_out  boolean NOT NULL DEFAULT false
