@@ -143,7 +143,9 @@ Deno.test("a crash loop sends exactly one pod.failed, signed, retried through tw
 
 Deno.test("a control plane killed while an alert is being delivered sends it after its restart", async () => {
   await using receiver = new Receiver();
-  await withPlane({ AGENTPOD_ALERT_TIMEOUT: "60s" }, async (plane) => {
+  // The default 5 s per attempt: the kill comes well within it. The attempt's claim
+  // (2 × 5 s + 5 s) keeps the restarted leader from sending it at once, then it does.
+  await withPlane({}, async (plane) => {
     const endpoint = await addEndpoint(plane, receiver, "pod.oom_killed");
     // The endpoint test first: the receiver takes it, then refuses one.
     assert.equal((await plane.cli("alert", "endpoint", "test", endpoint)).code, 0);
@@ -187,11 +189,13 @@ Deno.test("a control plane killed while an alert is being delivered sends it aft
       );
     });
     await plane.kill("SIGKILL");
+    const inFlightMs = Date.now() - receiver.ofType("pod.oom_killed")[0]!.at;
+    assert.ok(inFlightMs < 5_000, `killed while the attempt was in flight (${inFlightMs} ms)`);
     await plane.restart();
     await waitFor(
       "the alert sent again after the restart",
       () => Promise.resolve(receiver.ofType("pod.oom_killed").length >= 2),
-      30_000,
+      45_000,
       100,
     );
     const [first, again] = receiver.ofType("pod.oom_killed");
