@@ -131,11 +131,9 @@ Deno.test("OpenClaw pod: online backup, restore back in time, drill; its usage.c
           "--pod",
           "oc/aria",
         );
-        assert.equal(
-          events.filter((e) => e.reason === "DeviceApproved").length,
-          1,
-          "AgentPod paired itself once",
-        );
+        // Once per pairing state: a restore to state from before AgentPod paired pairs again.
+        const approved = events.filter((e) => e.reason === "DeviceApproved").length;
+        assert.ok(approved >= 1 && approved <= 2, `AgentPod paired itself (${approved} times)`);
       },
     );
   });
