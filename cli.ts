@@ -27,7 +27,11 @@ function writer(file: typeof Deno.stdout): TextWriter {
   };
 }
 
-if (import.meta.main) {
+/**
+ * Runs the command line with this process's arguments, environment and standard streams,
+ * and exits when the command is done (`serve` keeps running).
+ */
+export async function main(): Promise<void> {
   let serving = false;
   const io: CliIo = {
     env: Deno.env.toObject(),
@@ -45,3 +49,5 @@ if (import.meta.main) {
   // `serve` keeps running on its own server; every other command exits now.
   if (!serving || code !== 0) Deno.exit(code);
 }
+
+if (import.meta.main) await main();

@@ -29,7 +29,7 @@ command -v npm >/dev/null || die "npm is needed to fetch node and openclaw"
 docker info >/dev/null 2>&1 || die "Docker Engine is not reachable (is dockerd running?)"
 
 # The cache key is the tag plus this recipe: an image built by an older script is rebuilt.
-recipe=$(cat "$0" | sha256sum | cut -c1-16)
+recipe=$(sha256sum <"$0" | cut -c1-16)
 built=$(docker image inspect -f '{{index .Config.Labels "agentpod.recipe"}}' "$IMAGE" 2>/dev/null || true)
 if [ "$force" = 0 ] && [ "$built" = "$recipe" ]; then
   say "$IMAGE already exists (use --force to rebuild)"

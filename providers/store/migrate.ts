@@ -8,9 +8,19 @@
 
 import { ValidationError } from "../../core/errors.ts";
 import type { SqlDatabase, SqlSession } from "./database.ts";
+import { type MigrationSource, SHIPPED_MIGRATIONS } from "./migrations/mod.ts";
 
-/** The migrations shipped with AgentPod, beside this module. */
+export type { MigrationSource };
+export { SHIPPED_MIGRATIONS };
+
+/** The folder the shipped migrations are written in (read only by tests and tools). */
 export const DEFAULT_MIGRATIONS_DIR: URL = new URL("./migrations/", import.meta.url);
+
+/**
+ * Where migrations come from: the shipped list (the default, part of the module graph),
+ * another list, or a folder on disk (tests write broken ones there).
+ */
+export type MigrationsFrom = readonly MigrationSource[] | URL | string;
 
 /** The advisory lock key migrations serialise on: the ASCII bytes of "AGPDMIG". */
 export const MIGRATION_LOCK_KEY = 0x4147_5044_4d49_47n;
@@ -55,28 +65,23 @@ async function sha256Hex(text: string): Promise<string> {
 }
 
 /**
- * Reads the migrations in `dir`, sorted by version. Other files are ignored, but a `.sql`
- * file with a malformed name or a repeated version is an error rather than skipped.
+ * Checks and sorts migration sources: every name must be `NNNN_lower_snake.sql` and
+ * versions must not repeat. Line endings are normalised before the checksum, so a Windows
+ * checkout does not look like an edited file.
  */
-export async function loadMigrations(dir: URL | string = DEFAULT_MIGRATIONS_DIR): Promise<
-  Migration[]
-> {
+export async function toMigrations(sources: readonly MigrationSource[]): Promise<Migration[]> {
   const migrations: Migration[] = [];
-  const base = typeof dir === "string" ? dir.replace(/\/*$/, "/") : dir;
-  for await (const entry of Deno.readDir(dir)) {
-    if (!entry.isFile || !entry.name.endsWith(".sql")) continue;
-    const match = FILE_PATTERN.exec(entry.name);
+  for (const source of sources) {
+    const match = FILE_PATTERN.exec(source.name);
     if (!match) {
       throw new ValidationError(
-        `Invalid migration file name "${entry.name}": expected NNNN_lower_snake.sql`,
+        `Invalid migration file name "${source.name}": expected NNNN_lower_snake.sql`,
       );
     }
-    const path = typeof base === "string" ? base + entry.name : new URL(entry.name, base);
-    // Windows checkouts must not look like edited files.
-    const sql = (await Deno.readTextFile(path)).replaceAll("\r\n", "\n");
+    const sql = source.sql.replaceAll("\r\n", "\n");
     migrations.push({
       version: Number(match[1]),
-      name: entry.name,
+      name: source.name,
       sql,
       checksum: await sha256Hex(sql),
     });
@@ -92,6 +97,31 @@ export async function loadMigrations(dir: URL | string = DEFAULT_MIGRATIONS_DIR)
     }
   }
   return migrations;
+}
+
+/** Reads the `.sql` files of a folder (other files are ignored). */
+export async function readMigrationSources(dir: URL | string): Promise<MigrationSource[]> {
+  const base = typeof dir === "string" ? dir.replace(/\/*$/, "/") : dir;
+  const sources: MigrationSource[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || !entry.name.endsWith(".sql")) continue;
+    const path = typeof base === "string" ? base + entry.name : new URL(entry.name, base);
+    sources.push({ name: entry.name, sql: await Deno.readTextFile(path) });
+  }
+  return sources;
+}
+
+/**
+ * The migrations to apply, sorted by version: the shipped ones by default, or those of a
+ * list or a folder. A `.sql` file with a malformed name or a repeated version is an error
+ * rather than skipped.
+ */
+export async function loadMigrations(from: MigrationsFrom = SHIPPED_MIGRATIONS): Promise<
+  Migration[]
+> {
+  return await toMigrations(
+    Array.isArray(from) ? from : await readMigrationSources(from as URL | string),
+  );
 }
 
 interface AppliedRow {
@@ -112,20 +142,20 @@ function checkUnchanged(file: Migration, applied: AppliedRow): void {
       applied.checksum.slice(0, 12)
     }… in the database, ${
       file.checksum.slice(0, 12)
-    }… on disk): restore the file and put the change in a new migration`,
+    }… in this AgentPod): restore the file and put the change in a new migration`,
   );
 }
 
 /**
- * Brings the schema of `db` up to date with the migrations in `dir`. Already-applied
+ * Brings the schema of `db` up to date with the shipped migrations (or those `from` names). Already-applied
  * migrations are checked, not rerun; a database that has migrations this code does not
  * know (a newer AgentPod wrote them) is refused.
  */
 export async function migrate(
   db: SqlDatabase,
-  dir: URL | string = DEFAULT_MIGRATIONS_DIR,
+  from: MigrationsFrom = SHIPPED_MIGRATIONS,
 ): Promise<MigrationReport> {
-  const files = await loadMigrations(dir);
+  const files = await loadMigrations(from);
   await db.transaction(async (tx) => {
     await lockMigrations(tx);
     await tx.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (

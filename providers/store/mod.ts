@@ -27,6 +27,10 @@ export {
   type Migration,
   MigrationError,
   type MigrationReport,
+  type MigrationsFrom,
+  type MigrationSource,
+  readMigrationSources,
+  SHIPPED_MIGRATIONS,
 } from "./migrate.ts";
 export { openDatabase, type OpenDatabaseOptions } from "./open_database.ts";
 export { openPglite } from "./pglite.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { SqlDatabase } from "./database.ts";
-import { DEFAULT_MIGRATIONS_DIR, migrate } from "./migrate.ts";
+import { migrate, type MigrationsFrom, SHIPPED_MIGRATIONS } from "./migrate.ts";
 import { openPglite } from "./pglite.ts";
 import { openPostgres } from "./postgres.ts";
 
@@ -18,8 +18,8 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   /** Apply migrations after opening (default true). */
   migrate?: boolean;
-  /** Where the migrations are (default: the `migrations/` folder beside the store). */
-  migrationsDir?: URL | string;
+  /** The migrations (default: the shipped ones, embedded in the module graph). */
+  migrationsDir?: MigrationsFrom;
   /** Fail opening a server that does not answer within this long (default 5000 ms). */
   connectTimeoutMs?: number;
 }
@@ -35,7 +35,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<SqlDat
     : await openPglite(options.dataDir);
   if (options.migrate === false) return db;
   try {
-    await migrate(db, options.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+    await migrate(db, options.migrationsDir ?? SHIPPED_MIGRATIONS);
   } catch (error) {
     await db.close();
     throw error;

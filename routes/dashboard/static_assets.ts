@@ -1,13 +1,18 @@
 /**
  * The dashboard's static files (`static/styles.css`, the bundled `static/islands.js`),
  * served by the control plane itself: held in memory with a gzip copy, versioned by a
- * content hash in their URLs so browsers may cache them for good. When the bundle is
- * missing (the server was started without `deno task build`) it is built once here;
- * pages still work without it, only without live updates.
+ * content hash in their URLs so browsers may cache them for good.
+ *
+ * The stylesheet is imported as text, so it is part of the module graph. The islands
+ * bundle is generated (`deno task build`): the release entry point (`release.ts`) embeds
+ * it with {@linkcode embedAssets}, so a compiled binary or a bundled file reads nothing
+ * from disk. Run from the source tree the bundle is read from `static/`, and built once
+ * here when missing; pages still work without it, only without live updates.
  * @module
  */
 import type { Context } from "hono";
 import type { Logger } from "../../core/logger.ts";
+import styles from "../../static/styles.css" with { type: "text" };
 
 /** Where static files live. */
 export const STATIC_DIR = new URL("../../static/", import.meta.url);
@@ -32,12 +37,24 @@ async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
+const embedded = new Map<string, string>([["styles.css", styles]]);
+
+/** Registers asset contents that are part of the module graph (see `release.ts`). */
+export function embedAssets(files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) embedded.set(name, text);
+}
+
 async function load(name: string): Promise<Asset | undefined> {
   let body: Uint8Array;
-  try {
-    body = await Deno.readFile(new URL(name, STATIC_DIR));
-  } catch {
-    return undefined;
+  const text = embedded.get(name);
+  if (text !== undefined) {
+    body = new TextEncoder().encode(text);
+  } else {
+    try {
+      body = await Deno.readFile(new URL(name, STATIC_DIR));
+    } catch {
+      return undefined;
+    }
   }
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", body as BufferSource));
   const hash = Array.from(digest.slice(0, 6), (b) => b.toString(16).padStart(2, "0")).join("");

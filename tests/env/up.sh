@@ -12,3 +12,4 @@ bash "$here/images.sh"
 bash "$here/traefik.sh" >/dev/null
 bash "$here/promcheck.sh" >/dev/null
 bash "$here/chromium.sh"
+bash "$here/installer.sh"
