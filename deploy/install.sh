@@ -125,10 +125,11 @@ service_active() {
 }
 
 apt_install() {
+  local log=/var/log/agentpod-install-apt.log
   say "installing $* from the distribution"
-  apt-get install -y -qq "$@" >/dev/null 2>&1 ||
-    { apt-get update -qq >/dev/null && apt-get install -y -qq "$@" >/dev/null; } ||
-    fail "apt-get could not install $*"
+  apt-get install -y -qq "$@" >"$log" 2>&1 ||
+    { apt-get update -qq >>"$log" 2>&1 && apt-get install -y -qq "$@" >>"$log" 2>&1; } ||
+    fail "apt-get could not install $* (see $log)"
 }
 
 # ---------------------------------------------------------------- uninstall
@@ -200,7 +201,9 @@ preflight() {
   fi
 }
 
-existing_env() { [ -f "$ENV_FILE" ] && sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; }
+existing_env() {
+  if [ -f "$ENV_FILE" ]; then sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1; fi
+}
 listen=${listen:-$(existing_env AGENTPOD_LISTEN)}
 listen=${listen:-127.0.0.1:7070}
 preflight
@@ -252,7 +255,7 @@ fi
 socket_gid=$(stat -c %g "$SOCKET")
 [ "$socket_gid" != 0 ] ||
   fail "$SOCKET belongs to group root; give it a group of its own (Debian's docker.io uses 'docker')"
-socket_group=$(getent group "$socket_gid" | cut -d: -f1)
+socket_group=$(getent group "$socket_gid" | cut -d: -f1 || true)
 if [ -z "$socket_group" ]; then
   # The socket comes from elsewhere (a container with the host's socket mounted).
   socket_group=docker
