@@ -326,6 +326,24 @@ fi
 url="http://$(existing_env AGENTPOD_LISTEN)"
 
 # Units: written in both modes, so that they can be checked (systemd-analyze verify).
+# Both run as the agentpod user, may write only the data directory, and get no privileges.
+hardening="NoNewPrivileges=yes
+ProtectSystem=strict
+ReadWritePaths=$DATA_DIR
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+LockPersonality=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6"
 put 644 root:root "$UNIT_DIR/agentpod.service" <<EOF
 [Unit]
 Description=AgentPod control plane
@@ -342,24 +360,8 @@ ExecStart=$LAUNCHER serve
 Restart=on-failure
 RestartSec=2
 UMask=0077
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictSUIDSGID=yes
-RestrictRealtime=yes
-RestrictNamespaces=yes
-LockPersonality=yes
+$hardening
 CapabilityBoundingSet=
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-ReadWritePaths=$DATA_DIR
 
 [Install]
 WantedBy=multi-user.target
@@ -379,23 +381,7 @@ Restart=on-failure
 RestartSec=2
 AmbientCapabilities=CAP_NET_BIND_SERVICE
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictSUIDSGID=yes
-RestrictRealtime=yes
-RestrictNamespaces=yes
-LockPersonality=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-ReadWritePaths=$DATA_DIR
+$hardening
 
 [Install]
 WantedBy=multi-user.target

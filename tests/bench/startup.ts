@@ -5,7 +5,9 @@
  * Cases: PGlite on a new data dir (creates the cluster), PGlite reopened, PostgreSQL 15
  * on a new database (migrations run) and reopened.
  *
- *   deno run -A tests/bench/startup.ts [--runs 3]
+ *   deno run -A tests/bench/startup.ts [--runs 3] [--bundle]
+ * `--bundle` starts the shipped single file instead (`deploy/bundle.sh`, built into a
+ * temporary directory first): `deno run --no-config agentpod.js serve`.
  * PostgreSQL: the test server of tests/env/postgres.sh (AGENTPOD_TEST_DATABASE_URL).
  * @module
  */
@@ -14,7 +16,18 @@ import postgres from "postgres";
 const RUNS = Number(Deno.args[Deno.args.indexOf("--runs") + 1] || 3);
 const ADMIN_URL = Deno.env.get("AGENTPOD_TEST_DATABASE_URL") ??
   "postgres://agentpod@127.0.0.1:55432/agentpod_test";
-const main = new URL("../../main.ts", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+const BUNDLE = Deno.args.includes("--bundle");
+
+/** What to run: main.ts from the source tree, or the bundle built into a temporary directory. */
+async function entryArgs(): Promise<string[]> {
+  if (!BUNDLE) return ["run", "-A", `${ROOT}main.ts`];
+  const dir = await Deno.makeTempDir({ prefix: "agentpod-bench-bundle-" });
+  const built = await new Deno.Command("bash", { args: [`${ROOT}deploy/bundle.sh`, dir] }).output();
+  if (!built.success) throw new Error("deploy/bundle.sh failed");
+  return ["run", "-A", "--no-config", `${dir}/agentpod.js`, "serve"];
+}
+const entry = await entryArgs();
 
 interface Sample {
   readyMs: number;
@@ -39,7 +52,7 @@ async function startOnce(env: Record<string, string>): Promise<Sample> {
   const port = freePort();
   const started = performance.now();
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", main],
+    args: entry,
     env: { ...env, AGENTPOD_LISTEN: `127.0.0.1:${port}` },
     stdout: "null",
     stderr: "null",
@@ -72,7 +85,7 @@ async function runCase(name: string, make: () => Promise<Record<string, string>>
   const samples: Sample[] = [];
   for (let i = 0; i < RUNS; i++) samples.push(await startOnce(await make()));
   console.log(JSON.stringify({
-    case: name,
+    case: BUNDLE ? `bundle-${name}` : name,
     runs: RUNS,
     readyMsMedian: median(samples.map((s) => s.readyMs)),
     rssMBMedian: median(samples.map((s) => s.rssMB)),

@@ -99,27 +99,43 @@ Deno.test("install.sh on a fresh Debian 12 from the offline bundle: serves, rout
     const install =
       "bash /root/install.sh --bundle /root/agentpod-bundle.tar --service-manager none";
 
-    await t.step("refusals: an unknown option, a port another program holds", async () => {
-      const bad = await inside(container, "bash /root/install.sh --frobnicate");
-      assert.equal(bad.code, 1);
-      assert.match(bad.stderr, /unknown option '--frobnicate'/);
-      // perl-base is in every Debian; it holds port 443 like another web server would.
-      ok(
-        await inside(
+    await t.step(
+      "refusals: an unknown option, a port another program holds, a damaged bundle",
+      async () => {
+        const bad = await inside(container, "bash /root/install.sh --frobnicate");
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /unknown option '--frobnicate'/);
+        // perl-base is in every Debian; it holds port 443 like another web server would.
+        ok(
+          await inside(
+            container,
+            `perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalPort => 443, Listen => 1, ReuseAddr => 1) or die; sleep 600' & echo $! > /tmp/holder; sleep 1`,
+          ),
+          "port holder",
+        );
+        const busy = await inside(container, install);
+        assert.equal(busy.code, 1, busy.stderr);
+        assert.match(busy.stderr, /port 443 is already in use by another program/);
+        assert.doesNotMatch(busy.stderr, /\n\s+at /);
+        ok(
+          await inside(container, "kill $(cat /tmp/holder); test ! -e /opt/agentpod"),
+          "nothing installed",
+        );
+        // A damaged bundle: its checksums do not match.
+        const damaged = await inside(
           container,
-          `perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalPort => 443, Listen => 1, ReuseAddr => 1) or die; sleep 600' & echo $! > /tmp/holder; sleep 1`,
-        ),
-        "port holder",
-      );
-      const busy = await inside(container, install);
-      assert.equal(busy.code, 1, busy.stderr);
-      assert.match(busy.stderr, /port 443 is already in use by another program/);
-      assert.doesNotMatch(busy.stderr, /\n\s+at /);
-      ok(
-        await inside(container, "kill $(cat /tmp/holder); test ! -e /opt/agentpod"),
-        "nothing installed",
-      );
-    });
+          "mkdir -p /tmp/bad/agentpod && cd /tmp/bad && echo 0.0.0 > agentpod/VERSION && " +
+            "echo '0000000000000000000000000000000000000000000000000000000000000000  VERSION' > agentpod/SHA256SUMS && " +
+            "tar -cf /tmp/bad.tar agentpod && bash /root/install.sh --bundle /tmp/bad.tar --service-manager none",
+        );
+        assert.equal(damaged.code, 1, damaged.stderr);
+        assert.match(damaged.stderr, /checksums do not match: it is damaged/);
+        ok(
+          await inside(container, "test ! -e /opt/agentpod && ! id agentpod 2>/dev/null"),
+          "nothing installed",
+        );
+      },
+    );
 
     let password = "";
     await t.step(

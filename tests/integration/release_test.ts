@@ -105,6 +105,25 @@ async function assertAssetsServed(url: string): Promise<void> {
   }
 }
 
+/** Serves from an artifact on a new PGlite database, then checks what it migrated. */
+async function serveOnPglite(cmd: string, args: string[], dir: string): Promise<void> {
+  const server = await serveFrom(cmd, args, dir, { AGENTPOD_DATA_DIR: `${dir}/data` });
+  try {
+    await assertAssetsServed(server.url);
+  } finally {
+    await server.stop();
+  }
+  const db = await openPglite(`${dir}/data`);
+  try {
+    const rows = await db.query<{ name: string }>(
+      "SELECT name FROM schema_migrations ORDER BY version",
+    );
+    assert.deepEqual(rows.map((r) => r.name), SHIPPED_MIGRATIONS.map((m) => m.name));
+  } finally {
+    await db.close();
+  }
+}
+
 async function appliedMigrations(sql: postgres.Sql): Promise<string[]> {
   const rows = await sql<{ name: string }[]>`SELECT name FROM schema_migrations ORDER BY version`;
   return rows.map((r) => r.name);
@@ -138,27 +157,9 @@ Deno.test("the bundle, alone in an empty directory, serves its assets and migrat
 
 Deno.test("the bundle, alone in an empty directory, creates and migrates its PGlite database", async () => {
   const dir = await bundleInEmptyDir();
-  const server = await serveFrom(
-    "deno",
-    ["run", "--allow-all", "--no-config", "agentpod.js"],
-    dir,
-    {
-      AGENTPOD_DATA_DIR: `${dir}/data`,
-    },
-  );
   try {
-    await assertAssetsServed(server.url);
+    await serveOnPglite("deno", ["run", "--allow-all", "--no-config", "agentpod.js"], dir);
   } finally {
-    await server.stop();
-  }
-  const db = await openPglite(`${dir}/data`);
-  try {
-    const rows = await db.query<{ name: string }>(
-      "SELECT name FROM schema_migrations ORDER BY version",
-    );
-    assert.deepEqual(rows.map((r) => r.name), SHIPPED_MIGRATIONS.map((m) => m.name));
-  } finally {
-    await db.close();
     await Deno.remove(dir.replace(/\/a\/b\/c$/, ""), { recursive: true });
   }
 });
@@ -188,7 +189,9 @@ async function compileRuntime(): Promise<string | undefined> {
     await response.body?.cancel();
     return undefined;
   } catch (error) {
-    const reason = error instanceof Error ? error.message.split("\n")[0] : String(error);
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const reason = (cause instanceof Error ? cause.message : String(cause)).split("\n")[0]!
+      .replace(/^.*?(dns error|timed out)/, "$1");
     return `dl.deno.land, where deno compile downloads its runtime, is unreachable here (${reason})`;
   }
 }
@@ -212,23 +215,7 @@ Deno.test({
         "release.ts",
       ]);
       assert.equal(built.code, 0, built.stderr);
-      const server = await serveFrom(`${dir}/agentpod`, [], dir, {
-        AGENTPOD_DATA_DIR: `${dir}/data`,
-      });
-      try {
-        await assertAssetsServed(server.url);
-      } finally {
-        await server.stop();
-      }
-      const db = await openPglite(`${dir}/data`);
-      try {
-        const [row] = await db.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM schema_migrations",
-        );
-        assert.equal(row?.n, SHIPPED_MIGRATIONS.length);
-      } finally {
-        await db.close();
-      }
+      await serveOnPglite(`${dir}/agentpod`, [], dir);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
