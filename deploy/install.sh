@@ -114,7 +114,14 @@ port_in_use() {
 
 engine_answers() { curl -fsS --max-time 3 --unix-socket "$SOCKET" http://docker/_ping >/dev/null 2>&1; }
 
-pid_alive() { [ -f "$RUN_DIR/$1.pid" ] && kill -0 "$(cat "$RUN_DIR/$1.pid")" 2>/dev/null; }
+# A process from a pid file that runs (a zombie left to a non-reaping init does not count).
+pid_alive() {
+  local pid state
+  [ -f "$RUN_DIR/$1.pid" ] || return 1
+  pid=$(cat "$RUN_DIR/$1.pid")
+  state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
 
 service_active() {
   if [ "$manager" = systemd ]; then

@@ -82,6 +82,7 @@ Deno.test("install.sh on a fresh Debian 12 from the offline bundle: serves, rout
       await dockerCli(
         "run",
         "-d",
+        "--init", // an init that reaps, as on a real host
         "--name",
         container,
         "-v",
@@ -109,7 +110,7 @@ Deno.test("install.sh on a fresh Debian 12 from the offline bundle: serves, rout
         ok(
           await inside(
             container,
-            `perl -MIO::Socket::INET -e 'IO::Socket::INET->new(LocalPort => 443, Listen => 1, ReuseAddr => 1) or die; sleep 600' & echo $! > /tmp/holder; sleep 1`,
+            `perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(LocalPort => 443, Listen => 1, ReuseAddr => 1) or die; sleep 600' & echo $! > /tmp/holder; sleep 1; grep -q ':01BB 00000000:0000 0A' /proc/net/tcp /proc/net/tcp6`,
           ),
           "port holder",
         );
