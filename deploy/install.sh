@@ -229,7 +229,8 @@ fi
 
 # ---------------------------------------------------------------- the bundle
 
-work=$(mktemp -d)
+# On disk, not in /tmp: /tmp is a small tmpfs on many hosts and the bundle is over a gigabyte.
+work=$(mktemp -d /var/tmp/agentpod-install.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 if [ -n "$bundle" ]; then
   [ -f "$bundle" ] || fail "no bundle at $bundle"
