@@ -58,7 +58,10 @@ uname -m >"$root/ARCH"
 if $compile && deno compile --allow-all --quiet --output "$root/bin/agentpod" release.ts 2>"$stage/compile.log"; then
   say "compiled bin/agentpod with deno compile"
 else
-  $compile && say "deno compile is not possible here ($(grep -m1 -io 'dl.deno.land\|dns error\|error: .*' "$stage/compile.log" || echo failed)); shipping Deno and the bundle"
+  if $compile; then
+    reason=$(grep -m1 -o 'dns error.*\|error: .*' "$stage/compile.log" | cut -c1-120 || true)
+    say "deno compile failed (${reason:-see 'deno task compile'}); shipping Deno and the bundle instead"
+  fi
   rm -f "$root/bin/agentpod"
   bash deploy/bundle.sh "$root/lib" >/dev/null
   cp "$(command -v deno)" "$root/bin/deno"
