@@ -39,7 +39,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ -n "$image" ] || fail "could not read the OpenClaw default image from adapters/openclaw.ts"
+command -v deno >/dev/null || fail "deno is needed to build AgentPod (npm install -g deno@2.9.6)"
 command -v docker >/dev/null || fail "the docker CLI is needed to save the OpenClaw image"
+if [ -z "${AGENTPOD_TRAEFIK_BIN:-}" ] && ! command -v go >/dev/null && [ ! -x /usr/local/go/bin/go ]; then
+  fail "Go is needed to build Traefik (or set AGENTPOD_TRAEFIK_BIN to a Traefik binary)"
+fi
 if ! docker image inspect "$image" >/dev/null 2>&1; then
   say "building $image (deploy/openclaw/build-image.sh)"
   IMAGE=$image OPENCLAW_VERSION=${image##*:} bash deploy/openclaw/build-image.sh >&2
