@@ -69,7 +69,7 @@ async function sha256Hex(text: string): Promise<string> {
  * versions must not repeat. Line endings are normalised before the checksum, so a Windows
  * checkout does not look like an edited file.
  */
-export async function toMigrations(sources: readonly MigrationSource[]): Promise<Migration[]> {
+async function toMigrations(sources: readonly MigrationSource[]): Promise<Migration[]> {
   const migrations: Migration[] = [];
   for (const source of sources) {
     const match = FILE_PATTERN.exec(source.name);
@@ -147,8 +147,8 @@ function checkUnchanged(file: Migration, applied: AppliedRow): void {
 }
 
 /**
- * Brings the schema of `db` up to date with the shipped migrations (or those `from` names). Already-applied
- * migrations are checked, not rerun; a database that has migrations this code does not
+ * Brings the schema of `db` up to date with the shipped migrations (or those `from`
+ * names). Already-applied migrations are checked, not rerun; a database that has migrations this code does not
  * know (a newer AgentPod wrote them) is refused.
  */
 export async function migrate(
