@@ -148,8 +148,8 @@ function checkUnchanged(file: Migration, applied: AppliedRow): void {
 
 /**
  * Brings the schema of `db` up to date with the shipped migrations (or those `from`
- * names). Already-applied migrations are checked, not rerun; a database that has migrations this code does not
- * know (a newer AgentPod wrote them) is refused.
+ * names). Already-applied migrations are checked, not rerun; a database that has
+ * migrations this code does not know (a newer AgentPod wrote them) is refused.
  */
 export async function migrate(
   db: SqlDatabase,
