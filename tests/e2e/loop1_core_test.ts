@@ -26,17 +26,21 @@ Deno.test("loop 1: an OpenClaw pod is created, heals itself after docker kill, a
     const created = await plane.cli("pod", "create", "acme/agent", "--type", "openclaw");
     assert.equal(created.code, 0, created.stderr);
 
-    const healthy = () =>
+    // `restarts` tells a healthy pod after the kill from the status written before it:
+    // the container runs again a moment before the reconciler records the crash.
+    const healthy = (restarts: number) =>
       waitFor(
-        "acme/agent running and healthy",
+        `acme/agent running and healthy, ${restarts}+ restarts`,
         async () => {
           const pod = await plane.json<PodJson>("pod", "status", "acme/agent");
-          return pod.status === "running" && pod.health === "ok" ? pod : undefined;
+          return pod.status === "running" && pod.health === "ok" && pod.restarts >= restarts
+            ? pod
+            : undefined;
         },
         120_000,
         500,
       );
-    const first = await healthy();
+    const first = await healthy(0);
     const condition = first.conditions.find((c) => c.type === "Healthy");
     // The OpenClaw probe says "ready" only after the WebSocket connect got hello-ok.
     assert.match(condition?.message ?? "", /^Gateway is ready \(OpenClaw .+, protocol \d+\)$/);
@@ -54,8 +58,8 @@ Deno.test("loop 1: an OpenClaw pod is created, heals itself after docker kill, a
       30_000,
       100,
     );
-    const healed = await healthy();
-    assert.ok(healed.restarts >= 1, `restarts: ${healed.restarts}`);
+    const healed = await healthy(1);
+    assert.equal(healed.restarts, 1, "one kill, one restart counted");
     const after = (await dockerCli("inspect", "-f", "{{.Id}}", "agentpod-acme-agent")).stdout
       .trim();
     assert.equal(after, before, "the same container is restarted, not replaced");
