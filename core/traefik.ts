@@ -87,11 +87,16 @@ export function buildTraefikConfig(
     }
   }
   // The middleware is always there: Traefik skips a configuration it finds empty, so
-  // with no pod left it would keep serving the last pod's route.
+  // with no pod left it would keep serving the last pod's route. An empty map is left
+  // out: Traefik refuses the whole configuration for one ("routers cannot be a
+  // standalone element") and keeps the routes it had.
   const middlewares = {
     [FORWARDED_HTTPS]: { headers: { customRequestHeaders: { "X-Forwarded-Proto": "https" } } },
   };
-  return { http: { middlewares, routers, services } };
+  const http: Record<string, unknown> = { middlewares };
+  if (Object.keys(routers).length > 0) http.routers = routers;
+  if (Object.keys(services).length > 0) http.services = services;
+  return { http };
 }
 
 /** The configuration as the exact bytes served (sorted keys). */

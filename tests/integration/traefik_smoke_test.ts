@@ -10,6 +10,7 @@
  */
 import assert from "node:assert/strict";
 import { httpGet as get } from "../raw_http.ts";
+import { buildTraefikConfig, DEFAULT_TRAEFIK_SETTINGS } from "../../core/traefik.ts";
 
 const TOKEN = "t1";
 const HOST = "a.test.localhost";
@@ -77,7 +78,7 @@ Deno.test("Traefik: HTTP provider with token routes by Host, 404s unknown hosts,
     );
     servers.push(backend);
 
-    const dynamic = {
+    let dynamic: Record<string, unknown> = {
       http: {
         routers: {
           "pod-a": { rule: `Host(\`${HOST}\`)`, entryPoints: ["web"], service: "pod-a" },
@@ -181,6 +182,14 @@ Deno.test("Traefik: HTTP provider with token routes by Host, 404s unknown hosts,
     assert.equal(after.status, 200, "Traefik dropped its routes when the endpoint failed");
     assert.equal(after.body, "backend-a");
     assert.equal((await get(webPort, "unknown.test.localhost")).status, 404);
+
+    // The last pod deleted: AgentPod's own configuration for an empty fleet is applied
+    // (a configuration Traefik cannot decode is logged and the old routes stay).
+    failing = false;
+    dynamic = buildTraefikConfig([], { ...DEFAULT_TRAEFIK_SETTINGS, domain: "test.localhost" });
+    const gone = await waitFor(() => get(webPort, HOST), (r) => r.status === 404, ROUTE_TIMEOUT_MS);
+    assert.ok(!(gone instanceof Error), `Traefik stopped answering: ${gone}`);
+    assert.equal(gone.status, 404, "the last route stayed after an empty fleet's configuration");
   } catch (error) {
     failed = true;
     throw error;
@@ -199,6 +208,11 @@ Deno.test("Traefik: HTTP provider with token routes by Host, 404s unknown hosts,
     }
     const log = await output;
     if (failed && log !== undefined) console.error(`--- traefik output ---\n${log}`);
+    if (!failed && log !== undefined) {
+      // The endpoint's 500s are expected; nothing AgentPod serves may be refused.
+      const refused = log.split("\n").filter((l) => /cannot be|decod|unmarshal/i.test(l));
+      assert.deepEqual(refused, [], "Traefik refused a configuration");
+    }
     await Promise.all(servers.map((server) => server.shutdown()));
     await Deno.remove(dir, { recursive: true });
   }
