@@ -2,7 +2,8 @@
  * The Traefik binary built by tests/env/traefik.sh routes the way AgentPod will drive it:
  * its HTTP provider polls a token-protected dynamic-configuration endpoint on 127.0.0.1,
  * a `Host(...)` router reaches a backend, unknown hosts get 404, and when the endpoint
- * starts failing Traefik keeps the last good configuration.
+ * starts failing Traefik keeps the last good configuration; AgentPod's configuration for
+ * an empty fleet is accepted and drops the last route.
  *
  * The binary comes from AGENTPOD_TRAEFIK_BIN, else from `bash tests/env/traefik.sh`
  * (which builds it on first use: several minutes cold).
